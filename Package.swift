@@ -1,0 +1,47 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Waymark",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "waymarkc", targets: ["waymarkc"]),
+        .executable(name: "waymark-run", targets: ["waymark-run"]),
+    ],
+    dependencies: [
+        // The one dependency: command-line parsing for the two executables.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The system CPython (Debian python3-dev), used only by the compiler to parse Python.
+        .systemLibrary(
+            name: "CPython",
+            pkgConfig: "python3-embed",
+            providers: [.apt(["python3-dev", "pkg-config"])]
+        ),
+        // WRL: the IR types, source locations, the WRL printer and parser. No dependencies.
+        .target(name: "WaymarkIR"),
+        // Python source -> WRL: the CPython bridge, discovery, lowering, diagnostics.
+        .target(name: "WaymarkCompiler", dependencies: ["WaymarkIR", "CPython"]),
+        // WRL -> DAG, bundles, DOT.
+        .target(name: "WaymarkCodegen", dependencies: ["WaymarkIR"]),
+        // Bundle execution, stores, Python worker pool. Never links CPython.
+        .target(name: "WaymarkRunner", dependencies: ["WaymarkIR", "WaymarkCodegen"]),
+        .executableTarget(
+            name: "waymarkc",
+            dependencies: [
+                "WaymarkCompiler", "WaymarkCodegen",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "waymark-run",
+            dependencies: [
+                "WaymarkRunner",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "WaymarkIRTests", dependencies: ["WaymarkIR"]),
+        .testTarget(name: "WaymarkCompilerTests", dependencies: ["WaymarkCompiler", "WaymarkIR"]),
+    ]
+)

@@ -1,0 +1,121 @@
+import Foundation
+import WaymarkIR
+
+/// Why the compiler could not run at all (as opposed to problems in the user's code, which are
+/// diagnostics).
+public enum CompilerError: Error, CustomStringConvertible, Sendable {
+    case unreadable(path: String, reason: String)
+    case python(PythonBridgeError)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path, let reason): "cannot read '\(path)': \(reason)"
+        case .python(let error): error.description
+        }
+    }
+}
+
+public struct CompileOptions: Sendable {
+    /// Extra roots to resolve `from pkg.mod import f` against, after the input file's own root.
+    public var searchPaths: [String]
+
+    public init(searchPaths: [String] = []) {
+        self.searchPaths = searchPaths
+    }
+}
+
+/// The outcome of compiling one file: WRL when there were no errors, and every diagnostic.
+public struct CompileResult: Sendable {
+    public var program: WRLProgram?
+    public var diagnostics: [Diagnostic]
+    /// Every file read, by path (the input and the project modules it imports).
+    public var files: [String: SourceFile]
+    /// The search roots the runner's workers need to import the action modules.
+    public var searchPaths: [String]
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}
+
+/// parse -> discover -> lower. The one entry point of the front end.
+public struct Compiler: Sendable {
+    public var options: CompileOptions
+
+    public init(options: CompileOptions = CompileOptions()) {
+        self.options = options
+    }
+
+    public func compile(path: String) throws(CompilerError) -> CompileResult {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        return try compile(path: path, text: text)
+    }
+
+    public func compile(path: String, text: String) throws(CompilerError) -> CompileResult {
+        let bridge: PythonBridge
+        do {
+            bridge = try PythonBridge.shared()
+        } catch {
+            throw .python(error)
+        }
+        let (moduleName, root) = Project.moduleName(ofFile: path)
+        let searchPaths = [root] + options.searchPaths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let project = Project(searchPaths: searchPaths, bridge: bridge)
+        var diagnostics = DiagnosticEngine()
+
+        let module: PythonModule
+        switch project.load(path: path, text: text, as: moduleName) {
+        case .success(let loaded):
+            module = loaded
+        case .failure(let error):
+            let file = SourceFile(path: path, text: text)
+            diagnostics.emit(.syntaxError(error.message), file: path, range: Self.range(of: error, in: file))
+            return CompileResult(program: nil, diagnostics: diagnostics.diagnostics, files: [path: file], searchPaths: searchPaths)
+        }
+
+        let workflowClasses = module.tree.nodes("body").compactMap { statement -> ClassInfo? in
+            guard statement.type == "ClassDef", let name = statement.string("name"),
+                statement.nodes("decorator_list").contains(where: { ModuleIndexer.isWaymark($0, "workflow", symbols: module.symbols) })
+            else { return nil }
+            return module.classes[name]
+        }
+        if workflowClasses.isEmpty {
+            diagnostics.emit(.noWorkflows(), file: path, range: SourceRange(start: SourceLocation(line: 1, column: 1), end: SourceLocation(line: 1, column: 1)))
+        }
+
+        var program = WRLProgram()
+        var actions: [String: ActionDecl] = [:]
+        var exceptions: [String: ExceptionDecl] = [:]
+        for workflowClass in workflowClasses {
+            let lowering = WorkflowLowering(project: project, workflowClass: workflowClass, diagnostics: diagnostics)
+            let workflow = lowering.lower()
+            diagnostics = lowering.diagnostics
+            if let workflow { program.workflows.append(workflow) }
+            actions.merge(lowering.actions) { a, _ in a }
+            exceptions.merge(lowering.exceptions) { a, _ in a }
+        }
+        program.actions = actions.values.sorted { $0.qualifiedName < $1.qualifiedName }
+        program.exceptions = exceptions.values.sorted { $0.name < $1.name }
+        for diagnostic in project.diagnostics.diagnostics {
+            diagnostics.emit(
+                DiagnosticMessage(severity: diagnostic.severity, code: diagnostic.code, text: diagnostic.message, hint: diagnostic.hint),
+                file: diagnostic.file, range: diagnostic.range)
+        }
+        let hasErrors = diagnostics.hasErrors
+        return CompileResult(
+            program: hasErrors ? nil : program, diagnostics: diagnostics.sorted, files: project.files, searchPaths: searchPaths)
+    }
+
+    /// CPython reports a syntax error's column as a 1-based UTF-8 byte offset.
+    static func range(of error: PythonSyntaxError, in file: SourceFile) -> SourceRange {
+        let start = SourceLocation(line: error.line, column: file.characterColumn(line: error.line, byteOffset: error.column - 1))
+        var end = SourceLocation(line: start.line, column: start.column + 1)
+        if let endLine = error.endLine, let endColumn = error.endColumn, endLine == error.line, endColumn > error.column {
+            end = SourceLocation(line: endLine, column: file.characterColumn(line: endLine, byteOffset: endColumn - 1))
+        }
+        return SourceRange(start: start, end: end)
+    }
+}

@@ -1,0 +1,147 @@
+/// Every diagnostic the compiler front end emits, with its stable code.
+///
+/// Codes: WMK100–WMK119 structure and syntax, WMK120–WMK129 call binding, WMK130–WMK139 policies
+/// and gathers. A code is never reused for another meaning; README lists them.
+extension DiagnosticMessage {
+    static func syntaxError(_ text: String) -> Self {
+        .error("WMK100", "Python syntax error: \(text)")
+    }
+
+    static func unsupportedStatement(_ what: String, hint: String) -> Self {
+        .error("WMK101", "\(what) is not supported in workflow code", hint: hint)
+    }
+
+    static func unsupportedExpression(_ what: String, hint: String) -> Self {
+        .error("WMK102", "\(what) is not supported in workflow code", hint: hint)
+    }
+
+    static func callNotAllowed(_ name: String) -> Self {
+        .error(
+            "WMK103", "call to '\(name)' is not allowed in a workflow: it is neither an action, a helper method nor a deterministic builtin",
+            hint: "move it into an @action function and await it; workflow code must replay identically")
+    }
+
+    static func undefinedName(_ name: String) -> Self {
+        .error("WMK104", "name '\(name)' is not defined", hint: "define it in run(), pass it as a parameter, or import it")
+    }
+
+    static func workflowHasNoRun(_ name: String) -> Self {
+        .error("WMK105", "workflow '\(name)' has no 'async def run(self, ...)' method", hint: "add an async run() method")
+    }
+
+    static func runNotAsync(_ name: String) -> Self {
+        .error("WMK105", "run() of workflow '\(name)' must be 'async def'", hint: "write 'async def run(self, ...)'")
+    }
+
+    static func workflowNotSubclass(_ name: String) -> Self {
+        .error("WMK105", "@workflow class '\(name)' must subclass waymark's Workflow", hint: "write 'class \(name)(Workflow):'")
+    }
+
+    static func noWorkflows() -> Self {
+        .warning("WMK106", "no @workflow classes in this file", hint: "decorate a Workflow subclass with @workflow")
+    }
+
+    static func awaitMissing(_ name: String) -> Self {
+        .error("WMK108", "action '\(name)' is called without 'await': the call would never run", hint: "write 'await \(name)(...)'")
+    }
+
+    static func helperAwaitMissing(_ name: String) -> Self {
+        .error("WMK108", "async helper 'self.\(name)' is called without 'await'", hint: "write 'await self.\(name)(...)'")
+    }
+
+    static func awaitNotAwaitable(_ what: String) -> Self {
+        .error(
+            "WMK109", "'await' on \(what): only actions, self.run_action(...), asyncio.gather(...), asyncio.sleep(...) and async helper methods can be awaited",
+            hint: "make it an @action if it does I/O")
+    }
+
+    static func awaitPosition(_ where: String) -> Self {
+        .error("WMK110", "'await' inside \(`where`) is not supported", hint: "assign the awaited result to a variable first")
+    }
+
+    static func unsupportedLiteral(_ type: String) -> Self {
+        .error("WMK111", "\(type) literals are not supported in workflow code", hint: "build the value inside an @action")
+    }
+
+    static func unknownSelfAttribute(_ name: String) -> Self {
+        .error(
+            "WMK112", "'self.\(name)' is neither a helper method nor a constant set in __init__",
+            hint: "workflow code keeps its state in local variables")
+    }
+
+    static func assignToSelf(_ name: String) -> Self {
+        .error(
+            "WMK113", "assigning to 'self.\(name)' is not supported: workflow state lives in local variables",
+            hint: "use a local variable")
+    }
+
+    static func outsideLoop(_ keyword: String) -> Self {
+        .error("WMK114", "'\(keyword)' outside a loop")
+    }
+
+    static func recursiveHelper(_ cycle: String) -> Self {
+        .error("WMK115", "helper methods call each other in a cycle (\(cycle)); a workflow's graph must be finite", hint: "rewrite the recursion as a loop")
+    }
+
+    static func methodNotAllowed(_ name: String) -> Self {
+        .error(
+            "WMK116", "method '.\(name)()' is not one of the deterministic str/list/dict/set methods workflow code may call",
+            hint: "move the computation into an @action")
+    }
+
+    static func notCallable(_ what: String) -> Self {
+        .error("WMK117", "\(what) cannot be called in workflow code", hint: "call actions, helper methods or builtins")
+    }
+
+    static func unresolvedImport(_ module: String, _ name: String) -> Self {
+        .error(
+            "WMK118", "'\(name)' is imported from '\(module)', which was not found on the search paths, so it is not known to be an action",
+            hint: "pass the project root with -I, or make it an @action in this file")
+    }
+
+    static func badExceptionType(_ text: String) -> Self {
+        .error("WMK119", "\(text)", hint: "name exception classes directly, e.g. 'except (ValueError, KeyError) as e'")
+    }
+
+    // MARK: Call binding
+
+    static func unknownKeyword(_ keyword: String, _ callee: String) -> Self {
+        .error("WMK120", "'\(callee)' has no parameter named '\(keyword)'")
+    }
+
+    static func missingArgument(_ param: String, _ callee: String) -> Self {
+        .error("WMK121", "call to '\(callee)' is missing required argument '\(param)'")
+    }
+
+    static func tooManyPositional(_ callee: String, takes: Int, given: Int) -> Self {
+        .error("WMK122", "'\(callee)' takes \(takes) positional argument\(takes == 1 ? "" : "s") but \(given) \(given == 1 ? "was" : "were") given")
+    }
+
+    static func duplicateArgument(_ param: String, _ callee: String) -> Self {
+        .error("WMK123", "'\(callee)' got multiple values for argument '\(param)'")
+    }
+
+    static func unpackedArguments(_ callee: String) -> Self {
+        .error(
+            "WMK124", "'*' and '**' arguments to '\(callee)' cannot be bound at compile time",
+            hint: "pass each argument by name")
+    }
+
+    static func injectedArgument(_ param: String, _ callee: String) -> Self {
+        .error("WMK125", "argument '\(param)' of '\(callee)' is supplied by Depend(...) in the worker and cannot be passed")
+    }
+
+    // MARK: Policies and gathers
+
+    static func badPolicy(_ text: String, hint: String? = nil) -> Self {
+        .error("WMK130", text, hint: hint ?? "policies take compile-time constants, e.g. RetryPolicy(attempts=3)")
+    }
+
+    static func badGather(_ text: String, hint: String) -> Self {
+        .error("WMK131", text, hint: hint)
+    }
+
+    static func badSleep(_ text: String) -> Self {
+        .error("WMK132", text, hint: "write 'await asyncio.sleep(seconds)'")
+    }
+}

@@ -1,0 +1,425 @@
+import WaymarkIR
+
+/// What a call in workflow code calls.
+enum Callee {
+    case action(ActionDecl)
+    /// `self.run_action(action(...), retry=..., backoff=..., timeout=...)`
+    case runAction
+    case gather
+    case sleep
+    case helper(String, PyNode)
+    case builtin(String)
+    /// An exception or model class.
+    case construct(String)
+    case method(PyNode, String)
+    case notAllowed(String)
+    case notCallable(String)
+    case unresolvedImport(module: String, name: String)
+    case undefined(String)
+}
+
+extension FunctionLowering {
+    func callee(_ call: PyNode) -> Callee {
+        guard let function = call.node("func") else { return .notCallable("this") }
+        let display = dottedText(function) ?? "this expression"
+        switch reference(function) {
+        case .local(let name):
+            return .notCallable("the local variable '\(name)'")
+        case .builtin(let name):
+            if PythonBuiltins.exceptionParents[name] != nil { return .construct(name) }
+            if PythonBuiltins.functions.contains(name) { return .builtin(name) }
+            return .notAllowed(name)
+        case .symbol(let symbol):
+            return callee(symbol, display: display)
+        case .selfObject:
+            return .notCallable("'self'")
+        case .selfAttribute(let attribute):
+            if attribute == "run_action" { return .runAction }
+            if let (node, _) = workflow.method(attribute) { return .helper(attribute, node) }
+            return .undefined("self.\(attribute)")
+        case .undefined(let name):
+            return .undefined(name)
+        case .value:
+            guard function.type == "Attribute", let receiver = function.node("value"), let method = function.string("attr") else {
+                return .notCallable(display)
+            }
+            return .method(receiver, method)
+        }
+    }
+
+    private func callee(_ symbol: ResolvedSymbol, display: String) -> Callee {
+        switch symbol {
+        case .action(let decl):
+            return .action(decl)
+        case .external("asyncio", "gather"):
+            return .gather
+        case .external("asyncio", "sleep"):
+            return .sleep
+        case .external(let source, let name):
+            if project.looksLikeProjectModule(source) { return .unresolvedImport(module: source, name: name) }
+            return .notAllowed(display)
+        case .missing(let source, let name):
+            return .unresolvedImport(module: source, name: name)
+        case .klass(let info):
+            if let bases = workflow.exceptionBases(info) {
+                workflow.useException(info, bases: bases)
+                return .construct(info.name)
+            }
+            if workflow.isModelClass(info) { return .construct(info.qualifiedName) }
+            return .notAllowed(display)
+        case .function:
+            return .notAllowed(display)
+        default:
+            return .notCallable("'\(display)'")
+        }
+    }
+
+    // MARK: Effects as statements
+
+    /// Emits `node` as an effect statement assigning `target`, if it is one: an awaited action,
+    /// gather, sleep or helper, or a call of a sync helper. Returns false for anything else.
+    func emitEffect(_ node: PyNode, target: Target?, into out: inout Block, at loc: SourceLocation?) -> Bool {
+        if node.type == "Call", case .helper(let helperName, let helperNode) = callee(node) {
+            guard helperNode.type == "FunctionDef" else { return false }  // async helper without await: reported by expr()
+            out.append(Statement(.helper(target, helperCall(helperName, helperNode, node, &out)), at: loc))
+            return true
+        }
+        guard node.type == "Await", let call = node.node("value") else { return false }
+        guard call.type == "Call" else {
+            error(.awaitNotAwaitable(describe(call)), call)
+            return true
+        }
+        switch callee(call) {
+        case .action(let decl):
+            out.append(Statement(.action(target, actionCall(decl, call, policy: Policy(), &out)), at: loc))
+        case .runAction:
+            guard let actionCall = runAction(call, &out) else { return true }
+            out.append(Statement(.action(target, actionCall), at: loc))
+        case .gather:
+            guard let gather = gather(call, &out) else { return true }
+            out.append(Statement(.gather(target, gather), at: loc))
+        case .sleep:
+            guard let seconds = sleepDuration(call, &out) else { return true }
+            out.append(Statement(.sleep(seconds), at: loc))
+            if let target { out.append(Statement(.assign(target, .none), at: loc)) }
+        case .helper(let helperName, let helperNode):
+            guard helperNode.type == "AsyncFunctionDef" else {
+                error(.awaitNotAwaitable("the result of the sync helper 'self.\(helperName)'"), node)
+                return true
+            }
+            out.append(Statement(.helper(target, helperCall(helperName, helperNode, call, &out)), at: loc))
+        case .unresolvedImport(let source, let name):
+            error(.unresolvedImport(source, name), call)
+        case .undefined(let name):
+            error(name.hasPrefix("self.") ? .unknownSelfAttribute(String(name.dropFirst(5))) : .undefinedName(name), call)
+        default:
+            error(.awaitNotAwaitable(describe(call)), call)
+        }
+        return true
+    }
+
+    private func describe(_ node: PyNode) -> String {
+        if let text = dottedText(node) { return node.type == "Call" ? "'\(text)(...)'" : "'\(text)'" }
+        return "an expression"
+    }
+
+    /// An `await` or a call in expression position.
+    func effectOrCall(_ node: PyNode, _ out: inout Block) -> Expr {
+        if node.type == "Await" || isSyncHelperCall(node) {
+            let result = temporary()
+            guard emitEffect(node, target: .name(result), into: &out, at: location(node)) else { return .none }
+            return .name(result)
+        }
+        return call(node, &out)
+    }
+
+    private func isSyncHelperCall(_ node: PyNode) -> Bool {
+        guard node.type == "Call", case .helper(_, let helperNode) = callee(node) else { return false }
+        return helperNode.type == "FunctionDef"
+    }
+
+    /// A call that is not awaited: a builtin, a constructor or a method, all pure.
+    private func call(_ node: PyNode, _ out: inout Block) -> Expr {
+        switch callee(node) {
+        case .builtin(let name):
+            return .call(name, callArguments(node, &out))
+        case .construct(let type):
+            return .construct(type, callArguments(node, &out))
+        case .method(let receiverNode, let method):
+            let receiver = expr(receiverNode, &out)
+            guard PythonBuiltins.methods.contains(method) else {
+                error(.methodNotAllowed(method), node)
+                return .none
+            }
+            return .method(receiver, method, callArguments(node, &out))
+        case .action(let decl):
+            error(.awaitMissing(decl.name), node)
+        case .runAction:
+            error(.awaitMissing("self.run_action"), node)
+        case .gather:
+            error(.awaitMissing("asyncio.gather"), node)
+        case .sleep:
+            error(.awaitMissing("asyncio.sleep"), node)
+        case .helper(let name, _):
+            error(.helperAwaitMissing(name), node)
+        case .notAllowed(let name):
+            error(.callNotAllowed(name), node)
+        case .notCallable(let what):
+            error(.notCallable(what), node)
+        case .unresolvedImport(let source, let name):
+            error(.unresolvedImport(source, name), node)
+        case .undefined(let name):
+            error(name.hasPrefix("self.") ? .unknownSelfAttribute(String(name.dropFirst(5))) : .undefinedName(name), node)
+        }
+        return .none
+    }
+
+    func callArguments(_ node: PyNode, _ out: inout Block) -> [CallArgument] {
+        var arguments: [CallArgument] = []
+        for argument in node.nodes("args") {
+            if argument.type == "Starred", let inner = argument.node("value") {
+                arguments.append(CallArgument(.unpack, expr(inner, &out)))
+            } else {
+                arguments.append(CallArgument(.positional, expr(argument, &out)))
+            }
+        }
+        for keyword in node.nodes("keywords") {
+            guard let value = keyword.node("value") else { continue }
+            if let name = keyword.string("arg") {
+                arguments.append(CallArgument(.keyword(name), expr(value, &out)))
+            } else {
+                arguments.append(CallArgument(.unpackKeywords, expr(value, &out)))
+            }
+        }
+        return arguments
+    }
+
+    // MARK: Actions and helpers
+
+    func actionCall(_ decl: ActionDecl, _ call: PyNode, policy: Policy, _ out: inout Block) -> ActionCall {
+        workflow.useAction(decl)
+        let arguments = bind(call, params: decl.params, callee: decl.name, fillDefaults: true, &out)
+        return ActionCall(action: decl.qualifiedName, arguments: arguments, policy: policy)
+    }
+
+    private func helperCall(_ name: String, _ helperNode: PyNode, _ call: PyNode, _ out: inout Block) -> HelperCall {
+        workflow.noteHelperCall(from: self.name, to: name)
+        let isStaticHelper = helperNode.nodes("decorator_list").contains { $0.type == "Name" && $0.string("id") == "staticmethod" }
+        let params = ModuleIndexer.params(helperNode, dropSelf: !isStaticHelper)
+        for param in params where param.hasOpaqueDefault {
+            error(.unsupportedExpression("a default of helper parameter '\(param.name)' that is not a constant", hint: "use a literal default or pass the value"), call)
+        }
+        return HelperCall(name: name, arguments: bind(call, params: params, callee: "self.\(name)", fillDefaults: true, &out))
+    }
+
+    /// Binds a call's arguments to parameter names as Python would, lowering each argument in
+    /// source order. Constant defaults are filled in; `Depend` parameters are left to the worker.
+    func bind(_ call: PyNode, params: [Param], callee: String, fillDefaults: Bool, _ out: inout Block) -> [Argument] {
+        var bound: [String: Expr] = [:]
+        var extraPositional: [Expr] = []
+        var extraKeywords: [Argument] = []
+        let positional = params.filter { $0.kind == .positional }
+        let varPositional = params.first { $0.kind == .varPositional }
+        let varKeyword = params.first { $0.kind == .varKeyword }
+        let byName = Dictionary(params.filter { $0.kind == .positional || $0.kind == .keywordOnly }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var ok = true
+
+        let positionalArguments = call.nodes("args")
+        for (index, argument) in positionalArguments.enumerated() {
+            if argument.type == "Starred" {
+                error(.unpackedArguments(callee), argument)
+                ok = false
+                continue
+            }
+            let value = expr(argument, &out)
+            if index < positional.count {
+                let param = positional[index]
+                if param.isInjected {
+                    error(.injectedArgument(param.name, callee), argument)
+                    ok = false
+                }
+                bound[param.name] = value
+            } else if varPositional != nil {
+                extraPositional.append(value)
+            } else {
+                error(.tooManyPositional(callee, takes: positional.count, given: positionalArguments.count), argument)
+                ok = false
+            }
+        }
+        for keyword in call.nodes("keywords") {
+            guard let valueNode = keyword.node("value") else { continue }
+            guard let name = keyword.string("arg") else {
+                error(.unpackedArguments(callee), keyword)
+                ok = false
+                continue
+            }
+            let value = expr(valueNode, &out)
+            if let param = byName[name] {
+                if bound[name] != nil {
+                    error(.duplicateArgument(name, callee), keyword)
+                    ok = false
+                } else if param.isInjected {
+                    error(.injectedArgument(name, callee), keyword)
+                    ok = false
+                }
+                bound[name] = value
+            } else if varKeyword != nil {
+                if extraKeywords.contains(where: { $0.name == name }) {
+                    error(.duplicateArgument(name, callee), keyword)
+                    ok = false
+                }
+                extraKeywords.append(Argument(name, value))
+            } else {
+                error(.unknownKeyword(name, callee), keyword)
+                ok = false
+            }
+        }
+
+        var arguments: [Argument] = []
+        for param in params {
+            switch param.kind {
+            case .positional, .keywordOnly:
+                if let value = bound[param.name] {
+                    arguments.append(Argument(param.name, value))
+                } else if fillDefaults, let value = param.defaultValue {
+                    arguments.append(Argument(param.name, value))
+                } else if param.isRequired, ok {
+                    error(.missingArgument(param.name, callee), call)
+                }
+            case .varPositional:
+                if !extraPositional.isEmpty { arguments.append(Argument(param.name, .tuple(extraPositional))) }
+            case .varKeyword:
+                arguments += extraKeywords
+            }
+        }
+        return arguments
+    }
+
+    // MARK: self.run_action
+
+    /// `self.run_action(action(...), retry=..., backoff=..., timeout=...)`.
+    private func runAction(_ call: PyNode, _ out: inout Block) -> ActionCall? {
+        let arguments = call.nodes("args")
+        guard arguments.count == 1, let inner = arguments.first, inner.type == "Call" else {
+            error(.badPolicy("self.run_action takes one action call, e.g. self.run_action(fetch(x), retry=RetryPolicy(attempts=3))", hint: "pass the action call as the first argument"), call)
+            return nil
+        }
+        guard case .action(let decl) = callee(inner) else {
+            error(.badPolicy("the first argument of self.run_action must be a call of an @action function", hint: "decorate the function with @action"), inner)
+            return nil
+        }
+        let policy = self.policy(call.nodes("keywords"))
+        return actionCall(decl, inner, policy: policy, &out)
+    }
+
+    // MARK: asyncio.gather
+
+    private func gather(_ call: PyNode, _ out: inout Block) -> Gather? {
+        var returnExceptions = false
+        for keyword in call.nodes("keywords") {
+            guard keyword.string("arg") == "return_exceptions", let value = keyword.node("value") else {
+                error(.badGather("asyncio.gather takes only 'return_exceptions' as a keyword", hint: "remove the keyword"), keyword)
+                continue
+            }
+            guard case .bool(let flag)? = ConstantExpr.make(value) else {
+                error(.badGather("return_exceptions must be True or False", hint: "write return_exceptions=True"), value)
+                continue
+            }
+            returnExceptions = flag
+        }
+        var items: [GatherItem] = []
+        for argument in call.nodes("args") {
+            if argument.type == "Starred", let inner = argument.node("value") {
+                if let item = spread(inner, &out) { items.append(item) }
+            } else if let action = gatherCall(argument, &out) {
+                items.append(.call(action))
+            }
+        }
+        return Gather(items: items, returnExceptions: returnExceptions)
+    }
+
+    /// One branch of a gather: an action call or `self.run_action(...)`, not awaited.
+    private func gatherCall(_ node: PyNode, _ out: inout Block) -> ActionCall? {
+        guard node.type == "Call" else {
+            let hint = node.type == "Await" ? "drop the 'await': gather awaits its branches" : "pass action calls, e.g. asyncio.gather(a(x), b(y))"
+            error(.badGather("each argument of asyncio.gather must be an action call", hint: hint), node)
+            return nil
+        }
+        switch callee(node) {
+        case .action(let decl):
+            return actionCall(decl, node, policy: Policy(), &out)
+        case .runAction:
+            return runAction(node, &out)
+        case .helper(let name, _):
+            error(.badGather("helper method 'self.\(name)' cannot run inside asyncio.gather", hint: "gather action calls; call the helper before or after"), node)
+        case .unresolvedImport(let source, let name):
+            error(.unresolvedImport(source, name), node)
+        default:
+            error(.badGather("each argument of asyncio.gather must be an action call", hint: "pass action calls, e.g. asyncio.gather(a(x), b(y))"), node)
+        }
+        return nil
+    }
+
+    /// `*[action(x) for x in xs if cond]`: one call per element. Conditions and extra `for`
+    /// clauses become a comprehension that computes the elements first.
+    private func spread(_ node: PyNode, _ out: inout Block) -> GatherItem? {
+        guard node.type == "ListComp" || node.type == "GeneratorExp", let element = node.node("elt") else {
+            error(.badGather("'*' in asyncio.gather must unpack a comprehension of action calls", hint: "write asyncio.gather(*[act(x) for x in xs])"), node)
+            return nil
+        }
+        let generators = node.nodes("generators")
+        guard let first = generators.first, let firstIterable = first.node("iter") else { return nil }
+        let collection = expr(firstIterable, &out)
+        let depth = scopes.count
+        defer { scopes.removeLast(scopes.count - depth) }
+
+        var pure: Block = []
+        var lowered: [ComprehensionFor] = []
+        var targets: [Target] = []
+        for (index, generator) in generators.enumerated() {
+            let iterable = index == 0 ? collection : generator.node("iter").map { expr($0, &pure) } ?? .none
+            scopes.append(bindings(generator.node("target"), renaming: false))
+            let target = generator.node("target").map { self.target($0, &pure) } ?? .name("_")
+            targets.append(target)
+            lowered.append(ComprehensionFor(target: target, iterable: iterable, conditions: generator.nodes("ifs").map { expr($0, &pure) }))
+        }
+        guard let action = gatherCall(element, &pure) else { return nil }
+        if !pure.isEmpty {
+            error(.awaitPosition("a gather comprehension"), node)
+            return nil
+        }
+        if lowered.count == 1 && lowered[0].conditions.isEmpty {
+            return .spread(targets[0], collection, action)
+        }
+        // Filter (and flatten) first; the spread then runs over exactly the selected elements.
+        let target: Target = targets.count == 1 ? targets[0] : .tuple(targets)
+        let selected = Comprehension(kind: .list, element: Self.value(of: target), generators: lowered)
+        return .spread(target, .comprehension(selected), action)
+    }
+
+    /// The expression that reads back what a target bound.
+    static func value(of target: Target) -> Expr {
+        switch target {
+        case .name(let name): .name(name)
+        case .tuple(let items): .tuple(items.map(value(of:)))
+        case .starred(let inner): .starred(value(of: inner))
+        case .index(let base, let index): .index(base, index)
+        case .attribute(let base, let name): .attribute(base, name)
+        }
+    }
+
+    // MARK: asyncio.sleep
+
+    private func sleepDuration(_ call: PyNode, _ out: inout Block) -> Expr? {
+        let arguments = call.nodes("args")
+        let keywords = call.nodes("keywords")
+        if arguments.count == 1, keywords.isEmpty, let seconds = arguments.first {
+            return expr(seconds, &out)
+        }
+        if arguments.isEmpty, keywords.count == 1, keywords[0].string("arg") == "delay", let seconds = keywords[0].node("value") {
+            return expr(seconds, &out)
+        }
+        error(.badSleep("asyncio.sleep takes one argument, the number of seconds"), call)
+        return nil
+    }
+}

@@ -1,0 +1,325 @@
+import WaymarkIR
+
+/// Lowers one method (`run` or a helper) to a WRL function.
+///
+/// Every effect (action, helper call, gather, sleep) becomes a statement of its own; where one
+/// stands inside an expression it is hoisted into a temporary (`%0`, …) that the expression then
+/// reads. Where hoisting would change when an effect runs (the right side of `and`/`or`, the
+/// branches of `x if c else y`, a comprehension's body) the expression becomes control flow instead.
+final class FunctionLowering {
+    unowned let workflow: WorkflowLowering
+    let module: PythonModule
+    let function: PyNode
+    let name: String
+    /// Parameters and names assigned anywhere in the body: Python's local scope.
+    var locals: Set<String> = []
+    /// Names bound by enclosing comprehensions and spreads, innermost last, with what they
+    /// lower to (themselves, or a fresh temporary when the comprehension became a loop).
+    var scopes: [[String: String]] = []
+    var loopDepth = 0
+    private var nextTemporary = 0
+
+    init(workflow: WorkflowLowering, module: PythonModule, function: PyNode) {
+        self.workflow = workflow
+        self.module = module
+        self.function = function
+        self.name = function.string("name") ?? "run"
+    }
+
+    var project: Project { workflow.project }
+    var file: SourceFile { module.file }
+
+    func error(_ message: DiagnosticMessage, _ node: PyNode) {
+        workflow.diagnostics.emit(message, in: file, at: node.span)
+    }
+
+    func location(_ node: PyNode) -> SourceLocation? {
+        node.span.map(file.location(of:))
+    }
+
+    func temporary() -> String {
+        defer { nextTemporary += 1 }
+        return "%\(nextTemporary)"
+    }
+
+    var isStatic: Bool {
+        function.nodes("decorator_list").contains { $0.type == "Name" && $0.string("id") == "staticmethod" }
+    }
+
+    func lower() -> Function {
+        let params = ModuleIndexer.params(function, dropSelf: !isStatic)
+        locals = Set(params.map(\.name))
+        collectLocals(function.nodes("body"))
+        let body = block(function.nodes("body"))
+        return Function(
+            name: name, params: params, returns: function.node("returns").map(AnnotationText.render), body: body)
+    }
+
+    /// Python decides at compile time which names are local: any name bound in the body.
+    private func collectLocals(_ statements: [PyNode]) {
+        for statement in statements {
+            switch statement.type {
+            case "Assign":
+                statement.nodes("targets").forEach(collectTargetNames)
+            case "AugAssign", "AnnAssign", "For", "AsyncFor":
+                statement.node("target").map(collectTargetNames)
+            case "Import", "ImportFrom":
+                for alias in statement.nodes("names") {
+                    if let bound = alias.string("asname") ?? alias.string("name") { locals.insert(bound) }
+                }
+            default:
+                break
+            }
+            for handler in statement.nodes("handlers") {
+                if let bound = handler.string("name") { locals.insert(bound) }
+                collectLocals(handler.nodes("body"))
+            }
+            for field in ["body", "orelse", "finalbody"] { collectLocals(statement.nodes(field)) }
+        }
+    }
+
+    private func collectTargetNames(_ target: PyNode) {
+        switch target.type {
+        case "Name": if let id = target.string("id") { locals.insert(id) }
+        case "Tuple", "List": target.nodes("elts").forEach(collectTargetNames)
+        case "Starred": target.node("value").map(collectTargetNames)
+        default: break
+        }
+    }
+
+    // MARK: Statements
+
+    func block(_ statements: [PyNode]) -> Block {
+        var out: Block = []
+        for statement in statements { self.statement(statement, into: &out) }
+        return out
+    }
+
+    func statement(_ node: PyNode, into out: inout Block) {
+        let loc = location(node)
+        switch node.type {
+        case "Assign":
+            guard let valueNode = node.node("value") else { return }
+            let targets = node.nodes("targets")
+            if targets.count == 1, let targetNode = targets.first, isSimpleTarget(targetNode),
+                emitEffect(valueNode, target: target(targetNode, &out), into: &out, at: loc)
+            {
+                return
+            }
+            let value = expr(valueNode, &out)
+            if targets.count == 1, let targetNode = targets.first {
+                out.append(Statement(.assign(target(targetNode, &out), value), at: loc))
+                return
+            }
+            // `a = b = value`: evaluate once, assign left to right as Python does.
+            let shared = temporary()
+            out.append(Statement(.assign(.name(shared), value), at: loc))
+            for targetNode in targets {
+                out.append(Statement(.assign(target(targetNode, &out), .name(shared)), at: loc))
+            }
+        case "AnnAssign":
+            guard let valueNode = node.node("value"), let targetNode = node.node("target") else { return }
+            if isSimpleTarget(targetNode), emitEffect(valueNode, target: target(targetNode, &out), into: &out, at: loc) { return }
+            let value = expr(valueNode, &out)
+            out.append(Statement(.assign(target(targetNode, &out), value), at: loc))
+        case "AugAssign":
+            guard let targetNode = node.node("target"), let valueNode = node.node("value"),
+                let op = binaryOperator(node.node("op"))
+            else { return }
+            let target = self.target(targetNode, &out)
+            let value = expr(valueNode, &out)
+            out.append(Statement(.augAssign(target, op, value), at: loc))
+        case "Expr":
+            guard let valueNode = node.node("value") else { return }
+            if valueNode.type == "Constant", case .string = valueNode["value"] { return }  // a docstring
+            if emitEffect(valueNode, target: nil, into: &out, at: loc) { return }
+            let value = expr(valueNode, &out)
+            if case .name(let temp) = value, temp.hasPrefix("%") { return }  // a helper call already emitted
+            out.append(Statement(.expr(value), at: loc))
+        case "Return":
+            if let valueNode = node.node("value") {
+                let value = expr(valueNode, &out)
+                out.append(Statement(.ret(value), at: loc))
+            } else {
+                out.append(Statement(.ret(nil), at: loc))
+            }
+        case "If":
+            guard let testNode = node.node("test") else { return }
+            let test = expr(testNode, &out)
+            out.append(Statement(.ifElse(test, block(node.nodes("body")), block(node.nodes("orelse"))), at: loc))
+        case "For":
+            guard let targetNode = node.node("target"), let iterNode = node.node("iter") else { return }
+            let iterable = expr(iterNode, &out)
+            var targetPrelude: Block = []
+            let target = self.target(targetNode, &targetPrelude)
+            loopDepth += 1
+            let body = targetPrelude + block(node.nodes("body"))
+            loopDepth -= 1
+            out.append(Statement(.forLoop(target, iterable, body: body, orElse: block(node.nodes("orelse"))), at: loc))
+        case "While":
+            guard let testNode = node.node("test") else { return }
+            var prelude: Block = []
+            let test = expr(testNode, &prelude)
+            loopDepth += 1
+            let body = block(node.nodes("body"))
+            loopDepth -= 1
+            out.append(Statement(.whileLoop(prelude: prelude, condition: test, body: body, orElse: block(node.nodes("orelse"))), at: loc))
+        case "Break", "Continue":
+            let keyword = node.type == "Break" ? "break" : "continue"
+            guard loopDepth > 0 else {
+                error(.outsideLoop(keyword), node)
+                return
+            }
+            out.append(Statement(node.type == "Break" ? .breakLoop : .continueLoop, at: loc))
+        case "Pass":
+            return
+        case "Try":
+            let body = block(node.nodes("body"))
+            let handlers = node.nodes("handlers").map(handler)
+            out.append(Statement(
+                .tryExcept(body: body, handlers: handlers, orElse: block(node.nodes("orelse")), finally: block(node.nodes("finalbody"))),
+                at: loc))
+        case "Raise":
+            let exception = node.node("exc").map { raised($0, &out) }
+            let cause = node.node("cause").map { expr($0, &out) }
+            out.append(Statement(.raise(exception, cause: cause), at: loc))
+        case "Assert":
+            guard let testNode = node.node("test") else { return }
+            let test = expr(testNode, &out)
+            var message: Expr?
+            if let messageNode = node.node("msg") {
+                var messagePrelude: Block = []
+                message = expr(messageNode, &messagePrelude)
+                // The message is evaluated only when the assertion fails.
+                if !messagePrelude.isEmpty { error(.awaitPosition("an assert message"), messageNode) }
+            }
+            out.append(Statement(.assert(test, message: message), at: loc))
+        default:
+            unsupportedStatement(node)
+        }
+    }
+
+    private func unsupportedStatement(_ node: PyNode) {
+        let (what, hint): (String, String) =
+            switch node.type {
+            case "With", "AsyncWith": ("a 'with' block", "open resources inside an @action; the workflow only orchestrates")
+            case "AsyncFor": ("'async for'", "fetch the items with an action, then use a plain 'for'")
+            case "Global", "Nonlocal": ("'\(node.type.lowercased())'", "pass values as parameters and return them")
+            case "FunctionDef", "AsyncFunctionDef": ("a nested function", "make it a method of the workflow class or an @action")
+            case "ClassDef": ("a nested class", "define the class at module level")
+            case "Import", "ImportFrom": ("an import inside workflow code", "import at the top of the module")
+            case "Match": ("'match'", "use if/elif/else")
+            case "Delete": ("'del'", "build a new value without the item, e.g. a dict comprehension")
+            case "TryStar": ("'try/except*'", "use plain try/except")
+            default: ("the '\(node.type)' statement", "rewrite it with supported statements")
+            }
+        error(.unsupportedStatement(what, hint: hint), node)
+    }
+
+    private func handler(_ node: PyNode) -> Handler {
+        var types: [String] = []
+        if let typeNode = node.node("type") {
+            let elements = typeNode.type == "Tuple" ? typeNode.nodes("elts") : [typeNode]
+            for element in elements {
+                if let name = exceptionTypeName(element) { types.append(name) }
+            }
+        }
+        return Handler(types: types, name: node.string("name"), body: block(node.nodes("body")))
+    }
+
+    /// The class name of an exception type written in a handler, a policy or `raise`.
+    func exceptionTypeName(_ node: PyNode) -> String? {
+        switch node.type {
+        case "Name", "Attribute":
+            let display = dottedText(node) ?? "?"
+            switch reference(node) {
+            case .builtin(let name) where PythonBuiltins.exceptionParents[name] != nil:
+                return name
+            case .symbol(.klass(let info)):
+                guard let bases = workflow.exceptionBases(info) else {
+                    error(.badExceptionType("'\(info.name)' is not an exception class"), node)
+                    return nil
+                }
+                workflow.useException(info, bases: bases)
+                return info.name
+            case .symbol(.external(_, let name)):
+                return name  // e.g. httpx.HTTPError: workers report class names with the error
+            case .undefined(let name):
+                error(.undefinedName(name), node)
+                return nil
+            default:
+                error(.badExceptionType("'\(display)' is not an exception class"), node)
+                return nil
+            }
+        case "Constant":
+            if case .string(let name) = node["value"] { return name }
+            error(.badExceptionType("an exception type must be a class or its name"), node)
+            return nil
+        default:
+            error(.badExceptionType("an exception type must be a class name"), node)
+            return nil
+        }
+    }
+
+    /// `raise X` where X may be a bare class: Python instantiates it.
+    private func raised(_ node: PyNode, _ out: inout Block) -> Expr {
+        if node.type == "Name" || node.type == "Attribute" {
+            switch reference(node) {
+            case .builtin(let name) where PythonBuiltins.exceptionParents[name] != nil:
+                return .construct(name, [])
+            case .symbol(.klass(let info)):
+                if let bases = workflow.exceptionBases(info) {
+                    workflow.useException(info, bases: bases)
+                    return .construct(info.name, [])
+                }
+            default:
+                break
+            }
+        }
+        return expr(node, &out)
+    }
+
+    // MARK: Targets
+
+    func isSimpleTarget(_ node: PyNode) -> Bool {
+        switch node.type {
+        case "Name": return true
+        case "Tuple", "List": return node.nodes("elts").allSatisfy(isSimpleTarget)
+        case "Starred": return node.node("value").map(isSimpleTarget) ?? false
+        default: return false
+        }
+    }
+
+    func target(_ node: PyNode, _ out: inout Block) -> Target {
+        switch node.type {
+        case "Name":
+            let id = node.string("id") ?? "_"
+            return .name(renamed(id) ?? id)
+        case "Tuple", "List":
+            return .tuple(node.nodes("elts").map { target($0, &out) })
+        case "Starred":
+            return .starred(node.node("value").map { target($0, &out) } ?? .name("_"))
+        case "Subscript":
+            guard let base = node.node("value"), let index = node.node("slice") else { return .name("_") }
+            return .index(expr(base, &out), indexExpr(index, &out))
+        case "Attribute":
+            guard let base = node.node("value"), let attribute = node.string("attr") else { return .name("_") }
+            if base.type == "Name", base.string("id") == "self", !locals.contains("self") {
+                error(.assignToSelf(attribute), node)
+                return .name("_")
+            }
+            return .attribute(expr(base, &out), attribute)
+        default:
+            error(.unsupportedExpression("assigning to this kind of target", hint: "assign to a name, a subscript or an attribute"), node)
+            return .name("_")
+        }
+    }
+
+    /// The name a comprehension or spread variable lowers to, if one is in scope.
+    func renamed(_ name: String) -> String? {
+        for scope in scopes.reversed() {
+            if let lowered = scope[name] { return lowered }
+        }
+        return nil
+    }
+}
