@@ -32,7 +32,9 @@ static inline int wm_minor_version(void) { return PY_MINOR_VERSION; }
 /// Parses `source` into an `ast.Module` object (new reference), or NULL with the error set.
 static inline PyObject *wm_parse_ast(const char *source, const char *filename) {
     PyCompilerFlags flags = _PyCompilerFlags_INIT;
-    flags.cf_flags = PyCF_ONLY_AST;
+    // As `compile(str, ...)` does: the text is already decoded UTF-8, so CPython ignores any
+    // coding cookie and reports error columns in characters.
+    flags.cf_flags = PyCF_ONLY_AST | PyCF_SOURCE_IS_UTF8 | PyCF_IGNORE_COOKIE;
     return Py_CompileStringExFlags(source, filename, Py_file_input, &flags, -1);
 }
 

@@ -109,12 +109,12 @@ public struct Compiler: Sendable {
             program: hasErrors ? nil : program, diagnostics: diagnostics.sorted, files: project.files, searchPaths: searchPaths)
     }
 
-    /// CPython reports a syntax error's column as a 1-based UTF-8 byte offset.
+    /// With PyCF_SOURCE_IS_UTF8, CPython reports a syntax error's columns in characters, 1-based.
     static func range(of error: PythonSyntaxError, in file: SourceFile) -> SourceRange {
-        let start = SourceLocation(line: error.line, column: file.characterColumn(line: error.line, byteOffset: error.column - 1))
+        let start = SourceLocation(line: error.line, column: error.column)
         var end = SourceLocation(line: start.line, column: start.column + 1)
         if let endLine = error.endLine, let endColumn = error.endColumn, endLine == error.line, endColumn > error.column {
-            end = SourceLocation(line: endLine, column: file.characterColumn(line: endLine, byteOffset: endColumn - 1))
+            end = SourceLocation(line: endLine, column: endColumn)
         }
         return SourceRange(start: start, end: end)
     }

@@ -61,6 +61,11 @@ struct WRLLexer {
                 index += 1
                 continue
             }
+            if c == "#", index + 1 < chars.count, chars[index + 1] == "@" {  // a `#@line:col` location
+                tokens.append(WRLToken(kind: .punct, text: "#@", line: line, column: column))
+                index += 2
+                continue
+            }
             if c == "#" {  // comment to end of line
                 while index < chars.count, chars[index] != "\n" { index += 1 }
                 continue

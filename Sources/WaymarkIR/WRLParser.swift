@@ -250,7 +250,7 @@ public struct WRLParser {
     }
 
     mutating func location() throws(WRLSyntaxError) -> SourceLocation? {
-        guard accept("@") else { return nil }
+        guard accept("#@") else { return nil }
         let line = advance()
         try expect(":")
         let column = advance()
@@ -354,7 +354,7 @@ public struct WRLParser {
     var startsExpression: Bool {
         switch current.kind {
         case .newline, .end: return false
-        case .punct: return !(isPunct("@") || isPunct("}"))
+        case .punct: return !(isPunct("#@") || isPunct("}"))
         case .word: return current.text != "from"
         default: return true
         }
@@ -598,8 +598,11 @@ public struct WRLParser {
     }
 
     mutating func unary() throws(WRLSyntaxError) -> Expr {
-        if isPunct("-"), [.int, .float].contains(peek().kind) || (peek().kind == .word && peek().text == "inf") {
-            // A negative literal, as the printer writes it (a negated one prints as `-(3)`).
+        if isPunct("-"), [.int, .float].contains(peek().kind) || (peek().kind == .word && peek().text == "inf"),
+            !(peek(2).kind == .punct && peek(2).text == "**")
+        {
+            // A negative literal, as the printer writes it (a negated one prints as `-(3)`). Before
+            // `**` the minus is a negation: `-2 ** 2` is `-(2 ** 2)`.
             position += 1
             let token = advance()
             let literal: Expr = token.kind == .int ? .int("-" + token.text) : .float(-(Double(token.text) ?? .infinity))

@@ -1,7 +1,7 @@
 /// Prints WRL as text (Grammar/WRL.ebnf). `WRLParser` reads every printed program back to the
 /// same value.
 public struct WRLPrinter {
-    /// With locations, each statement ends in `@line:col`; without, the text is the canonical
+    /// With locations, each statement ends in `#@line:col`; without, the text is the canonical
     /// form that does not change when only comments or formatting of the source do.
     public var locations: Bool
 
@@ -95,7 +95,7 @@ public struct WRLPrinter {
 
     func location(_ statement: Statement) -> String {
         guard locations, let location = statement.location else { return "" }
-        return " @\(location.line):\(location.column)"
+        return "  #@\(location.line):\(location.column)"
     }
 
     func statement(_ statement: Statement, indent: String, into out: inout String) {

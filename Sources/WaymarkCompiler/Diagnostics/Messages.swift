@@ -45,6 +45,10 @@ extension DiagnosticMessage {
         .error("WMK108", "action '\(name)' is called without 'await': the call would never run", hint: "write 'await \(name)(...)'")
     }
 
+    static func coroutineNotAwaited(_ name: String) -> Self {
+        .error("WMK108", "'\(name)(...)' is called without 'await': it would never run", hint: "write 'await \(name)(...)'")
+    }
+
     static func helperAwaitMissing(_ name: String) -> Self {
         .error("WMK108", "async helper 'self.\(name)' is called without 'await'", hint: "write 'await self.\(name)(...)'")
     }

@@ -22,7 +22,9 @@ struct ModuleIndexer {
                     }
                 }
             case "ImportFrom":
-                let source = absoluteModule(statement.string("module"), level: statement.int("level") ?? 0)
+                let level = statement.int("level") ?? 0
+                let source = absoluteModule(statement.string("module"), level: level)
+                if level > 0 { module.relativeImports.insert(source) }
                 for alias in statement.nodes("names") {
                     guard let name = alias.string("name"), name != "*" else { continue }
                     set(alias.string("asname") ?? name, .importedName(module: source, name: name))
@@ -183,6 +185,12 @@ enum ConstantExpr {
                 let operand = node.node("operand"), let value = make(operand)
             else { return nil }
             return negate(value, op == "USub")
+        case "BinOp":
+            // Arithmetic on constants (`24 * 60 * 60`) stays a pure expression; the optimizer folds it.
+            guard let left = node.node("left").flatMap(make), let right = node.node("right").flatMap(make),
+                let op = binaryOperator(node.node("op")?.type)
+            else { return nil }
+            return .binary(op, left, right)
         case "Tuple", "List", "Set":
             var items: [Expr] = []
             for element in node.nodes("elts") {
@@ -200,6 +208,24 @@ enum ConstantExpr {
             return .dict(items)
         default:
             return nil
+        }
+    }
+
+    static func binaryOperator(_ name: String?) -> BinaryOperator? {
+        switch name {
+        case "Add": .add
+        case "Sub": .subtract
+        case "Mult": .multiply
+        case "Div": .divide
+        case "FloorDiv": .floorDivide
+        case "Mod": .modulo
+        case "Pow": .power
+        case "LShift": .leftShift
+        case "RShift": .rightShift
+        case "BitOr": .bitOr
+        case "BitXor": .bitXor
+        case "BitAnd": .bitAnd
+        default: nil
         }
     }
 

@@ -11,6 +11,8 @@ final class PythonModule {
     /// Top-level names, in the order they were bound.
     var symbols: [String: ModuleSymbol] = [:]
     var classes: [String: ClassInfo] = [:]
+    /// Modules this one imports with a relative import: always part of the project.
+    var relativeImports: Set<String> = []
 
     init(name: String, file: SourceFile, tree: PyNode, isPackage: Bool) {
         self.name = name
@@ -140,10 +142,7 @@ final class Project {
                 case .success(let module):
                     return module
                 case .failure(let error):
-                    let file = SourceFile(path: candidate, text: text)
-                    let range = SourceRange(
-                        start: SourceLocation(line: error.line, column: file.characterColumn(line: error.line, byteOffset: error.column - 1)),
-                        end: SourceLocation(line: error.line, column: file.characterColumn(line: error.line, byteOffset: error.column)))
+                    let range = Compiler.range(of: error, in: SourceFile(path: candidate, text: text))
                     diagnostics.emit(.syntaxError(error.message), file: candidate, range: range)
                     notFound.insert(name)
                     return nil

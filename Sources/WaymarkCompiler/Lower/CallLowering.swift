@@ -56,7 +56,9 @@ extension FunctionLowering {
         case .external("asyncio", "sleep"):
             return .sleep
         case .external(let source, let name):
-            if project.looksLikeProjectModule(source) { return .unresolvedImport(module: source, name: name) }
+            if module.relativeImports.contains(source) || project.looksLikeProjectModule(source) {
+                return .unresolvedImport(module: source, name: name)
+            }
             return .notAllowed(display)
         case .missing(let source, let name):
             return .unresolvedImport(module: source, name: name)
@@ -112,6 +114,8 @@ extension FunctionLowering {
             error(.unresolvedImport(source, name), call)
         case .undefined(let name):
             error(name.hasPrefix("self.") ? .unknownSelfAttribute(String(name.dropFirst(5))) : .undefinedName(name), call)
+        case .notAllowed(let name):
+            error(.callNotAllowed(name), call)
         default:
             error(.awaitNotAwaitable(describe(call)), call)
         }
@@ -146,7 +150,10 @@ extension FunctionLowering {
         case .construct(let type):
             return .construct(type, callArguments(node, &out))
         case .method(let receiverNode, let method):
+            let errorsBefore = workflow.diagnostics.diagnostics.count
             let receiver = expr(receiverNode, &out)
+            // A receiver that was already rejected (`datetime.now().isoformat()`) needs no second error.
+            if workflow.diagnostics.diagnostics.count > errorsBefore { return .none }
             guard PythonBuiltins.methods.contains(method) else {
                 error(.methodNotAllowed(method), node)
                 return .none
@@ -155,11 +162,11 @@ extension FunctionLowering {
         case .action(let decl):
             error(.awaitMissing(decl.name), node)
         case .runAction:
-            error(.awaitMissing("self.run_action"), node)
+            error(.coroutineNotAwaited("self.run_action"), node)
         case .gather:
-            error(.awaitMissing("asyncio.gather"), node)
+            error(.coroutineNotAwaited("asyncio.gather"), node)
         case .sleep:
-            error(.awaitMissing("asyncio.sleep"), node)
+            error(.coroutineNotAwaited("asyncio.sleep"), node)
         case .helper(let name, _):
             error(.helperAwaitMissing(name), node)
         case .notAllowed(let name):

@@ -25,7 +25,8 @@ extension FunctionLowering {
         case "Name":
             guard let id = node.string("id") else { return .value }
             if let lowered = renamed(id) { return .local(lowered) }
-            if locals.contains(id) { return id == "self" && !isStatic && isSelfParameter ? .selfObject : .local(id) }
+            if id == "self", isSelfParameter, !isStatic, !locals.contains(id) { return .selfObject }
+            if locals.contains(id) { return .local(id) }
             if let symbol = project.resolve(id, in: module) { return .symbol(symbol) }
             if PythonBuiltins.functions.contains(id) || PythonBuiltins.typeNames.contains(id)
                 || PythonBuiltins.exceptionParents[id] != nil || PythonBuiltins.forbiddenFunctions.contains(id)
@@ -133,6 +134,8 @@ extension FunctionLowering {
             error(.unsupportedExpression("'lambda'", hint: "write the logic inline or as a helper method"), node)
         case "NamedExpr":
             error(.unsupportedExpression("the walrus operator ':='", hint: "assign in a separate statement"), node)
+            // Its name is still bound, so later uses are not reported as undefined as well.
+            if let target = node.node("target"), let id = target.string("id") { locals.insert(id) }
         case "Yield", "YieldFrom":
             error(.unsupportedExpression("'yield'", hint: "return a list instead"), node)
         default:
@@ -158,22 +161,8 @@ extension FunctionLowering {
     }
 
     func binaryOperator(_ node: PyNode?) -> BinaryOperator? {
-        switch node?.type {
-        case "Add": .add
-        case "Sub": .subtract
-        case "Mult": .multiply
-        case "Div": .divide
-        case "FloorDiv": .floorDivide
-        case "Mod": .modulo
-        case "Pow": .power
-        case "MatMult": .matrixMultiply
-        case "LShift": .leftShift
-        case "RShift": .rightShift
-        case "BitOr": .bitOr
-        case "BitXor": .bitXor
-        case "BitAnd": .bitAnd
-        default: nil
-        }
+        if node?.type == "MatMult" { return .matrixMultiply }
+        return ConstantExpr.binaryOperator(node?.type)
     }
 
     /// A name or attribute in value position.
@@ -228,7 +217,7 @@ extension FunctionLowering {
             default: return .float(.infinity)
             }
         case .value, .variable:
-            error(.unsupportedExpression("the module-level name '\(display)', which is not a compile-time constant", hint: "assign it once to a literal, or pass it as a parameter"), node)
+            error(.unsupportedExpression("reading the module-level variable '\(display)' (not a compile-time constant)", hint: "assign it once to a literal, or pass it as a parameter"), node)
         case .missing(let source, let name):
             error(.undefinedName("\(source).\(name)"), node)
         default:

@@ -1,3 +1,4 @@
+import Foundation
 import WaymarkIR
 
 /// Retry, backoff and timeout of `self.run_action(...)`, evaluated at compile time.
@@ -94,7 +95,7 @@ extension FunctionLowering {
             return nil
         }
         var retry = RetryPolicy(attempts: 1)
-        for (name, value) in owner.policyArguments(call, positional: ["attempts", "exception_types", "backoff_seconds"]) {
+        for (name, value, argument) in owner.policyArguments(call, positional: ["attempts", "exception_types", "backoff_seconds"]) {
             switch name {
             case "attempts", "max_attempts":
                 if case .none? = ConstantExpr.make(value) {
@@ -114,7 +115,7 @@ extension FunctionLowering {
                 }
                 retry.backoffSeconds = seconds
             default:
-                error(.badPolicy("RetryPolicy has no option '\(name)'", hint: "use attempts=, exception_types= or backoff_seconds="), value)
+                error(.badPolicy("RetryPolicy has no option '\(name)'", hint: "use attempts=, exception_types= or backoff_seconds="), argument)
             }
         }
         return retry
@@ -126,7 +127,7 @@ extension FunctionLowering {
             return nil
         }
         var backoff = BackoffPolicy(kind: .exponential, baseDelay: 1)
-        for (name, value) in owner.policyArguments(call, positional: ["base_delay", "multiplier", "max_delay", "jitter", "kind"]) {
+        for (name, value, argument) in owner.policyArguments(call, positional: ["base_delay", "multiplier", "max_delay", "jitter", "kind"]) {
             switch name {
             case "base_delay", "multiplier", "max_delay":
                 if name == "max_delay", case .none? = ConstantExpr.make(value) { continue }
@@ -150,27 +151,47 @@ extension FunctionLowering {
                 }
                 backoff.kind = kind
             default:
-                error(.badPolicy("BackoffPolicy has no option '\(name)'", hint: "use base_delay=, multiplier=, max_delay=, jitter= or kind="), value)
+                error(.badPolicy("BackoffPolicy has no option '\(name)'", hint: "use base_delay=, multiplier=, max_delay=, jitter= or kind="), argument)
             }
         }
         return backoff
     }
 
-    /// A policy constructor's arguments by name, positional ones named by `positional`.
-    private func policyArguments(_ call: PyNode, positional names: [String]) -> [(String, PyNode)] {
-        var arguments: [(String, PyNode)] = []
+    /// A policy constructor's arguments: name, value, and the whole argument (where a caret for an
+    /// unknown option goes). Positional ones are named by `positional`.
+    private func policyArguments(_ call: PyNode, positional names: [String]) -> [(String, PyNode, PyNode)] {
+        var arguments: [(String, PyNode, PyNode)] = []
         for (index, argument) in call.nodes("args").enumerated() {
             guard index < names.count else {
                 error(.badPolicy("too many positional arguments"), argument)
                 continue
             }
-            arguments.append((names[index], argument))
+            arguments.append((names[index], argument, argument))
         }
         for keyword in call.nodes("keywords") {
             guard let value = keyword.node("value") else { continue }
-            arguments.append((keyword.string("arg") ?? "**", value))
+            arguments.append((keyword.string("arg") ?? "**", value, keyword))
         }
         return arguments
+    }
+
+    /// The value of a numeric constant expression, e.g. `24 * 60 * 60`.
+    static func number(_ value: Expr) -> Double? {
+        switch value {
+        case .int(let digits): return Double(digits)
+        case .float(let number): return number
+        case .binary(let op, let left, let right):
+            guard let l = number(left), let r = number(right) else { return nil }
+            switch op {
+            case .add: return l + r
+            case .subtract: return l - r
+            case .multiply: return l * r
+            case .divide: return r == 0 ? nil : l / r
+            case .power: return Foundation.pow(l, r)
+            default: return nil
+            }
+        default: return nil
+        }
     }
 
     /// A compile-time number of seconds: literals, arithmetic on them, module constants and
@@ -196,8 +217,7 @@ extension FunctionLowering {
             }
         case "Name", "Attribute":
             switch reference(node) {
-            case .symbol(.constant(.int(let digits))): return Double(digits)
-            case .symbol(.constant(.float(let value))): return value
+            case .symbol(.constant(let value)): return Self.number(value)
             case .symbol(.value(let owner, let value)): return lowering(for: owner).seconds(value)
             default: return nil
             }

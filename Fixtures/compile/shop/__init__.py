@@ -1,0 +1,1 @@
+"""A small project package the fixtures import actions from."""

@@ -1,0 +1,10 @@
+class ShopError(Exception):
+    pass
+
+
+class PaymentDeclined(ShopError):
+    pass
+
+
+class OutOfStock(ShopError, LookupError):
+    pass

@@ -1,0 +1,23 @@
+"""The waymark Python API: what workflow and action modules import.
+
+`waymarkc` reads these names statically (it never imports user code); at run time the same
+decorators register actions for the worker processes, and `Workflow.run()` can be executed
+directly in Python ("inline mode"), which is what unit tests and the parity harness use.
+"""
+
+from .actions import action, ActionTimeout, registry
+from .dependencies import Depend, Depends
+from .policies import BackoffPolicy, RetryPolicy
+from .workflow import Workflow, workflow
+
+__all__ = [
+    "ActionTimeout",
+    "BackoffPolicy",
+    "Depend",
+    "Depends",
+    "RetryPolicy",
+    "Workflow",
+    "action",
+    "registry",
+    "workflow",
+]

@@ -1,0 +1,73 @@
+"""The @action decorator and the registry the workers look actions up in."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from contextlib import AsyncExitStack
+from typing import Any, Callable
+
+from .dependencies import resolve
+
+registry: dict[str, Callable[..., Any]] = {}
+
+
+class ActionTimeout(TimeoutError):
+    """An action attempt did not finish within its timeout."""
+
+
+class ActionInvocation:
+    """One call of an action: awaiting it runs the action once; `execute()` runs a fresh attempt.
+
+    Calling an action returns this instead of a coroutine so that `Workflow.run_action` can retry
+    the same call, as the runner does.
+    """
+
+    def __init__(self, key: str, function: Callable[..., Any], args: tuple, kwargs: dict):
+        self.key = key
+        self.function = function
+        self.args = args
+        self.kwargs = kwargs
+
+    async def execute(self) -> Any:
+        fn = self.function
+        async with AsyncExitStack() as stack:
+            injected = await resolve(fn, stack)
+            for name in list(injected):
+                if name in self.kwargs:
+                    injected.pop(name)
+            if inspect.iscoroutinefunction(fn):
+                return await fn(*self.args, **self.kwargs, **injected)
+            import asyncio
+
+            return await asyncio.to_thread(functools.partial(fn, *self.args, **self.kwargs, **injected))
+
+    def __await__(self):
+        return self.execute().__await__()
+
+    def __repr__(self) -> str:
+        return f"<action call {self.key}>"
+
+
+def action(function: Callable[..., Any] | None = None, *, name: str | None = None):
+    """Marks a function (sync or async) as an action: distributed, retryable work.
+
+    Called directly (inline mode, or from tests), an action resolves its `Depend` parameters and
+    runs in the current process. Sync actions run in a thread so they never block the loop.
+    """
+
+    def decorate(fn: Callable[..., Any]):
+        key = f"{fn.__module__}.{name or fn.__name__}"
+
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> ActionInvocation:
+            return ActionInvocation(key, fn, args, kwargs)
+
+        call.__waymark_action__ = key  # type: ignore[attr-defined]
+        call.__wrapped_action__ = fn  # type: ignore[attr-defined]
+        registry[key] = fn
+        return call
+
+    if function is not None:
+        return decorate(function)
+    return decorate
