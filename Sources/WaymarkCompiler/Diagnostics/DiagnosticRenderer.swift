@@ -36,18 +36,39 @@ public struct DiagnosticRenderer {
 
     /// One JSON object per diagnostic (editors and CI).
     public func json(_ diagnostic: Diagnostic) -> String {
-        let printer = WRLPrinter()
         var fields = [
-            "\"code\":\(printer.quote(diagnostic.code))",
-            "\"severity\":\(printer.quote(diagnostic.severity.rawValue))",
-            "\"file\":\(printer.quote(diagnostic.file))",
+            "\"code\":\(Self.jsonString(diagnostic.code))",
+            "\"severity\":\(Self.jsonString(diagnostic.severity.rawValue))",
+            "\"file\":\(Self.jsonString(diagnostic.file))",
             "\"line\":\(diagnostic.range.start.line)",
             "\"column\":\(diagnostic.range.start.column)",
             "\"end_line\":\(diagnostic.range.end.line)",
             "\"end_column\":\(diagnostic.range.end.column)",
-            "\"message\":\(printer.quote(diagnostic.message))",
+            "\"message\":\(Self.jsonString(diagnostic.message))",
         ]
-        if let hint = diagnostic.hint { fields.append("\"hint\":\(printer.quote(hint))") }
+        if let hint = diagnostic.hint { fields.append("\"hint\":\(Self.jsonString(hint))") }
         return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    /// A JSON string literal (RFC 8259 escapes).
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
     }
 }
