@@ -6,11 +6,15 @@ import WaymarkIR
 public enum CompilerError: Error, CustomStringConvertible, Sendable {
     case unreadable(path: String, reason: String)
     case python(PythonBridgeError)
+    /// Lowering produced WRL that breaks an IR invariant: a compiler bug, never the user's.
+    case invalidWRL([WRLVerifier.Failure])
 
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): "cannot read '\(path)': \(reason)"
         case .python(let error): error.description
+        case .invalidWRL(let failures):
+            "internal compiler error, please report it: " + failures.map(\.description).joined(separator: "; ")
         }
     }
 }
@@ -110,6 +114,10 @@ public struct Compiler: Sendable {
                 file: diagnostic.file, range: diagnostic.range)
         }
         let hasErrors = diagnostics.hasErrors
+        if !hasErrors {
+            let failures = WRLVerifier().verify(program)
+            if !failures.isEmpty { throw .invalidWRL(failures) }
+        }
         return CompileResult(
             program: hasErrors ? nil : program, diagnostics: diagnostics.sorted, files: project.files, searchPaths: searchPaths)
     }

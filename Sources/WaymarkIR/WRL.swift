@@ -113,12 +113,16 @@ public struct Function: Hashable, Sendable {
     public var params: [Param]
     public var returns: String?
     public var body: Block
+    /// The module the method is defined in, when it is not the workflow's own (a helper
+    /// inherited from a base class elsewhere): its locations refer to that module's file.
+    public var module: String?
 
-    public init(name: String, params: [Param], returns: String?, body: Block) {
+    public init(name: String, params: [Param], returns: String?, body: Block, module: String? = nil) {
         self.name = name
         self.params = params
         self.returns = returns
         self.body = body
+        self.module = module
     }
 }
 

@@ -197,8 +197,9 @@ public struct WRLParser {
         let params = try self.params()
         var returns: String?
         if accept("->") { returns = try stringLiteral() }
+        let module = accept(keyword: "in") ? try dottedName() : nil
         let body = try block()
-        return Function(name: name, params: params, returns: returns, body: body)
+        return Function(name: name, params: params, returns: returns, body: body, module: module)
     }
 
     /// Parameters up to and including the closing parenthesis.

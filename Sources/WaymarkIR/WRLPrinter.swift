@@ -45,6 +45,7 @@ public struct WRLPrinter {
     public func print(_ function: Function, indent: String = "") -> String {
         var out = "\(indent)fn \(name(function.name))(\(params(function.params)))"
         if let returns = function.returns { out += " -> \(quote(returns))" }
+        if let module = function.module { out += " in \(dotted(module))" }
         out += " {\n"
         block(function.body, indent: indent + "  ", into: &out)
         out += "\(indent)}\n"

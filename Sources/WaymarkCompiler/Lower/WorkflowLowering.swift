@@ -51,7 +51,9 @@ final class WorkflowLowering {
 
     private func lowerFunction(_ node: PyNode, owner: ClassInfo) -> Function {
         let lowering = FunctionLowering(workflow: self, module: owner.module, function: node)
-        return lowering.lower()
+        var function = lowering.lower()
+        if owner.module !== module { function.module = owner.module.name }
+        return function
     }
 
     /// Called by function lowering when it meets `self.name(...)`.
