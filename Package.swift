@@ -27,10 +27,12 @@ let package = Package(
         .target(name: "WaymarkCodegen", dependencies: ["WaymarkIR"]),
         // Bundle execution, stores, Python worker pool. Never links CPython.
         .target(name: "WaymarkRunner", dependencies: ["WaymarkIR", "WaymarkCodegen"]),
+        // The compile pipeline end to end (Compiler, then Codegen), for waymarkc and the tests.
+        .target(name: "WaymarkDriver", dependencies: ["WaymarkCompiler", "WaymarkCodegen", "WaymarkIR"]),
         .executableTarget(
             name: "waymarkc",
             dependencies: [
-                "WaymarkCompiler", "WaymarkCodegen",
+                "WaymarkDriver", "WaymarkCompiler", "WaymarkCodegen",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,5 +45,6 @@ let package = Package(
         ),
         .testTarget(name: "WaymarkIRTests", dependencies: ["WaymarkIR"]),
         .testTarget(name: "WaymarkCompilerTests", dependencies: ["WaymarkCompiler", "WaymarkIR"]),
+        .testTarget(name: "WaymarkCodegenTests", dependencies: ["WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR"]),
     ]
 )

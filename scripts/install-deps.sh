@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages Waymark builds and tests against, when they are missing.
-# Debian/Ubuntu: python3-dev (the embedded CPython), pkg-config (to find it).
+# Debian/Ubuntu: python3-dev (the embedded CPython), pkg-config (to find it), graphviz (dot,
+# for `waymarkc visualize --format svg|png` and the test that every golden DOT renders).
 set -euo pipefail
 
-packages=(python3-dev pkg-config)
+packages=(python3-dev pkg-config graphviz)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -34,8 +34,11 @@ public struct CompileResult: Sendable {
     public var diagnostics: [Diagnostic]
     /// Every file read, by path (the input and the project modules it imports).
     public var files: [String: SourceFile]
-    /// The search roots the runner's workers need to import the action modules.
+    /// The search roots the runner's workers need to import the action modules; the first is
+    /// the input file's own root.
     public var searchPaths: [String]
+    /// Each project module read, by dotted name, with its file's path.
+    public var moduleFiles: [String: String] = [:]
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 }
@@ -118,8 +121,10 @@ public struct Compiler: Sendable {
             let failures = WRLVerifier().verify(program)
             if !failures.isEmpty { throw .invalidWRL(failures) }
         }
-        return CompileResult(
+        var result = CompileResult(
             program: hasErrors ? nil : program, diagnostics: diagnostics.sorted, files: project.files, searchPaths: searchPaths)
+        result.moduleFiles = project.modules.mapValues(\.file.path)
+        return result
     }
 
     /// With PyCF_SOURCE_IS_UTF8, CPython reports a syntax error's columns in characters, 1-based.

@@ -17,6 +17,23 @@ public struct WRLParser {
         return value
     }
 
+    /// Parses one simple statement (a graph node's payload).
+    public static func parseStatement(_ text: String) throws(WRLSyntaxError) -> Statement {
+        var parser = WRLParser(tokens: try WRLLexer.tokenize(text))
+        let statement = try parser.statementWithoutLineEnd()
+        parser.skipNewlines()
+        try parser.expectEnd()
+        return statement
+    }
+
+    /// Parses an assignment target.
+    public static func parseTarget(_ text: String) throws(WRLSyntaxError) -> Target {
+        var parser = WRLParser(tokens: try WRLLexer.tokenize(text))
+        let target = try parser.target()
+        try parser.expectEnd()
+        return target
+    }
+
     init(tokens: [WRLToken]) {
         self.tokens = tokens
     }

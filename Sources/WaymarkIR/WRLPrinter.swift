@@ -52,6 +52,21 @@ public struct WRLPrinter {
         return out
     }
 
+    /// One simple statement on one line, without its location (a graph node's payload).
+    public func statementText(_ kind: StatementKind) -> String {
+        var out = ""
+        WRLPrinter(locations: false).statement(Statement(kind), indent: "", into: &out)
+        return out.hasSuffix("\n") ? String(out.dropLast()) : out
+    }
+
+    public func actionText(_ call: ActionCall) -> String {
+        action(call)
+    }
+
+    public func targetText(_ target: Target) -> String {
+        self.target(target)
+    }
+
     // MARK: Declarations
 
     func params(_ params: [Param]) -> String {
@@ -426,7 +441,14 @@ public struct WRLPrinter {
     // MARK: Tokens
 
     func name(_ value: String) -> String {
-        Self.reservedWords.contains(value) ? "`\(value)`" : value
+        Self.reservedWords.contains(value) || !Self.isPlainName(value) ? "`\(value)`" : value
+    }
+
+    /// A Python identifier or a `%N` temporary: printable without backticks.
+    static func isPlainName(_ value: String) -> Bool {
+        guard let first = value.unicodeScalars.first else { return false }
+        if first == "%" { return value.unicodeScalars.dropFirst().allSatisfy { $0 >= "0" && $0 <= "9" } && value.count > 1 }
+        return WRLLexer.isIdentifierStart(first) && value.unicodeScalars.dropFirst().allSatisfy(WRLLexer.isIdentifierPart)
     }
 
     func dotted(_ value: String) -> String {

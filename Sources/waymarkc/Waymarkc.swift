@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import WaymarkCodegen
 import WaymarkCompiler
+import WaymarkDriver
 import WaymarkIR
 
 @main
@@ -8,7 +10,7 @@ struct Waymarkc: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "waymarkc",
         abstract: "Compile durable Python workflows ahead of time.",
-        subcommands: [CompileCommand.self, CheckCommand.self])
+        subcommands: [CompileCommand.self, CheckCommand.self, VisualizeCommand.self, InspectCommand.self])
 
     /// ArgumentParser exits 64 on bad usage; waymarkc promises 2 for usage and I/O errors.
     static func main() {
@@ -47,7 +49,7 @@ struct CompilerFlags: ParsableArguments {
     func compile() throws -> CompileResult {
         let result: CompileResult
         do {
-            result = try Compiler(options: CompileOptions(searchPaths: searchPaths)).compile(path: file)
+            result = try Driver(options: CompileOptions(searchPaths: searchPaths)).compile(file: file)
         } catch {
             FileHandle.standardError.write(Data("waymarkc: error: \(error)\n".utf8))
             throw ExitCode(2)
@@ -69,37 +71,76 @@ struct CompilerFlags: ParsableArguments {
 
 struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "compile", abstract: "Compile a workflow file to WRL.")
+        commandName: "compile", abstract: "Compile a workflow file to a bundle (or to WRL text).")
 
     @OptionGroup var flags: CompilerFlags
 
-    @Option(help: "What to emit: 'wrl' (the IR as text).")
-    var emit: Emit = .wrl
+    @Option(help: "What to emit: 'bundle' (what waymark-run executes) or 'wrl' (the IR as text).")
+    var emit: Emit = .bundle
 
-    @Flag(help: "Leave out source locations (the canonical form).")
+    @Flag(help: "With --emit wrl: leave out source locations (the canonical form).")
     var noLocations = false
 
     @Option(name: .shortAndLong, help: "Write the output here instead of standard output.")
     var output: String?
 
     enum Emit: String, ExpressibleByArgument {
-        case wrl
+        case bundle, wrl
     }
 
     func run() throws {
         let result = try flags.compile()
         guard let program = result.program else { throw ExitCode(1) }
-        let text = WRLPrinter(locations: !noLocations).print(program)
-        guard let output else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-            return
+        let text: String
+        switch emit {
+        case .wrl:
+            text = WRLPrinter(locations: !noLocations).print(program)
+        case .bundle:
+            let directory = output.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+                ?? FileManager.default.currentDirectoryPath
+            text = BundleWriter.encode(try makeBundle(result, directory: directory))
         }
-        do {
-            try text.write(toFile: output, atomically: true, encoding: .utf8)
-        } catch {
-            FileHandle.standardError.write(Data("waymarkc: error: cannot write '\(output)': \(error.localizedDescription)\n".utf8))
-            throw ExitCode(2)
-        }
+        try write(text, to: output)
+    }
+}
+
+/// Codegen for a compiled file; a graph that fails validation is a compiler bug (exit 2).
+func makeBundle(_ result: CompileResult, directory: String) throws -> WorkflowBundle {
+    do {
+        guard let bundle = try Driver().bundle(result, bundleDirectory: directory) else { throw ExitCode(1) }
+        return bundle
+    } catch let error as CodegenError {
+        fail("\(error)")
+    }
+}
+
+func fail(_ message: String, code: Int32 = 2) -> Never {
+    FileHandle.standardError.write(Data("waymarkc: error: \(message)\n".utf8))
+    Foundation.exit(code)
+}
+
+func write(_ text: String, to output: String?) throws {
+    guard let output else {
+        FileHandle.standardOutput.write(Data(text.utf8))
+        return
+    }
+    do {
+        try text.write(toFile: output, atomically: true, encoding: .utf8)
+    } catch {
+        fail("cannot write '\(output)': \(error.localizedDescription)")
+    }
+}
+
+/// A bundle from a `.wmb` file, or compiled from a `.py` file.
+func loadOrCompile(_ path: String, searchPaths: [String]) throws -> WorkflowBundle {
+    if path.hasSuffix(".py") {
+        let flags = try CompilerFlags.parse([path] + searchPaths.flatMap { ["-I", $0] })
+        return try makeBundle(try flags.compile(), directory: FileManager.default.currentDirectoryPath)
+    }
+    do {
+        return try BundleLoader.load(path: path)
+    } catch {
+        fail("\(error)")
     }
 }
 
@@ -111,5 +152,76 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         _ = try flags.compile()
+    }
+}
+
+struct VisualizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "visualize", abstract: "Draw workflows as Graphviz DOT, SVG or PNG.")
+
+    @ArgumentParser.Argument(help: "A workflow file (.py) or a bundle (.wmb).")
+    var input: String
+
+    @Option(name: [.customShort("I"), .customLong("include")], help: "A root to resolve project imports against (repeatable).")
+    var searchPaths: [String] = []
+
+    @Option(help: "Only this workflow (default: every workflow in the input).")
+    var workflow: String?
+
+    @Option(name: .shortAndLong, help: "Write the output here instead of standard output.")
+    var output: String?
+
+    @Option(help: "'dot', or 'svg'/'png' rendered by Graphviz's dot program.")
+    var format: Format = .dot
+
+    enum Format: String, ExpressibleByArgument {
+        case dot, svg, png
+    }
+
+    func run() throws {
+        let bundle = try loadOrCompile(input, searchPaths: searchPaths)
+        var workflows = bundle.workflows
+        if let workflow {
+            guard let found = bundle.workflow(named: workflow) else {
+                fail("no workflow named '\(workflow)'; the input has: \(bundle.workflows.map(\.name).joined(separator: ", "))")
+            }
+            workflows = [found]
+        }
+        guard !workflows.isEmpty else { fail("the input has no workflows", code: 1) }
+        let dot = DotWriter().dot(workflows)
+        guard format != .dot else { return try write(dot, to: output) }
+        guard let program = Graphviz.dotExecutable() else {
+            fail("rendering \(format.rawValue) needs Graphviz's 'dot' program, which is not on PATH (Debian: apt-get install graphviz); --format dot writes the DOT text instead")
+        }
+        let rendered: Data
+        do {
+            rendered = try Graphviz.render(dot, format: format.rawValue, program: program)
+        } catch {
+            fail("\(error)")
+        }
+        guard let output else { return FileHandle.standardOutput.write(rendered) }
+        guard FileManager.default.createFile(atPath: output, contents: rendered) else { fail("cannot write '\(output)'") }
+    }
+}
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Summarise a bundle: workflows, versions, node counts, actions.")
+
+    @ArgumentParser.Argument(help: "A bundle (.wmb).")
+    var bundle: String
+
+    @Flag(help: "Print the whole bundle as JSON.")
+    var json = false
+
+    func run() throws {
+        let loaded: WorkflowBundle
+        do {
+            loaded = try BundleLoader.load(path: bundle)
+        } catch {
+            fail("\(error)")
+        }
+        if json { return try write(BundleWriter.encode(loaded), to: nil) }
+        print(BundleSummary.text(loaded))
     }
 }

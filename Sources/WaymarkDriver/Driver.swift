@@ -1,0 +1,46 @@
+import Foundation
+import WaymarkCodegen
+import WaymarkCompiler
+import WaymarkIR
+
+/// parse -> lower -> DAG -> bundle, as `waymarkc compile` runs it.
+public struct Driver: Sendable {
+    public var options: CompileOptions
+
+    public init(options: CompileOptions = CompileOptions()) {
+        self.options = options
+    }
+
+    public func compile(file: String) throws(CompilerError) -> CompileResult {
+        try Compiler(options: options).compile(path: file)
+    }
+
+    /// The bundle for a successful compilation. Source paths are recorded relative to the
+    /// project root, search paths relative to `bundleDirectory` (where the bundle will live), so
+    /// the bundle does not depend on the machine it was built on.
+    public func bundle(_ result: CompileResult, bundleDirectory: String) throws(CodegenError) -> WorkflowBundle? {
+        guard let program = result.program, let root = result.searchPaths.first else { return nil }
+        var sources: [String: String] = [:]
+        for (path, file) in result.files { sources[Paths.relative(path, to: root)] = file.text }
+        let moduleFiles = result.moduleFiles.mapValues { Paths.relative($0, to: root) }
+        let input = BundleInput(
+            program: program, sources: sources, moduleFiles: moduleFiles,
+            searchPaths: result.searchPaths.map { Paths.relative($0, to: bundleDirectory) },
+            compilerVersion: "waymarkc \(WaymarkVersion.current)")
+        return try BundleWriter.bundle(input)
+    }
+}
+
+public enum Paths {
+    /// `path` relative to the directory `base` (both made absolute first), e.g. `../src/app.py`.
+    public static func relative(_ path: String, to base: String) -> String {
+        let target = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+        let from = URL(fileURLWithPath: base).standardizedFileURL.pathComponents
+        var common = 0
+        while common < target.count, common < from.count, target[common] == from[common] { common += 1 }
+        let ups = Array(repeating: "..", count: from.count - common)
+        let rest = Array(target[common...])
+        let parts = ups + rest
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+}
