@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         // The one dependency: command-line parsing for the two executables.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Python ints are unbounded; the runner's evaluator promotes to BigInt on overflow.
+        .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
     ],
     targets: [
         // The system CPython (Debian python3-dev), used only by the compiler to parse Python.
@@ -26,7 +28,10 @@ let package = Package(
         // WRL -> DAG, bundles, DOT.
         .target(name: "WaymarkCodegen", dependencies: ["WaymarkIR"]),
         // Bundle execution, stores, Python worker pool. Never links CPython.
-        .target(name: "WaymarkRunner", dependencies: ["WaymarkIR", "WaymarkCodegen"]),
+        .target(
+            name: "WaymarkRunner",
+            dependencies: ["WaymarkIR", "WaymarkCodegen", .product(name: "BigInt", package: "BigInt")]
+        ),
         // The compile pipeline end to end (Compiler, then Codegen), for waymarkc and the tests.
         .target(name: "WaymarkDriver", dependencies: ["WaymarkCompiler", "WaymarkCodegen", "WaymarkIR"]),
         .executableTarget(
@@ -46,5 +51,9 @@ let package = Package(
         .testTarget(name: "WaymarkIRTests", dependencies: ["WaymarkIR"]),
         .testTarget(name: "WaymarkCompilerTests", dependencies: ["WaymarkCompiler", "WaymarkIR"]),
         .testTarget(name: "WaymarkCodegenTests", dependencies: ["WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR"]),
+        .testTarget(
+            name: "WaymarkRunnerTests",
+            dependencies: ["WaymarkRunner", "WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR"]
+        ),
     ]
 )

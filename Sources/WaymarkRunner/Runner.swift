@@ -1,7 +1,222 @@
+import Foundation
 import WaymarkCodegen
 import WaymarkIR
 
-/// The bundle executor comes with the runner issue.
-public enum Runner {
-    public static let isAvailable = false
+/// Why a run could not start: bad usage, a bad bundle, or input that does not fit `run()`.
+public struct RunnerError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// The outcome of one instance, in the canonical form the parity tests compare.
+public enum RunOutcome: Sendable {
+    case value(Value)
+    case failure(WorkflowFailure)
+
+    /// `{"ok": true, "value": ...}` or `{"ok": false, "error": {"type", "message"}}`, printed as
+    /// python/waymark/inline.py prints the same outcome.
+    public func canonical() -> String {
+        switch self {
+        case .value(let value):
+            let encoded = (try? ValueCodec.encode(value, canonical: true)) ?? .string(PyRepr.repr(value))
+            return JSON.object([("ok", .bool(true)), ("value", encoded)]).serialized()
+        case .failure(let failure):
+            let error = JSON.object([("type", .string(failure.exception.type)), ("message", .string(failure.exception.message))])
+            return JSON.object([("ok", .bool(false)), ("error", error)]).serialized()
+        }
+    }
+}
+
+public struct RunnerOptions: Sendable {
+    public var python: String?
+    public var workers: Int
+    public var concurrencyPerWorker: Int
+    public var maxActionLifecycle: Int?
+    /// Multiplies every sleep and backoff delay: 0 skips them (tests), 0.01 speeds them up.
+    public var sleepScale: Double
+    /// The directory holding the `waymark` package (default: found beside the executable).
+    public var pythonPackage: String?
+    /// Extra environment variables for the workers.
+    public var environment: [String: String]
+
+    public init(
+        python: String? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount, concurrencyPerWorker: Int = 10,
+        maxActionLifecycle: Int? = nil, sleepScale: Double = 1, pythonPackage: String? = nil, environment: [String: String] = [:]
+    ) {
+        self.python = python
+        self.workers = workers
+        self.concurrencyPerWorker = concurrencyPerWorker
+        self.maxActionLifecycle = maxActionLifecycle
+        self.sleepScale = sleepScale
+        self.pythonPackage = pythonPackage
+        self.environment = environment
+    }
+}
+
+/// Runs instances of a bundle's workflows on Python workers, with the in-memory store.
+public final class Runner: @unchecked Sendable {
+    public let bundle: WorkflowBundle
+    public let store: any WorkflowStore
+    let pool: WorkerPool
+    let options: RunnerOptions
+    private let counters = Counters()
+
+    /// Actions and retries so far, for the summary.
+    public var actionsRun: Int { counters.actions }
+
+    public init(bundle: WorkflowBundle, bundlePath: String, options: RunnerOptions, store: any WorkflowStore = InMemoryStore(), log: @escaping @Sendable (String) -> Void = { _ in }) throws(RunnerError) {
+        self.bundle = bundle
+        self.store = store
+        self.options = options
+        let python: String
+        if let chosen = options.python { python = chosen } else { python = try Self.findPython() }
+        let bundleDirectory = URL(fileURLWithPath: bundlePath).standardizedFileURL.deletingLastPathComponent()
+        var paths = bundle.searchPaths.map { bundleDirectory.appendingPathComponent($0).standardizedFileURL.path }
+        if let package = options.pythonPackage ?? Self.findPythonPackage() { paths.append(package) }
+        pool = WorkerPool(WorkerConfiguration(
+            python: python, paths: paths, workers: options.workers, concurrency: options.concurrencyPerWorker,
+            maxActionLifecycle: options.maxActionLifecycle, environment: options.environment))
+        self.log = log
+    }
+
+    let log: @Sendable (String) -> Void
+
+    /// The workflow to run: the named one, or the only one.
+    public func workflow(named name: String?) throws(RunnerError) -> LoadedWorkflow {
+        let chosen: BundleWorkflow
+        if let name {
+            guard let found = bundle.workflow(named: name) else {
+                throw RunnerError("the bundle has no workflow '\(name)'; it has: \(bundle.workflows.map(\.name).joined(separator: ", "))")
+            }
+            chosen = found
+        } else {
+            guard bundle.workflows.count == 1, let only = bundle.workflows.first else {
+                throw RunnerError("the bundle has \(bundle.workflows.count) workflows; choose one with --workflow (\(bundle.workflows.map(\.name).joined(separator: ", ")))")
+            }
+            chosen = only
+        }
+        do {
+            return try LoadedWorkflow(chosen)
+        } catch {
+            throw RunnerError("the bundle is not runnable: \(error.description)")
+        }
+    }
+
+    /// `run()`'s arguments from a JSON object, checked against its parameters.
+    public static func arguments(_ input: JSON, for workflow: BundleWorkflow) throws(RunnerError) -> [String: Value] {
+        guard case .object(let members) = input else {
+            throw RunnerError("the input of \(workflow.name) must be a JSON object of run()'s arguments, e.g. {\"\(workflow.params.first?.name ?? "name")\": ...}")
+        }
+        let signature = "run(\(workflow.params.map(\.name).joined(separator: ", ")))"
+        var arguments: [String: Value] = [:]
+        for (name, json) in members {
+            guard workflow.params.contains(where: { $0.name == name && $0.kind != "varPositional" && $0.kind != "varKeyword" }) else {
+                throw RunnerError("\(workflow.name) has no parameter '\(name)' (\(signature))")
+            }
+            do {
+                arguments[name] = try ValueCodec.decode(json)
+            } catch {
+                throw RunnerError("input '\(name)': \(error.description)")
+            }
+        }
+        for param in workflow.params where (param.kind == "positional" || param.kind == "keywordOnly") && arguments[param.name] == nil {
+            if let text = param.defaultValue, let expr = try? WRLParser.parseExpression(text),
+                let value = try? Evaluator(exceptions: []).eval(expr, Environment())
+            {
+                arguments[param.name] = value
+            } else if !param.hasDefault {
+                throw RunnerError("input for \(workflow.name) is missing '\(param.name)' (\(signature))")
+            }
+        }
+        return arguments
+    }
+
+    /// Runs one instance to its end.
+    public func run(_ workflow: LoadedWorkflow, input: JSON, arguments: [String: Value]) async -> RunOutcome {
+        let id: String
+        do {
+            id = try await store.instanceCreate(workflow: workflow.workflow.name, version: workflow.workflow.version, input: input)
+            try await store.instanceSetStatus(id, .running)
+        } catch {
+            return .failure(WorkflowFailure(exception: PyError.builtin("RuntimeError", "store: \(error)").exception, source: nil))
+        }
+        let policies = PolicyGateway(pool: pool, sleepScale: options.sleepScale, log: log)
+        let gateway = JournalingGateway(instance: id, store: store, inner: CountingGateway(inner: policies, counters: counters))
+        let executor = WorkflowExecutor(workflow: workflow, gateway: gateway)
+        do {
+            let value = try await executor.run(arguments: arguments)
+            try? await store.instanceComplete(id, result: try? ValueCodec.encode(value, canonical: true), error: nil)
+            return .value(value)
+        } catch {
+            counters.failed()
+            let encoded = JSON.object([("type", .string(error.exception.type)), ("message", .string(error.exception.message))])
+            try? await store.instanceComplete(id, result: nil, error: encoded)
+            return .failure(error)
+        }
+    }
+
+    public func shutdown() async {
+        await pool.shutdown()
+    }
+
+    // MARK: Finding Python
+
+    /// `WAYMARK_PYTHON`, else `python3` on PATH.
+    static func findPython() throws(RunnerError) -> String {
+        let environment = ProcessInfo.processInfo.environment
+        if let python = environment["WAYMARK_PYTHON"], !python.isEmpty { return python }
+        for directory in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(directory)/python3"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw RunnerError("no python3 on PATH; pass --python or set WAYMARK_PYTHON")
+    }
+
+    /// The directory holding the `waymark` package: `WAYMARK_PYTHON_PACKAGE`, else a `python/`
+    /// folder beside or above this executable (a source checkout), else none (an installed
+    /// `waymark` on the interpreter's own path).
+    static func findPythonPackage() -> String? {
+        let manager = FileManager.default
+        if let configured = ProcessInfo.processInfo.environment["WAYMARK_PYTHON_PACKAGE"], !configured.isEmpty { return configured }
+        var directory = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").standardizedFileURL.resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<8 {
+            if manager.fileExists(atPath: directory.appendingPathComponent("python/waymark/__init__.py").path) {
+                return directory.appendingPathComponent("python").path
+            }
+            directory.deleteLastPathComponent()
+        }
+        let current = URL(fileURLWithPath: manager.currentDirectoryPath).appendingPathComponent("python")
+        if manager.fileExists(atPath: current.appendingPathComponent("waymark/__init__.py").path) { return current.path }
+        return nil
+    }
+}
+
+final class Counters: @unchecked Sendable {
+    private let lock = NSLock()
+    private var actionCount = 0
+    private var failureCount = 0
+
+    var actions: Int { lock.withLock { actionCount } }
+    var failures: Int { lock.withLock { failureCount } }
+
+    func action() { lock.withLock { actionCount += 1 } }
+    func failed() { lock.withLock { failureCount += 1 } }
+}
+
+/// Counts the actions that reach the workers.
+struct CountingGateway: ActionGateway {
+    let inner: any ActionGateway
+    let counters: Counters
+
+    func run(_ request: ActionRequest) async throws(PyError) -> Value {
+        counters.action()
+        return try await inner.run(request)
+    }
+
+    func sleep(sequence: Int, seconds: Double) async throws(PyError) {
+        try await inner.sleep(sequence: sequence, seconds: seconds)
+    }
 }

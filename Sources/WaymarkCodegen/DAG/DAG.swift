@@ -55,6 +55,8 @@ public struct DAGNode: Codable, Hashable, Sendable {
         case handler
         /// The start of a `finally` block.
         case finally
+        /// `break` or `continue`: leaves through the enclosing finally blocks to the loop.
+        case jump
         case raise
         case `return`
     }
@@ -88,7 +90,7 @@ public struct DAGNode: Codable, Hashable, Sendable {
         case .action, .compute, .branch, .loopHead, .spread, .spreadAggregate, .parallelAggregate, .helper, .raise, .sleep,
             .handler, .return:
             true
-        case .input, .join, .loopExit, .parallel, .finally:
+        case .input, .join, .loopExit, .parallel, .finally, .jump:
             false
         }
     }
@@ -129,7 +131,9 @@ public struct DAGEdge: Codable, Hashable, Sendable {
 /// A loop, branch, try or gather region of a function graph.
 public struct DAGScope: Codable, Hashable, Sendable {
     public enum Kind: String, Codable, Hashable, Sendable {
-        case loop, branch, `try`, handler, finally, gather
+        /// `tryElse`: a try statement's `else` block. Like a handler, its exceptions are not
+        /// caught by the try's own handlers, but its finally still runs.
+        case loop, branch, `try`, handler, tryElse, finally, gather
     }
 
     public struct Handler: Codable, Hashable, Sendable {

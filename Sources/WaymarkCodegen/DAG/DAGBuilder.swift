@@ -100,15 +100,16 @@ final class GraphBuilding {
             let node = simple(.return, statement, from: entry)
             unwind(node, label: "return")
             return []
-        case .breakLoop:
+        case .breakLoop, .continueLoop:
             guard let loop = loops.last else { return [] }
-            let relabelled = entry.map { (node: $0.node, label: Optional("break")) }
-            if !unwindThroughFinally(relabelled) { connect(relabelled, to: loop.exit) }
-            return []
-        case .continueLoop:
-            guard let loop = loops.last else { return [] }
-            let relabelled = entry.map { (node: $0.node, label: Optional("continue")) }
-            if !unwindThroughFinally(relabelled) { connect(relabelled, to: loop.continueTarget, kind: .loopBack) }
+            let isBreak = { if case .breakLoop = statement.kind { true } else { false } }()
+            let label = isBreak ? "break" : "continue"
+            let node = add(.jump, code: label, uses: [], defines: [], at: location)
+            connect(entry, to: node)
+            let jump: [Exit] = [(node, label)]
+            if !unwindThroughFinally(jump) {
+                connect(jump, to: isBreak ? loop.exit : loop.continueTarget, kind: isBreak ? .control : .loopBack)
+            }
             return []
         case .ifElse(let test, let then, let orElse):
             let text = printer.expr(test)
@@ -173,10 +174,12 @@ final class GraphBuilding {
         let scope = openScope(.try, label: "try")
         if !finally.isEmpty { finallyUnwinds.append((scope, [])) }
         var exits = block(body, from: entry)
-        // An `else` runs only when the body completed; it is not covered by the handlers.
-        scopeStack.removeLast()
-        exits = block(orElse, from: exits)
-        scopeStack.append(scope)
+        // An `else` runs only when the body completed; the handlers do not cover it, the finally does.
+        if !orElse.isEmpty {
+            _ = openScope(.tryElse, label: "else")
+            exits = block(orElse, from: exits)
+            closeScope()
+        }
         var entries: [DAGScope.Handler] = []
         for handler in handlers {
             _ = openScope(.handler, label: handlerLabel(handler))
@@ -336,7 +339,7 @@ final class GraphBuilding {
         for scopeID in node.scopes.reversed() {
             let scope = scopes[scopeID]
             switch scope.kind {
-            case .handler, .finally:
+            case .handler, .tryElse, .finally:
                 if let parent = scope.parent { skip.insert(parent) }
             case .try:
                 if !skip.contains(scopeID) { return scopeID }

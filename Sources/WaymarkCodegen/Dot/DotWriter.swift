@@ -121,6 +121,7 @@ public struct DotWriter {
         case .helper: "shape=component, style=filled, fillcolor=\"#fef9c3\""
         case .handler: "shape=box, style=rounded, color=red, fontcolor=red"
         case .finally: "shape=note"
+        case .jump: "shape=cds, style=filled, fillcolor=\"#ede9fe\""
         case .raise: "shape=doubleoctagon, style=filled, fillcolor=\"#fee2e2\""
         case .return: "shape=house, style=filled, fillcolor=\"#d1fae5\""
         }
@@ -132,6 +133,7 @@ public struct DotWriter {
         case .branch: "style=dotted; color=\"#b45309\";"
         case .try: "style=dashed; color=red;"
         case .handler: "style=dotted; color=red;"
+        case .tryElse: "style=dotted; color=gray40;"
         case .finally: "style=dotted; color=gray40;"
         case .gather: "style=dashed; color=\"#15803d\";"
         }

@@ -1,0 +1,102 @@
+import Foundation
+import WaymarkIR
+
+/// Runs actions on the worker pool under their policies.
+///
+/// - Attempts: `RetryPolicy.attempts` (nil: unlimited); without a policy, one attempt.
+/// - Which failures are retried: `exception_types` by class hierarchy; empty means all.
+/// - Delay before retry n: the BackoffPolicy (constant, linear, exponential, capped, jittered)
+///   or `backoff_seconds`; none by default. Scaled by `sleepScale` (0 in tests).
+/// - Each attempt runs within its timeout (default 300 s); a late answer is discarded and the
+///   attempt fails with `ActionTimeout`, as does an attempt whose worker died.
+public struct PolicyGateway: ActionGateway {
+    public static let defaultTimeout = 300.0
+
+    let pool: WorkerPool
+    let sleepScale: Double
+    let log: @Sendable (String) -> Void
+
+    public init(pool: WorkerPool, sleepScale: Double = 1, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.pool = pool
+        self.sleepScale = sleepScale
+        self.log = log
+    }
+
+    /// waymark's ActionTimeout (a TimeoutError), raised into the workflow when an attempt times out.
+    public static func timeout(_ message: String) -> PyError {
+        PyError(ExceptionValue(
+            type: "ActionTimeout", module: "waymark.actions", message: message,
+            mro: ["ActionTimeout", "TimeoutError", "OSError", "Exception", "BaseException"]))
+    }
+
+    public func run(_ request: ActionRequest) async throws(PyError) -> Value {
+        var members: [(String, JSON)] = []
+        for (name, value) in request.arguments {
+            do {
+                members.append((name, try ValueCodec.encode(value)))
+            } catch {
+                throw .type("argument '\(name)' of action \(request.qualifiedName) cannot be sent to a worker: \(error.exception.message)")
+            }
+        }
+        let arguments = JSON.object(members)
+        let retry = request.policy.retry
+        var attempt = 0
+        while true {
+            attempt += 1
+            let failure: PyError
+            do {
+                let outcome = try await pool.dispatch(
+                    module: request.module, function: request.function, arguments: arguments,
+                    timeout: request.policy.timeoutSeconds ?? Self.defaultTimeout)
+                switch outcome {
+                case .value(let json):
+                    do {
+                        return try ValueCodec.decode(json)
+                    } catch {
+                        throw PyError.type("the result of action \(request.qualifiedName) cannot be read: \(error.description)")
+                    }
+                case .error(let json):
+                    guard case .exception(let exception) = (try? ValueCodec.decode(json)) ?? .none else {
+                        throw PyError.builtin("RuntimeError", "action \(request.qualifiedName) failed without an exception")
+                    }
+                    failure = PyError(exception)
+                }
+            } catch let error as PyError {
+                throw error
+            } catch DispatchError.timedOut(let seconds) {
+                failure = Self.timeout("action \(request.qualifiedName) timed out after \(PyRepr.float(seconds))s")
+            } catch DispatchError.workerLost(let reason) {
+                failure = Self.timeout("action \(request.qualifiedName) was lost: its worker died (\(reason))")
+            } catch {
+                throw .builtin("RuntimeError", "\(error)")
+            }
+            let limit = retry == nil ? 1 : retry?.attempts
+            let types = retry?.exceptionTypes ?? []
+            let retryable = types.isEmpty || types.contains(where: failure.exception.isInstance(of:))
+            if let limit, attempt >= limit { throw failure }
+            if !retryable { throw failure }
+            let delay = Self.delay(before: attempt, request.policy) * sleepScale
+            log("retrying \(request.qualifiedName) (attempt \(attempt + 1)\(limit.map { " of \($0)" } ?? "")) after \(failure.exception.type): \(failure.exception.message)\(delay > 0 ? " in \(PyRepr.float(delay))s" : "")")
+            if delay > 0 { try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000)) }
+        }
+    }
+
+    /// The delay before retry number `retry` (1 for the first retry).
+    public static func delay(before retry: Int, _ policy: Policy) -> Double {
+        guard let backoff = policy.backoff else { return policy.retry?.backoffSeconds ?? 0 }
+        var delay: Double
+        switch backoff.kind {
+        case .constant: delay = backoff.baseDelay
+        case .linear: delay = backoff.baseDelay * Double(retry)
+        case .exponential: delay = backoff.baseDelay * pow(backoff.multiplier, Double(retry - 1))
+        }
+        if let cap = backoff.maxDelay { delay = min(delay, cap) }
+        if backoff.jitter { delay = Double.random(in: 0...delay) }
+        return delay
+    }
+
+    public func sleep(sequence: Int, seconds: Double) async throws(PyError) {
+        let scaled = seconds * sleepScale
+        if scaled > 0 { try? await Task.sleep(nanoseconds: UInt64(min(scaled, 1e9) * 1_000_000_000)) }
+    }
+}

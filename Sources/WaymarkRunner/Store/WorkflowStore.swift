@@ -1,0 +1,160 @@
+import Foundation
+
+/// An instance's lifecycle.
+public enum InstanceStatus: String, Sendable, Codable {
+    case queued, running, sleeping, completed, failed
+}
+
+public struct InstanceRecord: Sendable {
+    public var id: String
+    public var workflow: String
+    /// The workflow version (content hash) the instance runs, whatever is deployed later.
+    public var version: String
+    public var input: JSON
+    public var status: InstanceStatus
+    /// Canonical JSON of the result, or the failure `{"type", "message"}`.
+    public var result: JSON?
+    public var error: JSON?
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// What happened to one effect of an instance (an action or a sleep), by its sequence number.
+public enum JournalEntry: Sendable, Equatable {
+    /// The action returned this (encoded) value.
+    case value(JSON)
+    /// The action finally failed with this (encoded) exception, after its retries.
+    case error(JSON)
+    /// A sleep that ends at this time.
+    case wake(Date)
+}
+
+/// Where instances and their journals live. The in-memory store is the embedded default; the
+/// Postgres store makes the same contract durable, and one contract suite tests both.
+public protocol WorkflowStore: Sendable {
+    func instanceCreate(workflow: String, version: String, input: JSON) async throws -> String
+    func instanceGet(_ id: String) async throws -> InstanceRecord?
+    func instanceSetStatus(_ id: String, _ status: InstanceStatus) async throws
+    /// Completes an instance with its result or its failure; a second completion is a no-op.
+    func instanceComplete(_ id: String, result: JSON?, error: JSON?) async throws
+    func journalGet(_ id: String, sequence: Int) async throws -> JournalEntry?
+    /// Records an effect's outcome; recording the same sequence twice keeps the first.
+    func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) async throws
+}
+
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// The embedded default: everything in this process, gone when it exits.
+public actor InMemoryStore: WorkflowStore {
+    private var instances: [String: InstanceRecord] = [:]
+    private var journals: [String: [Int: JournalEntry]] = [:]
+    private var counter = 0
+
+    public init() {}
+
+    public func instanceCreate(workflow: String, version: String, input: JSON) -> String {
+        counter += 1
+        let id = String(format: "mem-%08d", counter)
+        let now = Date()
+        instances[id] = InstanceRecord(
+            id: id, workflow: workflow, version: version, input: input, status: .queued, result: nil, error: nil,
+            createdAt: now, updatedAt: now)
+        return id
+    }
+
+    public func instanceGet(_ id: String) -> InstanceRecord? {
+        instances[id]
+    }
+
+    public func instanceSetStatus(_ id: String, _ status: InstanceStatus) throws {
+        guard instances[id] != nil else { throw StoreError("no instance \(id)") }
+        guard instances[id]?.status != .completed, instances[id]?.status != .failed else { return }
+        instances[id]?.status = status
+        instances[id]?.updatedAt = Date()
+    }
+
+    public func instanceComplete(_ id: String, result: JSON?, error: JSON?) throws {
+        guard let record = instances[id] else { throw StoreError("no instance \(id)") }
+        guard record.status != .completed, record.status != .failed else { return }
+        instances[id]?.status = error == nil ? .completed : .failed
+        instances[id]?.result = result
+        instances[id]?.error = error
+        instances[id]?.updatedAt = Date()
+    }
+
+    public func journalGet(_ id: String, sequence: Int) -> JournalEntry? {
+        journals[id]?[sequence]
+    }
+
+    public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) {
+        if journals[id]?[sequence] == nil { journals[id, default: [:]][sequence] = entry }
+    }
+
+    public var instanceCount: Int { instances.count }
+}
+
+/// Puts the store's journal in front of a gateway: an effect whose outcome is recorded is not
+/// run again (replay after a crash), and every new outcome is recorded before the workflow
+/// sees it.
+public struct JournalingGateway: ActionGateway {
+    let instance: String
+    let store: any WorkflowStore
+    let inner: any ActionGateway
+
+    public init(instance: String, store: any WorkflowStore, inner: any ActionGateway) {
+        self.instance = instance
+        self.store = store
+        self.inner = inner
+    }
+
+    public func run(_ request: ActionRequest) async throws(PyError) -> Value {
+        if let recorded = try? await store.journalGet(instance, sequence: request.sequence) {
+            return try Self.replay(recorded)
+        }
+        let entry: JournalEntry
+        do {
+            let value = try await inner.run(request)
+            entry = .value(try ValueCodec.encode(value))
+        } catch {
+            entry = .error((try? ValueCodec.encode(.exception(error.exception))) ?? .null)
+        }
+        do {
+            try await store.journalPut(instance, sequence: request.sequence, entry)
+        } catch {
+            throw .builtin("RuntimeError", "cannot record the outcome of \(request.qualifiedName): \(error)")
+        }
+        return try Self.replay(entry)
+    }
+
+    static func replay(_ entry: JournalEntry) throws(PyError) -> Value {
+        switch entry {
+        case .value(let json):
+            do {
+                return try ValueCodec.decode(json)
+            } catch {
+                throw .builtin("RuntimeError", "a recorded result cannot be read: \(error.description)")
+            }
+        case .error(let json):
+            if case .exception(let exception) = (try? ValueCodec.decode(json)) ?? .none { throw PyError(exception) }
+            throw .builtin("RuntimeError", "a recorded failure cannot be read")
+        case .wake:
+            return .none
+        }
+    }
+
+    public func sleep(sequence: Int, seconds: Double) async throws(PyError) {
+        if case .wake(let wake)? = try? await store.journalGet(instance, sequence: sequence) {
+            let remaining = wake.timeIntervalSinceNow
+            if remaining > 0 { try await inner.sleep(sequence: sequence, seconds: remaining) }
+            return
+        }
+        try? await store.journalPut(instance, sequence: sequence, .wake(Date().addingTimeInterval(seconds)))
+        try await inner.sleep(sequence: sequence, seconds: seconds)
+    }
+}

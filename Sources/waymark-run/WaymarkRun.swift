@@ -1,0 +1,197 @@
+import ArgumentParser
+import Foundation
+import WaymarkCodegen
+import WaymarkRunner
+
+@main
+struct WaymarkRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "waymark-run",
+        abstract: "Run compiled workflow bundles on Python workers.",
+        discussion: """
+            Exit status: 0 with the result as JSON on stdout; 1 when the workflow fails (the error on \
+            stderr); 2 for bad usage, an unreadable or invalid bundle, or input that does not match run().
+            Environment: WAYMARK_WORKER_COUNT, WAYMARK_CONCURRENT_PER_WORKER and WAYMARK_MAX_ACTION_LIFECYCLE \
+            set the defaults of the matching flags; WAYMARK_PYTHON the interpreter.
+            """)
+
+    @Argument(help: "The bundle (.wmb) written by waymarkc compile.")
+    var bundle: String
+
+    @Option(help: "The workflow to run (default: the bundle's only workflow).")
+    var workflow: String?
+
+    @Option(help: "run()'s arguments as a JSON object.")
+    var input: String = "{}"
+
+    @Option(help: "A file with one JSON object of arguments per line: one instance each.")
+    var inputs: String?
+
+    @Option(help: "Run this many instances of --input.")
+    var count: Int = 1
+
+    @Option(help: "The Python interpreter for the workers (default: WAYMARK_PYTHON, else python3 on PATH).")
+    var python: String?
+
+    @Option(help: "Python worker processes (default: WAYMARK_WORKER_COUNT, else the CPU count).")
+    var workers: Int?
+
+    @Option(help: "Concurrent actions per worker (default: WAYMARK_CONCURRENT_PER_WORKER, else 10).")
+    var concurrencyPerWorker: Int?
+
+    @Option(help: "Recycle a worker after this many actions (default: WAYMARK_MAX_ACTION_LIFECYCLE, else never).")
+    var maxActionLifecycle: Int?
+
+    @Option(help: "Multiply sleeps and backoff delays (0 skips them; for tests and development).")
+    var sleepScale: Double = 1
+
+    @Flag(help: "Print the outcome as canonical JSON {\"ok\": ..., \"value\"|\"error\": ...} (what the parity tests compare).")
+    var canonical = false
+
+    @Flag(help: "Do not log retries to stderr.")
+    var quiet = false
+
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)  // a worker that dies must not take the runner with it
+        do {
+            var command = try parseAsRoot()
+            if var run = command as? WaymarkRun {
+                try await run.run()
+            } else {
+                try command.run()
+            }
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+
+    func fail(_ message: String, code: Int32 = 2) -> Never {
+        FileHandle.standardError.write(Data("waymark-run: error: \(message)\n".utf8))
+        Foundation.exit(code)
+    }
+
+    func environmentInt(_ name: String) -> Int? {
+        ProcessInfo.processInfo.environment[name].flatMap { Int($0) }
+    }
+
+    mutating func run() async throws {
+        if let url = ProcessInfo.processInfo.environment["WAYMARK_DATABASE_URL"], !url.isEmpty {
+            fail("WAYMARK_DATABASE_URL is set, but this build runs only on the in-memory store; unset it to run in memory")
+        }
+        let loaded: WorkflowBundle
+        do {
+            loaded = try BundleLoader.load(path: bundle)
+        } catch {
+            fail("\(error)")
+        }
+        let options = RunnerOptions(
+            python: python, workers: workers ?? environmentInt("WAYMARK_WORKER_COUNT") ?? ProcessInfo.processInfo.activeProcessorCount,
+            concurrencyPerWorker: concurrencyPerWorker ?? environmentInt("WAYMARK_CONCURRENT_PER_WORKER") ?? 10,
+            maxActionLifecycle: maxActionLifecycle ?? environmentInt("WAYMARK_MAX_ACTION_LIFECYCLE"), sleepScale: sleepScale)
+        let quiet = self.quiet
+        let runner: Runner
+        do {
+            runner = try Runner(bundle: loaded, bundlePath: bundle, options: options, log: { line in
+                if !quiet { FileHandle.standardError.write(Data("waymark-run: \(line)\n".utf8)) }
+            })
+        } catch {
+            fail(error.description)
+        }
+        let workflow: LoadedWorkflow
+        do {
+            workflow = try runner.workflow(named: self.workflow)
+        } catch {
+            fail(error.description)
+        }
+        var inputTexts: [String] = []
+        if let inputs {
+            guard let text = try? String(contentsOfFile: inputs, encoding: .utf8) else { fail("cannot read '\(inputs)'") }
+            inputTexts = text.split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        } else {
+            guard count >= 1 else { fail("--count must be at least 1") }
+            inputTexts = Array(repeating: input, count: count)
+        }
+        var instances: [(JSON, [String: Value])] = []
+        for (index, text) in inputTexts.enumerated() {
+            let where_ = inputs.map { "\($0):\(index + 1)" } ?? "--input"
+            let json: JSON
+            do {
+                json = try JSON.parse(text)
+            } catch {
+                fail("\(where_) is not valid JSON: \(error)")
+            }
+            do {
+                instances.append((json, try Runner.arguments(json, for: workflow.workflow)))
+            } catch {
+                fail("\(where_): \(error.description)")
+            }
+        }
+
+        if instances.count == 1 {
+            let outcome = await runner.run(workflow, input: instances[0].0, arguments: instances[0].1)
+            await runner.shutdown()
+            if canonical {
+                print(outcome.canonical())
+                if case .failure = outcome { Foundation.exit(1) }
+                return
+            }
+            switch outcome {
+            case .value(let value):
+                do {
+                    print(try ValueCodec.encode(value, canonical: true).serialized())
+                } catch {
+                    print(PyRepr.repr(value))
+                }
+            case .failure(let failure):
+                fail("\(workflow.workflow.name) failed: \(failure)", code: 1)
+            }
+            return
+        }
+        try await runMany(runner, workflow, instances)
+    }
+
+    /// Many instances at once, with a progress line on a terminal and a summary at the end.
+    func runMany(_ runner: Runner, _ workflow: LoadedWorkflow, _ instances: [(JSON, [String: Value])]) async throws {
+        let start = Date()
+        let total = instances.count
+        let terminal = isatty(STDERR_FILENO) != 0
+        var completed = 0
+        var failed = 0
+        var firstFailure: WorkflowFailure?
+        await withTaskGroup(of: RunOutcome.self) { group in
+            for (input, arguments) in instances {
+                group.addTask { await runner.run(workflow, input: input, arguments: arguments) }
+            }
+            for await outcome in group {
+                switch outcome {
+                case .value: completed += 1
+                case .failure(let failure):
+                    failed += 1
+                    if firstFailure == nil { firstFailure = failure }
+                }
+                if terminal {
+                    FileHandle.standardError.write(Data("\r\(completed + failed)/\(total) instances, \(runner.actionsRun) actions".utf8))
+                }
+            }
+        }
+        await runner.shutdown()
+        let elapsed = Date().timeIntervalSince(start)
+        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        let actions = runner.actionsRun
+        let rate = elapsed > 0 ? Double(actions) / elapsed : 0
+        let summary = String(
+            format: "%d instances: %d completed, %d failed; %d actions in %.2fs (%.0f actions/s)",
+            total, completed, failed, actions, elapsed, rate)
+        print(summary)
+        if let firstFailure { FileHandle.standardError.write(Data("first failure: \(firstFailure)\n".utf8)) }
+        if failed > 0 { throw ExitCode(1) }
+    }
+}

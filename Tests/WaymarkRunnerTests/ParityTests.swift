@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import WaymarkCodegen
+import WaymarkCompiler
+import WaymarkDriver
+import WaymarkIR
+import WaymarkRunner
+
+/// One case of a runnable fixture: `x.cases.json` beside `x.py` lists them.
+struct ParityCase: Sendable, CustomTestStringConvertible {
+    var folder: String
+    var file: String
+    var workflow: String
+    var name: String
+    var input: String
+    /// The outcome the case is meant to have, when the file states it (canonical JSON).
+    var expect: String?
+
+    var testDescription: String { "\(file) \(workflow) \(name)" }
+
+    static let all: [ParityCase] = ["compile", "run"].flatMap(load)
+
+    static func load(_ folder: String) -> [ParityCase] {
+        let directory = Fixtures.root.appendingPathComponent(folder)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".cases.json") }.sorted()
+        var cases: [ParityCase] = []
+        for name in names {
+            let file = String(name.dropLast(".cases.json".count)) + ".py"
+            guard let text = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8),
+                let json = try? JSON.parse(text), case .array(let entries)? = json["cases"]
+            else {
+                cases.append(ParityCase(folder: folder, file: file, workflow: "?", name: "unreadable \(name)", input: "", expect: nil))
+                continue
+            }
+            for entry in entries {
+                cases.append(ParityCase(
+                    folder: folder, file: file, workflow: entry["workflow"]?.stringValue ?? json["workflow"]?.stringValue ?? "?",
+                    name: entry["name"]?.stringValue ?? "case", input: (entry["input"] ?? .object([])).serialized(),
+                    expect: entry["expect"]?.serialized()))
+            }
+        }
+        return cases
+    }
+}
+
+enum Python {
+    static let executable: String = {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let candidate = "\(directory)/python3"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return "/usr/bin/python3"
+    }()
+
+    static let package = Fixtures.packageRoot.appendingPathComponent("python").path
+
+    /// Runs a command to its end; returns status, stdout, stderr.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["PYTHONPATH"] = package
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+}
+
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("waymark-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Runs a case through waymarkc + the runner (in-memory store, real Python workers).
+func runCompiled(_ parity: ParityCase, state: String, workers: Int = 2) async throws -> String {
+    let path = Fixtures.path(parity.folder, parity.file)
+    let directory = Fixtures.root.appendingPathComponent(parity.folder).path
+    let result = try Driver().compile(file: path)
+    #expect(result.diagnostics.filter { $0.severity == .error }.isEmpty, "\(Fixtures.render(result))")
+    let bundle = try #require(try Driver().bundle(result, bundleDirectory: directory))
+    let options = RunnerOptions(
+        workers: workers, concurrencyPerWorker: 10, sleepScale: 0, pythonPackage: Python.package,
+        environment: ["WAYMARK_TEST_STATE": state])
+    let runner = try Runner(bundle: bundle, bundlePath: directory + "/bundle.wmb", options: options)
+    let workflow = try runner.workflow(named: parity.workflow)
+    let input = try JSON.parse(parity.input)
+    let outcome = await runner.run(workflow, input: input, arguments: try Runner.arguments(input, for: workflow.workflow))
+    await runner.shutdown()
+    return outcome.canonical()
+}
+
+/// Runs a case's `run()` directly in Python (inline mode): the baseline.
+func runInline(_ parity: ParityCase, state: String) throws -> String {
+    let path = Fixtures.path(parity.folder, parity.file)
+    let (status, out, err) = try Python.run(
+        ["-m", "waymark.inline", path, "--workflow", parity.workflow, "--input", parity.input],
+        environment: ["WAYMARK_SLEEP_SCALE": "0", "WAYMARK_TEST_STATE": state])
+    #expect(status == 0, "inline run failed: \(err)")
+    return out.trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+@Suite struct ParityTests {
+    @Test func thereAreEnoughRunnableFixtures() {
+        #expect(Set(ParityCase.all.map { "\($0.folder)/\($0.file)" }).count >= 40)
+    }
+
+    /// The heart of the runner's tests: the same case inline in Python and through waymarkc +
+    /// waymark-run gives the same canonical JSON (the value, or the exception type and message).
+    @Test(arguments: ParityCase.all)
+    func compiledRunMatchesPython(_ parity: ParityCase) async throws {
+        let state = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: state) }
+        let inline = try runInline(parity, state: state.appendingPathComponent("inline").path)
+        let compiled = try await runCompiled(parity, state: state.appendingPathComponent("compiled").path)
+        #expect(compiled == inline, "\(parity.testDescription)\n  python:   \(inline)\n  compiled: \(compiled)")
+        if let expect = parity.expect {
+            #expect(inline == expect, "the case states its outcome: \(expect)")
+        }
+    }
+}

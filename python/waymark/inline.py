@@ -1,0 +1,72 @@
+"""Inline mode from the command line: run a workflow's `run()` directly in Python and print the
+outcome as canonical JSON, exactly as `waymark-run --canonical` prints it. The parity tests
+compare the two.
+
+    python -m waymark.inline FILE.py --workflow Name --input '{"x": 1}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import sys
+
+from .serialization import dumps, encode, encode_exception
+
+
+def module_name(path: str) -> tuple[str, str]:
+    """The dotted module name of a file and its import root (walking up through __init__.py)."""
+    path = os.path.abspath(path)
+    directory, filename = os.path.split(path)
+    parts = [os.path.splitext(filename)[0]]
+    while os.path.exists(os.path.join(directory, "__init__.py")):
+        directory, package = os.path.split(directory)
+        parts.insert(0, package)
+    return ".".join(parts), directory
+
+
+def scale_sleeps() -> None:
+    """WAYMARK_SLEEP_SCALE scales asyncio.sleep as the runner's --sleep-scale does."""
+    scale = float(os.environ.get("WAYMARK_SLEEP_SCALE", "1"))
+    if scale == 1:
+        return
+    original = asyncio.sleep
+
+    async def scaled(delay, result=None):
+        return await original(delay * scale, result)
+
+    asyncio.sleep = scaled
+
+
+def outcome(file: str, workflow: str, arguments: dict) -> dict:
+    scale_sleeps()
+    name, root = module_name(file)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    module = importlib.import_module(name)
+    cls = getattr(module, workflow)
+    try:
+        value = asyncio.run(cls().run(**arguments))
+    except Exception as error:  # noqa: BLE001 - the outcome is the error
+        encoded = encode_exception(error, canonical=True)
+        return {"ok": False, "error": {"type": encoded["type"], "message": encoded["message"]}}
+    return {"ok": True, "value": encode(value, canonical=True)}
+
+
+def entry() -> None:
+    parser = argparse.ArgumentParser(prog="waymark.inline")
+    parser.add_argument("file")
+    parser.add_argument("--workflow", required=True)
+    parser.add_argument("--input", default="{}")
+    options = parser.parse_args()
+    from .serialization import decode
+
+    arguments = decode(json.loads(options.input))
+    print(dumps(outcome(options.file, options.workflow, arguments)))
+
+
+if __name__ == "__main__":
+    entry()

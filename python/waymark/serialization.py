@@ -1,0 +1,188 @@
+"""Values across the runner/worker boundary, as Sources/WaymarkRunner/Codec/ValueCodec.swift reads them.
+
+JSON where JSON suffices; `{"__wm__": tag, ...}` for tuples, sets, dicts with non-string keys,
+pydantic models, dataclasses, exceptions, and Python-only types (datetime, date, time, timedelta,
+UUID, Decimal, bytes, Enum), which the runner passes back unchanged.
+
+Canonical form (results, parity): sets sorted by their encoding, model fields sorted by name,
+exceptions without tracebacks. Both sides print it with `dumps`, byte for byte alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime
+import decimal
+import enum
+import importlib
+import inspect
+import json
+import traceback
+import typing
+import uuid
+from typing import Any
+
+TAG = "__wm__"
+
+
+class SerializationError(TypeError):
+    """A value that cannot cross to or from the runner."""
+
+
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _is_pydantic(value: Any) -> bool:
+    return hasattr(value, "model_dump") and hasattr(type(value), "model_fields")
+
+
+def encode(value: Any, canonical: bool = False) -> Any:
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and not isinstance(value, enum.Enum):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, list):
+        return [encode(item, canonical) for item in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return {TAG: "tuple", "items": [encode(item, canonical) for item in value]}
+    if isinstance(value, (set, frozenset)):
+        items = [encode(item, canonical) for item in value]
+        items.sort(key=dumps)
+        return {TAG: "set", "items": items}
+    if isinstance(value, dict):
+        if all(isinstance(key, str) and key != TAG for key in value):
+            return {key: encode(item, canonical) for key, item in value.items()}
+        return {TAG: "dict", "items": [[encode(k, canonical), encode(v, canonical)] for k, v in value.items()]}
+    if isinstance(value, BaseException):
+        return encode_exception(value, canonical)
+    if _is_pydantic(value):
+        fields = {name: encode(getattr(value, name), canonical) for name in type(value).model_fields}
+        return {TAG: "model", "type": _qualified(type(value)), "fields": dict(sorted(fields.items()))}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: encode(getattr(value, f.name), canonical) for f in dataclasses.fields(value)}
+        return {TAG: "model", "type": _qualified(type(value)), "fields": dict(sorted(fields.items()))}
+    if isinstance(value, enum.Enum):
+        return {TAG: "enum", "type": _qualified(type(value)), "name": value.name, "repr": repr(value), "str": str(value)}
+    if isinstance(value, datetime.datetime):
+        return {TAG: "datetime", "value": value.isoformat(), "repr": repr(value), "str": str(value)}
+    if isinstance(value, datetime.date):
+        return {TAG: "date", "value": value.isoformat(), "repr": repr(value), "str": str(value)}
+    if isinstance(value, datetime.time):
+        return {TAG: "time", "value": value.isoformat(), "repr": repr(value), "str": str(value)}
+    if isinstance(value, datetime.timedelta):
+        return {TAG: "timedelta", "value": value.total_seconds(), "repr": repr(value), "str": str(value)}
+    if isinstance(value, uuid.UUID):
+        return {TAG: "uuid", "value": str(value), "repr": repr(value), "str": str(value)}
+    if isinstance(value, decimal.Decimal):
+        return {TAG: "decimal", "value": str(value), "repr": repr(value), "str": str(value)}
+    if isinstance(value, (bytes, bytearray)):
+        return {TAG: "bytes", "value": base64.b64encode(bytes(value)).decode(), "repr": repr(bytes(value)), "str": str(bytes(value))}
+    if hasattr(value, "_fields") and isinstance(value, tuple):  # namedtuple: a tuple to the workflow
+        return {TAG: "tuple", "items": [encode(item, canonical) for item in value]}
+    raise SerializationError(f"cannot serialize a value of type {type(value).__qualname__}")
+
+
+def encode_exception(error: BaseException, canonical: bool = False) -> dict:
+    encoded = {TAG: "exception", "type": type(error).__name__, "module": type(error).__module__, "message": str(error)}
+    if not canonical:
+        encoded["repr"] = repr(error)
+        encoded["mro"] = [cls.__name__ for cls in type(error).__mro__ if cls is not object]
+        encoded["traceback"] = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return encoded
+
+
+def _import(qualified: str) -> Any:
+    module_name, _, name = qualified.rpartition(".")
+    module = importlib.import_module(module_name)
+    target: Any = module
+    for part in name.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [decode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    tag = value.get(TAG)
+    if tag is None:
+        return {key: decode(item) for key, item in value.items()}
+    if tag == "tuple":
+        return tuple(decode(item) for item in value["items"])
+    if tag == "set":
+        return {decode(item) for item in value["items"]}
+    if tag == "dict":
+        return {decode(k): decode(v) for k, v in value["items"]}
+    if tag == "model":
+        cls = _import(value["type"])
+        fields = {key: decode(item) for key, item in value["fields"].items()}
+        if hasattr(cls, "model_validate"):
+            return cls.model_validate(fields)
+        return cls(**fields)
+    if tag == "exception":
+        return _rebuild_exception(value)
+    if tag == "enum":
+        return getattr(_import(value["type"]), value["name"])
+    if tag == "datetime":
+        return datetime.datetime.fromisoformat(value["value"])
+    if tag == "date":
+        return datetime.date.fromisoformat(value["value"])
+    if tag == "time":
+        return datetime.time.fromisoformat(value["value"])
+    if tag == "timedelta":
+        return datetime.timedelta(seconds=value["value"])
+    if tag == "uuid":
+        return uuid.UUID(value["value"])
+    if tag == "decimal":
+        return decimal.Decimal(value["value"])
+    if tag == "bytes":
+        return base64.b64decode(value["value"])
+    raise SerializationError(f"unknown tagged value {tag!r}")
+
+
+def _rebuild_exception(value: dict) -> BaseException:
+    module, name = value.get("module") or "builtins", value.get("type") or "Exception"
+    try:
+        cls = getattr(importlib.import_module(module), name)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            return cls(value.get("message", ""))
+    except Exception:  # noqa: BLE001 - fall back to a plain Exception with the same text
+        pass
+    return Exception(value.get("message", ""))
+
+
+def coerce(value: Any, annotation: Any) -> Any:
+    """An argument as the action's annotation asks: dicts become pydantic models or dataclasses,
+    lists of dicts become lists of them."""
+    if annotation is inspect.Parameter.empty or annotation is None:
+        return value
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return coerce(value, typing.get_args(annotation)[0])
+    if origin in (list, typing.List) and isinstance(value, list):
+        (item_type,) = typing.get_args(annotation) or (None,)
+        return [coerce(item, item_type) for item in value]
+    if origin is typing.Union:
+        for option in typing.get_args(annotation):
+            if option is type(None) and value is None:
+                return None
+        for option in typing.get_args(annotation):
+            if isinstance(value, dict) and isinstance(option, type) and (hasattr(option, "model_validate") or dataclasses.is_dataclass(option)):
+                return coerce(value, option)
+        return value
+    if isinstance(value, dict) and isinstance(annotation, type):
+        if hasattr(annotation, "model_validate"):
+            return annotation.model_validate(value)
+        if dataclasses.is_dataclass(annotation):
+            return annotation(**value)
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, as the runner prints it."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

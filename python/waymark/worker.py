@@ -1,0 +1,136 @@
+"""The worker process `waymark-run` starts: `python -m waymark.worker`.
+
+Protocol: length-prefixed frames (4-byte big-endian length, then UTF-8 JSON) on stdin/stdout.
+Runner -> worker: {"type": "dispatch", "id", "token", "module", "function", "args"} and
+{"type": "shutdown"}. Worker -> runner: {"type": "ready", "pid"} once, then
+{"type": "result", "id", "token", "ok": true, "value"} or {"ok": false, "error": <exception>}.
+
+Actions run as asyncio tasks, at most --concurrency at once; sync actions run in a thread. A
+worker that dies takes its in-flight actions with it: the runner treats them as lost and retries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import json
+import os
+import struct
+import sys
+import threading
+from typing import Any
+
+from .actions import ActionInvocation
+from .serialization import SerializationError, coerce, decode, encode, encode_exception
+
+
+class Worker:
+    def __init__(self, concurrency: int, output):
+        self.semaphore = asyncio.Semaphore(concurrency)
+        self.output = output
+        self.write_lock = threading.Lock()
+        self.functions: dict[tuple[str, str], Any] = {}
+
+    def send(self, message: dict) -> None:
+        data = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+        with self.write_lock:
+            self.output.write(struct.pack(">I", len(data)) + data)
+            self.output.flush()
+
+    def resolve(self, module_name: str, function_name: str):
+        key = (module_name, function_name)
+        if key not in self.functions:
+            module = importlib.import_module(module_name)
+            function = getattr(module, function_name)
+            self.functions[key] = getattr(function, "__wrapped_action__", function)
+        return self.functions[key]
+
+    async def run(self, message: dict) -> None:
+        async with self.semaphore:
+            reply = {"type": "result", "id": message["id"], "token": message.get("token", 0)}
+            qualified = f"{message['module']}.{message['function']}"
+            try:
+                function = self.resolve(message["module"], message["function"])
+                args, varargs = self.arguments(function, message.get("args", {}), qualified)
+                value = await ActionInvocation(qualified, function, varargs, args).execute()
+                try:
+                    reply.update(ok=True, value=encode(value))
+                except SerializationError as error:
+                    raise SerializationError(f"action {qualified} returned a value that cannot be serialized: {error}") from None
+            except Exception as error:  # noqa: BLE001 - every failure goes back to the runner
+                reply.update(ok=False, error=encode_exception(error))
+            self.send(reply)
+
+    @staticmethod
+    def arguments(function, encoded: dict, qualified: str) -> tuple[dict, tuple]:
+        signature = inspect.signature(function)
+        try:
+            hints = __import__("typing").get_type_hints(function, include_extras=True)
+        except Exception:  # noqa: BLE001 - unresolved annotations: no coercion
+            hints = {}
+        args: dict[str, Any] = {}
+        varargs: tuple = ()
+        for name, raw in encoded.items():
+            try:
+                value = decode(raw)
+            except Exception as error:  # noqa: BLE001
+                raise SerializationError(f"argument {name!r} of action {qualified} cannot be decoded: {error}") from None
+            parameter = signature.parameters.get(name)
+            if parameter is not None and parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+                varargs = tuple(value)
+                continue
+            args[name] = coerce(value, hints.get(name, parameter.annotation if parameter else inspect.Parameter.empty))
+        return args, varargs
+
+
+def read_frames(stream, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
+    while True:
+        header = stream.read(4)
+        if len(header) < 4:
+            break
+        (length,) = struct.unpack(">I", header)
+        body = stream.read(length)
+        if len(body) < length:
+            break
+        loop.call_soon_threadsafe(queue.put_nowait, json.loads(body))
+    loop.call_soon_threadsafe(queue.put_nowait, None)
+
+
+async def main(concurrency: int) -> None:
+    stdin = sys.stdin.buffer
+    stdout = sys.stdout.buffer
+    # Anything an action prints must not corrupt the protocol stream.
+    sys.stdout = sys.stderr
+    worker = Worker(concurrency, stdout)
+    queue: asyncio.Queue = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    threading.Thread(target=read_frames, args=(stdin, loop, queue), daemon=True).start()
+    worker.send({"type": "ready", "pid": os.getpid()})
+    tasks: set[asyncio.Task] = set()
+    while True:
+        message = await queue.get()
+        if message is None or message.get("type") == "shutdown":
+            break
+        if message.get("type") == "dispatch":
+            task = asyncio.create_task(worker.run(message))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def entry() -> None:
+    parser = argparse.ArgumentParser(prog="waymark.worker")
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--path", action="append", default=[], help="a directory to import user modules from")
+    options = parser.parse_args()
+    for path in reversed(options.path):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    asyncio.run(main(max(1, options.concurrency)))
+
+
+if __name__ == "__main__":
+    entry()
