@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import typing
 from contextlib import AsyncExitStack
 from typing import Any, Callable
 
@@ -14,6 +15,24 @@ registry: dict[str, Callable[..., Any]] = {}
 
 class ActionTimeout(TimeoutError):
     """An action attempt did not finish within its timeout."""
+
+
+def coerce_arguments(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Arguments as the action's annotations ask (dicts become pydantic models or dataclasses),
+    the same in a worker and inline."""
+    from .serialization import coerce
+
+    try:
+        hints = typing.get_type_hints(fn, include_extras=True)
+        bound = inspect.signature(fn).bind_partial(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - unresolvable annotations or a bad call: leave it to Python
+        return args, kwargs
+    for name, value in bound.arguments.items():
+        parameter = bound.signature.parameters[name]
+        if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        bound.arguments[name] = coerce(value, hints.get(name, parameter.annotation))
+    return bound.args, bound.kwargs
 
 
 class ActionInvocation:
@@ -31,16 +50,17 @@ class ActionInvocation:
 
     async def execute(self) -> Any:
         fn = self.function
+        args, kwargs = coerce_arguments(fn, self.args, self.kwargs)
         async with AsyncExitStack() as stack:
             injected = await resolve(fn, stack)
             for name in list(injected):
-                if name in self.kwargs:
+                if name in kwargs:
                     injected.pop(name)
             if inspect.iscoroutinefunction(fn):
-                return await fn(*self.args, **self.kwargs, **injected)
+                return await fn(*args, **kwargs, **injected)
             import asyncio
 
-            return await asyncio.to_thread(functools.partial(fn, *self.args, **self.kwargs, **injected))
+            return await asyncio.to_thread(functools.partial(fn, *args, **kwargs, **injected))
 
     def __await__(self):
         return self.execute().__await__()

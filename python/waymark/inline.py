@@ -29,14 +29,20 @@ def module_name(path: str) -> tuple[str, str]:
 
 
 def scale_sleeps() -> None:
-    """WAYMARK_SLEEP_SCALE scales asyncio.sleep as the runner's --sleep-scale does."""
+    """WAYMARK_SLEEP_SCALE scales the workflow's own sleeps, as the runner's --sleep-scale does;
+    sleeps inside actions run as written (they are the action's business, and its timeout's)."""
     scale = float(os.environ.get("WAYMARK_SLEEP_SCALE", "1"))
     if scale == 1:
         return
+    from .workflow import Workflow
+
     original = asyncio.sleep
 
     async def scaled(delay, result=None):
-        return await original(delay * scale, result)
+        caller = sys._getframe(1)
+        if isinstance(caller.f_locals.get("self"), Workflow):
+            delay = delay * scale
+        return await original(delay, result)
 
     asyncio.sleep = scaled
 

@@ -23,7 +23,7 @@ import threading
 from typing import Any
 
 from .actions import ActionInvocation
-from .serialization import SerializationError, coerce, decode, encode, encode_exception
+from .serialization import SerializationError, decode, encode, encode_exception
 
 
 class Worker:
@@ -66,10 +66,6 @@ class Worker:
     @staticmethod
     def arguments(function, encoded: dict, qualified: str) -> tuple[dict, tuple]:
         signature = inspect.signature(function)
-        try:
-            hints = __import__("typing").get_type_hints(function, include_extras=True)
-        except Exception:  # noqa: BLE001 - unresolved annotations: no coercion
-            hints = {}
         args: dict[str, Any] = {}
         varargs: tuple = ()
         for name, raw in encoded.items():
@@ -81,7 +77,7 @@ class Worker:
             if parameter is not None and parameter.kind is inspect.Parameter.VAR_POSITIONAL:
                 varargs = tuple(value)
                 continue
-            args[name] = coerce(value, hints.get(name, parameter.annotation if parameter else inspect.Parameter.empty))
+            args[name] = value
         return args, varargs
 
 

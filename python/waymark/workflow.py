@@ -16,6 +16,7 @@ from .actions import ActionInvocation, ActionTimeout
 from .policies import BackoffPolicy, RetryPolicy
 
 workflows: dict[str, type] = {}
+_unscaled_sleep = asyncio.sleep
 
 
 def workflow(cls: type) -> type:
@@ -75,4 +76,5 @@ class Workflow:
                     delay = backoff.delay(attempt)
                 else:
                     delay = policy.backoff_seconds or 0.0
-                await asyncio.sleep(delay * _sleep_scale())
+                # Backoff is the workflow's wait: scaled like its sleeps.
+                await _unscaled_sleep(delay * _sleep_scale())

@@ -9,7 +9,7 @@ public struct DotWriter {
     public func dot(_ workflows: [BundleWorkflow]) -> String {
         let title = workflows.count == 1 ? workflows[0].name : "workflows"
         var out = "digraph \(quote(title)) {\n"
-        out += "  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=11, compound=true, newrank=true];\n"
+        out += "  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=11, compound=true];\n"
         out += "  node [fontname=\"Helvetica\", fontsize=10];\n"
         out += "  edge [fontname=\"Helvetica\", fontsize=9];\n"
         for workflow in workflows {

@@ -200,7 +200,15 @@ enum Operators {
     }
 
     static func unsupported(_ op: BinaryOperator, _ a: Value, _ b: Value) -> PyError {
-        .type("unsupported operand type(s) for \(op.rawValue): '\(a.typeName)' and '\(b.typeName)'")
+        if op == .add {
+            switch a {
+            case .str, .list, .tuple:
+                return .type("can only concatenate \(a.typeName) (not \"\(b.typeName)\") to \(a.typeName)")
+            default:
+                break
+            }
+        }
+        return .type("unsupported operand type(s) for \(op.rawValue): '\(a.typeName)' and '\(b.typeName)'")
     }
 
     static func repeatSequence(_ sequence: Value, _ count: Value) throws(PyError) -> Value {

@@ -112,6 +112,9 @@ public final class WorkflowExecutor: @unchecked Sendable {
         let evaluator = workflow.evaluator
         func next(_ label: String? = nil) throws(PyError) -> Step {
             guard let successor = function.successor(pc, label: label) else {
+                // The end of a finally block whose try statement never completes normally: only
+                // the completion it is finishing can carry on.
+                if let resumed = try finishFinally(at: pc, frame) { return resumed }
                 throw .builtin("SystemError", "node \(pc) of \(name) has no successor for \(label ?? "its outcome")")
             }
             return .goto(successor.to, loopBack: successor.loopBack)
@@ -276,11 +279,20 @@ public final class WorkflowExecutor: @unchecked Sendable {
     /// When control leaves a finally block that was entered to finish a pending completion,
     /// that completion carries on from the try statement's position.
     private func leaveFinally(from pc: Int, to next: Int, loopBack: Bool, _ frame: Frame) throws(PyError) -> (Step, Bool) {
+        let there = Set(frame.function.graph.nodes[next].scopes)
+        if let step = try finishFinally(at: pc, frame, leavingFor: there) {
+            if case .goto(_, let viaLoopBack) = step { return (step, viaLoopBack) }
+            return (step, false)
+        }
+        return (.goto(next, loopBack: loopBack), loopBack)
+    }
+
+    /// The pending completion of the innermost finally block around `pc` that control is leaving
+    /// (every one, when `destination` is nil), resumed from its try statement's position.
+    private func finishFinally(at pc: Int, _ frame: Frame, leavingFor destination: Set<Int>? = nil) throws(PyError) -> Step? {
         let graph = frame.function.graph
         let scopes = graph.scopes
-        let here = graph.nodes[pc].scopes
-        let there = Set(graph.nodes[next].scopes)
-        for id in here.reversed() where scopes[id].kind == .finally && !there.contains(id) {
+        for id in graph.nodes[pc].scopes.reversed() where scopes[id].kind == .finally && !(destination?.contains(id) ?? false) {
             guard let tryScope = scopes[id].parent, let completion = frame.pending.removeValue(forKey: tryScope) else { continue }
             var ancestors: [Int] = []
             var current = scopes[tryScope].parent
@@ -288,11 +300,9 @@ public final class WorkflowExecutor: @unchecked Sendable {
                 ancestors.insert(scope, at: 0)
                 current = scopes[scope].parent
             }
-            let step = try unwind(completion, chain: ancestors, frame)
-            if case .goto(let target, let viaLoopBack) = step { return (.goto(target, loopBack: viaLoopBack), viaLoopBack) }
-            return (step, false)
+            return try unwind(completion, chain: ancestors, frame)
         }
-        return (.goto(next, loopBack: loopBack), loopBack)
+        return nil
     }
 
     // MARK: Effects

@@ -64,9 +64,13 @@ public struct PolicyGateway: ActionGateway {
             } catch let error as PyError {
                 throw error
             } catch DispatchError.timedOut(let seconds) {
-                failure = Self.timeout("action \(request.qualifiedName) timed out after \(PyRepr.float(seconds))s")
+                // The same text as inline mode's: "action timed out after {seconds:g}s".
+                let shown = (try? Formatting.format(.float(seconds), "g")) ?? PyRepr.float(seconds)
+                failure = Self.timeout("action timed out after \(shown)s")
             } catch DispatchError.workerLost(let reason) {
                 failure = Self.timeout("action \(request.qualifiedName) was lost: its worker died (\(reason))")
+            } catch DispatchError.cannotStart(let reason) {
+                throw .builtin("RuntimeError", "cannot run action \(request.qualifiedName): \(reason)")
             } catch {
                 throw .builtin("RuntimeError", "\(error)")
             }

@@ -58,6 +58,9 @@ public actor WorkerPool {
     private var pending: [Int: (worker: Int, continuation: CheckedContinuation<DispatchOutcome, any Error>)] = [:]
     private var slotWaiters: [CheckedContinuation<Void, Never>] = []
     private var stopped = false
+    /// Workers that exited before they were ready, in a row; past a few the pool gives up.
+    private var startupFailures = 0
+    private var broken: DispatchError?
     /// Count of workers started, for tests and the summary.
     public private(set) var started = 0
 
@@ -83,8 +86,9 @@ public actor WorkerPool {
 
     /// Sends one action to a worker and waits for its answer (or the timeout).
     public func dispatch(module: String, function: String, arguments: JSON, timeout: Double?) async throws(DispatchError) -> DispatchOutcome {
+        if let broken { throw broken }
         if workers.isEmpty { try start() }
-        let worker = await acquireWorker()
+        let worker = try await acquireWorker()
         let id = nextDispatch
         nextDispatch += 1
         let message = JSON.object([
@@ -117,10 +121,12 @@ public actor WorkerPool {
         }
     }
 
-    /// The least busy worker with a free slot, waiting for one when all are full.
-    private func acquireWorker() async -> WorkerProcess {
+    /// The least busy ready worker with a free slot, waiting for one when all are full or still
+    /// starting (a worker's start-up must not count against an action's timeout).
+    private func acquireWorker() async throws(DispatchError) -> WorkerProcess {
         while true {
-            let available = workers.values.filter { !$0.retiring && $0.inFlight < configuration.concurrency }
+            if let broken { throw broken }
+            let available = workers.values.filter { $0.ready && !$0.retiring && $0.inFlight < configuration.concurrency }
             if let best = available.min(by: { ($0.inFlight, $0.id) < ($1.inFlight, $1.id) }) { return best }
             await withCheckedContinuation { slotWaiters.append($0) }
         }
@@ -152,6 +158,11 @@ public actor WorkerPool {
     func handle(_ event: WorkerProcess.Event, from workerID: Int) {
         switch event {
         case .message(let message):
+            if message["type"]?.stringValue == "ready" {
+                workers[workerID]?.ready = true
+                resumeSlotWaiters()
+                return
+            }
             guard message["type"]?.stringValue == "result", let id = message["id"]?.intValue else { return }
             if message["ok"] == .bool(true) {
                 complete(id, with: .success(.value(message["value"] ?? .null)))
@@ -160,11 +171,20 @@ public actor WorkerPool {
             }
         case .exited(let status):
             guard let worker = workers.removeValue(forKey: workerID) else { return }
+            if worker.ready {
+                startupFailures = 0
+            } else if !worker.retiring && !stopped {
+                startupFailures += 1
+                if startupFailures >= 3 {
+                    broken = .cannotStart(
+                        "\(configuration.python) -m waymark.worker exited with status \(status) before it was ready, \(startupFailures) times in a row (its error output is above); is the waymark package importable?")
+                }
+            }
             let lost = pending.filter { $0.value.worker == workerID }.map(\.key)
             for id in lost {
                 complete(id, with: .failure(DispatchError.workerLost("exit status \(status)")))
             }
-            if !worker.retiring && !stopped { try? spawn() }
+            if !worker.retiring && !stopped && broken == nil { try? spawn() }
             resumeSlotWaiters()
         }
     }
@@ -194,6 +214,7 @@ final class WorkerProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var closed = false
     // Mutated only by the pool actor.
+    var ready = false
     var inFlight = 0
     var served = 0
     var retiring = false

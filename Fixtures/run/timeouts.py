@@ -1,0 +1,45 @@
+import asyncio
+import time
+from datetime import timedelta
+
+from waymark import ActionTimeout, RetryPolicy, Workflow, action, workflow
+
+from teststate import bump
+
+
+@action
+async def slow(key: str, seconds: float) -> str:
+    attempt = bump(key)
+    await asyncio.sleep(seconds if attempt == 1 else 0)
+    return f"{key} finished on attempt {attempt}"
+
+
+@action
+def slow_sync(seconds: float) -> str:
+    time.sleep(seconds)
+    return "sync finished"
+
+
+@workflow
+class TimeoutsWorkflow(Workflow):
+    async def run(self, seconds: float) -> dict:
+        outcome = {}
+        try:
+            outcome["caught"] = await self.run_action(slow("caught", seconds), timeout=0.3)
+        except ActionTimeout as error:
+            outcome["caught"] = f"timed out: {error}"
+        # The first attempt times out; the retry finishes at once.
+        outcome["retried"] = await self.run_action(
+            slow("retried", seconds), timeout=timedelta(milliseconds=300), retry=RetryPolicy(attempts=2)
+        )
+        try:
+            await self.run_action(slow_sync(seconds), timeout=0.3)
+        except TimeoutError:
+            outcome["sync"] = "a TimeoutError handler catches ActionTimeout"
+        return outcome
+
+
+@workflow
+class UncaughtTimeoutWorkflow(Workflow):
+    async def run(self, seconds: float) -> str:
+        return await self.run_action(slow("uncaught", seconds), timeout=0.2)
