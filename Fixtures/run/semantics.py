@@ -26,7 +26,7 @@ class SemanticsWorkflow(Workflow):
         except ZeroDivisionError as error:
             out["divide"] = f"ZeroDivisionError: {error}"
         try:
-            out["concat"] = "n" + divisor
+            out["concat"] = "n" + d["items"][0]  # not known to be an int, so only the runtime objects
         except TypeError as error:
             out["concat"] = f"TypeError: {error}"
         try:

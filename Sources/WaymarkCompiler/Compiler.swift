@@ -22,9 +22,15 @@ public enum CompilerError: Error, CustomStringConvertible, Sendable {
 public struct CompileOptions: Sendable {
     /// Extra roots to resolve `from pkg.mod import f` against, after the input file's own root.
     public var searchPaths: [String]
+    /// `-Werror`: report warnings as errors.
+    public var warningsAsErrors: Bool
+    /// `-O` (default) runs the optimizer; `-O0` leaves the WRL as lowered.
+    public var optimize: Bool
 
-    public init(searchPaths: [String] = []) {
+    public init(searchPaths: [String] = [], warningsAsErrors: Bool = false, optimize: Bool = true) {
         self.searchPaths = searchPaths
+        self.warningsAsErrors = warningsAsErrors
+        self.optimize = optimize
     }
 }
 
@@ -101,16 +107,19 @@ public struct Compiler: Sendable {
         var program = WRLProgram()
         var actions: [String: ActionDecl] = [:]
         var exceptions: [String: ExceptionDecl] = [:]
+        var failedFunctions: Set<String> = []
         for workflowClass in workflowClasses {
             let lowering = WorkflowLowering(project: project, workflowClass: workflowClass, diagnostics: diagnostics)
             let workflow = lowering.lower()
             diagnostics = lowering.diagnostics
             if let workflow { program.workflows.append(workflow) }
+            failedFunctions.formUnion(lowering.functionsWithErrors.map { "\(workflowClass.name).\($0)" })
             actions.merge(lowering.actions) { a, _ in a }
             exceptions.merge(lowering.exceptions) { a, _ in a }
         }
         program.actions = actions.values.sorted { $0.qualifiedName < $1.qualifiedName }
         program.exceptions = exceptions.values.sorted { $0.name < $1.name }
+        runFlowChecks(program, project: project, skippingWarningsIn: failedFunctions, into: &diagnostics)
         for diagnostic in project.diagnostics.diagnostics {
             diagnostics.emit(
                 DiagnosticMessage(severity: diagnostic.severity, code: diagnostic.code, text: diagnostic.message, hint: diagnostic.hint),
@@ -125,6 +134,32 @@ public struct Compiler: Sendable {
             program: hasErrors ? nil : program, diagnostics: diagnostics.sorted, files: project.files, searchPaths: searchPaths)
         result.moduleFiles = project.modules.mapValues(\.file.path)
         return result
+    }
+
+    /// Names that may be unbound, unreachable code, unused variables, handlers that never match.
+    private func runFlowChecks(
+        _ program: WRLProgram, project: Project, skippingWarningsIn failed: Set<String>, into diagnostics: inout DiagnosticEngine
+    ) {
+        var found: [(DiagnosticMessage, SourceFile, SourceLocation?)] = []
+        for workflow in program.workflows {
+            for function in workflow.functions {
+                guard let file = project.modules[function.module ?? workflow.module]?.file else { continue }
+                // Warnings about a function that did not lower cleanly would be cascades.
+                let quiet = failed.contains("\(workflow.name).\(function.name)")
+                let checks = FlowChecks(program: program) { message, location in
+                    if !(quiet && message.severity == .warning) { found.append((message, file, location)) }
+                }
+                checks.check(function)
+            }
+        }
+        for (message, file, location) in found {
+            var message = message
+            if options.warningsAsErrors && message.severity == .warning { message.severity = .error }
+            let start = location ?? SourceLocation(line: 1, column: 1)
+            let lineLength = file.line(start.line)?.count ?? start.column
+            let end = SourceLocation(line: start.line, column: max(start.column + 1, lineLength + 1))
+            diagnostics.emit(message, file: file.path, range: SourceRange(start: start, end: end))
+        }
     }
 
     /// With PyCF_SOURCE_IS_UTF8, CPython reports a syntax error's columns in characters, 1-based.

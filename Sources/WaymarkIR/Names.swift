@@ -192,6 +192,12 @@ extension StatementKind {
             add(message)
         case .ret(let value):
             add(value)
+        case .compute(let statements):
+            var defined: Set<String> = []
+            for statement in statements {
+                names += statement.kind.usedNames.filter { !defined.contains($0) }
+                defined.formUnion(statement.kind.definedNames)
+            }
         case .breakLoop, .continueLoop, .tryExcept:
             break
         }
@@ -211,6 +217,8 @@ extension StatementKind {
             target?.boundNames ?? []
         case .forLoop(let target, _, _, _):
             target.boundNames
+        case .compute(let statements):
+            statements.flatMap(\.kind.definedNames).uniqued()
         default:
             []
         }

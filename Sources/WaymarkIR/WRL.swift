@@ -176,6 +176,8 @@ public indirect enum StatementKind: Hashable, Sendable {
     case raise(Expr?, cause: Expr?)
     case assert(Expr, message: Expr?)
     case ret(Expr?)
+    /// Consecutive pure statements fused by the optimizer into one durable step.
+    case compute(Block)
 }
 
 /// The left side of an assignment or the variable of a `for` loop.
@@ -295,10 +297,13 @@ public struct Handler: Hashable, Sendable {
     public var types: [String]
     public var name: String?
     public var body: Block
+    /// Where the `except` clause is.
+    public var location: SourceLocation?
 
-    public init(types: [String], name: String?, body: Block) {
+    public init(types: [String], name: String?, body: Block, location: SourceLocation? = nil) {
         self.types = types
         self.name = name
         self.body = body
+        self.location = location
     }
 }

@@ -347,6 +347,10 @@ public struct WRLParser {
                 return Statement(.expr(value), at: try location())
             case "action", "helper", "gather":
                 return try effect(target: nil)
+            case "compute":
+                position += 1
+                let (location, body) = try openBlock()
+                return Statement(.compute(body), at: location)
             default:
                 break
             }
@@ -517,7 +521,8 @@ public struct WRLParser {
                 repeat { types.append(try dottedName()) } while accept(",")
             }
             let name = accept(keyword: "as") ? try self.name() : nil
-            handlers.append(Handler(types: types, name: name, body: try block()))
+            let (handlerLocation, body) = try openBlock()
+            handlers.append(Handler(types: types, name: name, body: body, location: handlerLocation))
         }
         let orElse = accept(keyword: "else") ? try block() : []
         let finally = accept(keyword: "finally") ? try block() : []

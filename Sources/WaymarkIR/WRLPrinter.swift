@@ -17,7 +17,7 @@ public struct WRLPrinter {
         "except", "finally", "raise", "from", "return", "break", "continue", "assert", "as",
         "action", "helper", "gather", "spread", "sleep", "do", "new", "fstring", "workflow",
         "exception", "fn", "async", "injected", "return_exceptions", "retry", "backoff", "timeout",
-        "inf", "nan", "wrl",
+        "inf", "nan", "wrl", "compute",
     ]
 
     public func print(_ program: WRLProgram) -> String {
@@ -170,7 +170,9 @@ public struct WRLPrinter {
                 out += "\(indent)} except"
                 if !handler.types.isEmpty { out += " " + handler.types.map(dotted).joined(separator: ", ") }
                 if let bound = handler.name { out += " as \(name(bound))" }
-                out += " {\n"
+                out += " {"
+                if locations, let location = handler.location { out += "  #@\(location.line):\(location.column)" }
+                out += "\n"
                 block(handler.body, indent: indent + "  ", into: &out)
             }
             if !orElse.isEmpty {
@@ -193,6 +195,10 @@ public struct WRLPrinter {
             out += "\(indent)\(text)\(loc)\n"
         case .ret(let value):
             out += "\(indent)return\(value.map { " " + expr($0) } ?? "")\(loc)\n"
+        case .compute(let statements):
+            out += "\(indent)compute {\(loc)\n"
+            block(statements, indent: indent + "  ", into: &out)
+            out += "\(indent)}\n"
         }
     }
 

@@ -89,6 +89,13 @@ public struct WRLVerifier {
             }
             block(orElse, &context, &messages)
             block(finally, &context, &messages)
+        case .compute(let statements):
+            for inner in statements {
+                switch inner.kind {
+                case .assign, .augAssign, .expr, .assert: continue
+                default: messages.append("a compute block holds a statement that is not pure\(at)")
+                }
+            }
         case .expr, .sleep, .raise, .assert, .ret:
             break
         }

@@ -41,6 +41,16 @@ struct CompilerFlags: ParsableArguments {
     @Option(name: .customLong("format"), help: "Diagnostics as 'text' (with carets) or 'json' (one object per line).")
     var diagnosticFormat: DiagnosticFormat = .text
 
+    @Flag(name: .customLong("Werror", withSingleDash: true), help: "Treat warnings as errors.")
+    var warningsAsErrors = false
+
+    @Flag(name: .customLong("O0", withSingleDash: true), help: "Do not optimize the WRL.")
+    var noOptimization = false
+
+    var options: CompileOptions {
+        CompileOptions(searchPaths: searchPaths, warningsAsErrors: warningsAsErrors, optimize: !noOptimization)
+    }
+
     enum DiagnosticFormat: String, ExpressibleByArgument {
         case text, json
     }
@@ -49,7 +59,7 @@ struct CompilerFlags: ParsableArguments {
     func compile() throws -> CompileResult {
         let result: CompileResult
         do {
-            result = try Driver(options: CompileOptions(searchPaths: searchPaths)).compile(file: file)
+            result = try Driver(options: options).compile(file: file)
         } catch {
             FileHandle.standardError.write(Data("waymarkc: error: \(error)\n".utf8))
             throw ExitCode(2)

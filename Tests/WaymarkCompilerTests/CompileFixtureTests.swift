@@ -57,3 +57,33 @@ import WaymarkIR
         Fixtures.expectGolden(Fixtures.render(result), folder: "reject", fixture: fixture, suffix: ".diag")
     }
 }
+
+/// Every file in Fixtures/check gets its golden diagnostics from the checker: type errors,
+/// names, awaits, and warnings (which do not stop compilation, unless -Werror).
+@Suite struct CheckFixtureTests {
+    static let fixtures = Fixtures.files(in: "check")
+
+    @Test func thereAreEnoughCheckingMistakes() {
+        #expect(Self.fixtures.count + RejectFixtureTests.fixtures.count >= 25)
+    }
+
+    @Test(arguments: fixtures)
+    func reportsGoldenDiagnostics(_ fixture: String) throws {
+        let result = try Fixtures.compile("check", fixture)
+        #expect(!result.diagnostics.isEmpty)
+        Fixtures.expectGolden(Fixtures.render(result), folder: "check", fixture: fixture, suffix: ".diag")
+    }
+
+    @Test func warningsBecomeErrorsWithWerror() throws {
+        let path = Fixtures.path("check", "unused_variable.py")
+        let plain = try Compiler().compile(path: path)
+        #expect(!plain.hasErrors && plain.program != nil)
+        let strict = try Compiler(options: CompileOptions(warningsAsErrors: true)).compile(path: path)
+        #expect(strict.hasErrors && strict.program == nil)
+        #expect(strict.diagnostics.allSatisfy { $0.severity == .error && $0.code == "WMK221" })
+    }
+
+    @Test func theReadmeWorkflowHasNoDiagnostics() throws {
+        #expect(try Fixtures.compile("compile", "welcome_email.py").diagnostics.isEmpty)
+    }
+}

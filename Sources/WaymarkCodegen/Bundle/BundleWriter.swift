@@ -169,6 +169,8 @@ struct Usage {
                 message.map { expr($0) }
             case .helper(_, let call):
                 call.arguments.forEach { expr($0.value) }
+            case .compute(let statements):
+                block(statements)
             default:
                 break
             }

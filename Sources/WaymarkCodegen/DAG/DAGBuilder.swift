@@ -85,7 +85,7 @@ final class GraphBuilding {
     private func statement(_ statement: Statement, from entry: [Exit]) -> [Exit] {
         let location = statement.location
         switch statement.kind {
-        case .assign, .augAssign, .expr, .assert:
+        case .assign, .augAssign, .expr, .assert, .compute:
             return simple(.compute, statement, from: entry)
         case .action:
             return simple(.action, statement, from: entry)

@@ -1,7 +1,8 @@
 /// Every diagnostic the compiler front end emits, with its stable code.
 ///
 /// Codes: WMK100–WMK119 structure and syntax, WMK120–WMK129 call binding, WMK130–WMK139 policies
-/// and gathers. A code is never reused for another meaning; README lists them.
+/// and gathers, WMK200–WMK209 types, WMK210–WMK219 names, WMK220–WMK229 warnings. A code is
+/// never reused for another meaning; README lists them.
 extension DiagnosticMessage {
     static func syntaxError(_ text: String) -> Self {
         .error("WMK100", "Python syntax error: \(text)")
@@ -147,5 +148,51 @@ extension DiagnosticMessage {
 
     static func badSleep(_ text: String) -> Self {
         .error("WMK132", text, hint: "write 'await asyncio.sleep(seconds)'")
+    }
+
+    // MARK: Types
+
+    static func argumentType(_ param: String, _ callee: String, expected: String, actual: String) -> Self {
+        .error("WMK201", "argument '\(param)' of '\(callee)' is declared as \(expected), but this is \(actual)", hint: "pass a \(expected), or convert the value first")
+    }
+
+    static func unknownField(_ field: String, model: String, fields: [String]) -> Self {
+        .error(
+            "WMK202", "'\(model)' has no field '\(field)'",
+            hint: fields.isEmpty ? nil : "its fields are: \(fields.joined(separator: ", "))")
+    }
+
+    static func incompatibleOperands(_ op: String, _ left: String, _ right: String) -> Self {
+        .error("WMK203", "unsupported operand types for \(op): \(left) and \(right)", hint: "convert one side first, e.g. str(x) or int(x)")
+    }
+
+    static func returnType(functionName: String, expected: String, actual: String) -> Self {
+        .error("WMK204", "\(functionName)() is declared to return \(expected), but this returns \(actual)", hint: "return a \(expected), or change the annotation")
+    }
+
+    // MARK: Names
+
+    static func possiblyUnbound(_ name: String) -> Self {
+        .error(
+            "WMK210", "'\(name)' may be unbound here: it is not assigned on every path that reaches this line",
+            hint: "assign '\(name)' a default before the branch or loop that sets it")
+    }
+
+    static func shadowsAction(_ name: String) -> Self {
+        .error("WMK211", "assigning to '\(name)' shadows the action of the same name", hint: "choose another variable name")
+    }
+
+    // MARK: Warnings
+
+    static func unreachableCode(after keyword: String) -> Self {
+        .warning("WMK220", "this code can never run: it follows a '\(keyword)'", hint: "remove it, or move it before the '\(keyword)'")
+    }
+
+    static func unusedVariable(_ name: String) -> Self {
+        .warning("WMK221", "'\(name)' is assigned but never used", hint: "remove the assignment, or name it '_\(name)' if it is deliberate")
+    }
+
+    static func handlerNeverMatches(_ type: String, _ earlier: String) -> Self {
+        .warning("WMK222", "this handler for \(type) can never run: the earlier handler for \(earlier) catches it first", hint: "put the more specific handler first")
     }
 }

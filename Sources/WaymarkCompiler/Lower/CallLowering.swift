@@ -84,6 +84,7 @@ extension FunctionLowering {
         if node.type == "Call", case .helper(let helperName, let helperNode) = callee(node) {
             guard helperNode.type == "FunctionDef" else { return false }  // async helper without await: reported by expr()
             out.append(Statement(.helper(target, helperCall(helperName, helperNode, node, &out)), at: loc))
+            if let target { setType(target, helperReturnType(helperName)) }
             return true
         }
         guard node.type == "Await", let call = node.node("value") else { return false }
@@ -94,12 +95,23 @@ extension FunctionLowering {
         switch callee(call) {
         case .action(let decl):
             out.append(Statement(.action(target, actionCall(decl, call, policy: Policy(), &out)), at: loc))
+            if let target { setType(target, returnType(of: decl)) }
         case .runAction:
             guard let actionCall = runAction(call, &out) else { return true }
             out.append(Statement(.action(target, actionCall), at: loc))
+            if let target, let decl = workflow.actions[actionCall.action] { setType(target, returnType(of: decl)) }
         case .gather:
             guard let gather = gather(call, &out) else { return true }
             out.append(Statement(.gather(target, gather), at: loc))
+            if let target {
+                var type = PyType.list(.unknown)
+                if !gather.returnExceptions, gather.items.count == 1, case .spread(_, _, let spreadCall) = gather.items[0],
+                    let decl = workflow.actions[spreadCall.action]
+                {
+                    type = .list(returnType(of: decl))
+                }
+                setType(target, type)
+            }
         case .sleep:
             guard let seconds = sleepDuration(call, &out) else { return true }
             out.append(Statement(.sleep(seconds), at: loc))
@@ -110,6 +122,7 @@ extension FunctionLowering {
                 return true
             }
             out.append(Statement(.helper(target, helperCall(helperName, helperNode, call, &out)), at: loc))
+            if let target { setType(target, helperReturnType(helperName)) }
         case .unresolvedImport(let source, let name):
             error(.unresolvedImport(source, name), call)
         case .undefined(let name):
@@ -131,7 +144,7 @@ extension FunctionLowering {
     func effectOrCall(_ node: PyNode, _ out: inout Block) -> Expr {
         if node.type == "Await" || isSyncHelperCall(node) {
             let result = temporary()
-            guard emitEffect(node, target: .name(result), into: &out, at: location(node)) else { return .none }
+            guard emitEffect(node, target: .name(result), into: &out, at: location(node)) else { return Self.poison }
             return .name(result)
         }
         return call(node, &out)
@@ -153,10 +166,10 @@ extension FunctionLowering {
             let errorsBefore = workflow.diagnostics.diagnostics.count
             let receiver = expr(receiverNode, &out)
             // A receiver that was already rejected (`datetime.now().isoformat()`) needs no second error.
-            if workflow.diagnostics.diagnostics.count > errorsBefore { return .none }
+            if workflow.diagnostics.diagnostics.count > errorsBefore { return Self.poison }
             guard PythonBuiltins.methods.contains(method) else {
                 error(.methodNotAllowed(method), node)
-                return .none
+                return Self.poison
             }
             return .method(receiver, method, callArguments(node, &out))
         case .action(let decl):
@@ -178,7 +191,7 @@ extension FunctionLowering {
         case .undefined(let name):
             error(name.hasPrefix("self.") ? .unknownSelfAttribute(String(name.dropFirst(5))) : .undefinedName(name), node)
         }
-        return .none
+        return Self.poison
     }
 
     func callArguments(_ node: PyNode, _ out: inout Block) -> [CallArgument] {
@@ -203,9 +216,18 @@ extension FunctionLowering {
 
     // MARK: Actions and helpers
 
+    func returnType(of decl: ActionDecl) -> PyType {
+        type(ofAnnotation: decl.returns, in: project.modules[decl.module])
+    }
+
+    func helperReturnType(_ name: String) -> PyType {
+        guard let (node, owner) = workflow.method(name) else { return .unknown }
+        return TypeResolver(project: project, module: owner.module).type(of: node.node("returns"))
+    }
+
     func actionCall(_ decl: ActionDecl, _ call: PyNode, policy: Policy, _ out: inout Block) -> ActionCall {
         workflow.useAction(decl)
-        let arguments = bind(call, params: decl.params, callee: decl.name, fillDefaults: true, &out)
+        let arguments = bind(call, params: decl.params, callee: decl.name, fillDefaults: true, typesIn: project.modules[decl.module], &out)
         return ActionCall(action: decl.qualifiedName, arguments: arguments, policy: policy)
     }
 
@@ -216,12 +238,12 @@ extension FunctionLowering {
         for param in params where param.hasOpaqueDefault {
             error(.unsupportedExpression("a default of helper parameter '\(param.name)' that is not a constant", hint: "use a literal default or pass the value"), call)
         }
-        return HelperCall(name: name, arguments: bind(call, params: params, callee: "self.\(name)", fillDefaults: true, &out))
+        return HelperCall(name: name, arguments: bind(call, params: params, callee: "self.\(name)", fillDefaults: true, typesIn: workflow.method(name)?.owner.module, &out))
     }
 
     /// Binds a call's arguments to parameter names as Python would, lowering each argument in
     /// source order. Constant defaults are filled in; `Depend` parameters are left to the worker.
-    func bind(_ call: PyNode, params: [Param], callee: String, fillDefaults: Bool, _ out: inout Block) -> [Argument] {
+    func bind(_ call: PyNode, params: [Param], callee: String, fillDefaults: Bool, typesIn typeModule: PythonModule?, _ out: inout Block) -> [Argument] {
         var bound: [String: Expr] = [:]
         var extraPositional: [Expr] = []
         var extraKeywords: [Argument] = []
@@ -245,6 +267,7 @@ extension FunctionLowering {
                     error(.injectedArgument(param.name, callee), argument)
                     ok = false
                 }
+                checkArgument(value, against: param, callee: callee, module: typeModule, at: argument)
                 bound[param.name] = value
             } else if varPositional != nil {
                 extraPositional.append(value)
@@ -268,6 +291,8 @@ extension FunctionLowering {
                 } else if param.isInjected {
                     error(.injectedArgument(name, callee), keyword)
                     ok = false
+                } else {
+                    checkArgument(value, against: param, callee: callee, module: typeModule, at: keyword)
                 }
                 bound[name] = value
             } else if varKeyword != nil {

@@ -78,7 +78,7 @@ extension FunctionLowering {
         case "Await", "Call":
             return effectOrCall(node, &out)
         case "UnaryOp":
-            guard let operand = node.node("operand"), let op = node.node("op")?.type else { return .none }
+            guard let operand = node.node("operand"), let op = node.node("op")?.type else { return Self.poison }
             if op == "USub" || op == "UAdd", operand.type == "Constant", let folded = ConstantExpr.make(node) {
                 return folded
             }
@@ -91,10 +91,12 @@ extension FunctionLowering {
             }
         case "BinOp":
             guard let left = node.node("left"), let right = node.node("right"), let op = binaryOperator(node.node("op")) else {
-                return .none
+                return Self.poison
             }
             let l = expr(left, &out)
-            return .binary(op, l, expr(right, &out))
+            let r = expr(right, &out)
+            checkArithmetic(op, l, r, at: node)
+            return .binary(op, l, r)
         case "BoolOp":
             return booleanOperation(node, &out)
         case "Compare":
@@ -102,7 +104,7 @@ extension FunctionLowering {
         case "IfExp":
             return conditional(node, &out)
         case "Subscript":
-            guard let base = node.node("value"), let index = node.node("slice") else { return .none }
+            guard let base = node.node("value"), let index = node.node("slice") else { return Self.poison }
             let value = expr(base, &out)
             return .index(value, indexExpr(index, &out))
         case "List":
@@ -127,7 +129,7 @@ extension FunctionLowering {
             return .format(formatParts(node, &out))
         case "Starred":
             error(.unsupportedExpression("'*' unpacking here", hint: "use '*' inside a list, tuple, set or call"), node)
-            return .none
+            return Self.poison
         case "Slice":
             return indexExpr(node, &out)
         case "Lambda":
@@ -141,7 +143,7 @@ extension FunctionLowering {
         default:
             error(.unsupportedExpression("this expression ('\(node.type)')", hint: "rewrite it with supported expressions"), node)
         }
-        return .none
+        return Self.poison
     }
 
     func element(_ node: PyNode, _ out: inout Block) -> Expr {
@@ -157,7 +159,7 @@ extension FunctionLowering {
         } else {
             error(.unsupportedLiteral("this"), node)
         }
-        return .none
+        return Self.poison
     }
 
     func binaryOperator(_ node: PyNode?) -> BinaryOperator? {
@@ -179,19 +181,21 @@ extension FunctionLowering {
             return symbolValue(symbol, node)
         case .selfObject:
             error(.unsupportedExpression("'self' as a value", hint: "read the attributes you need"), node)
-            return .none
+            return Self.poison
         case .selfAttribute(let attribute):
             if let (valueNode, _) = workflow.initAttributes[attribute], let constant = ConstantExpr.make(valueNode) {
                 return constant
             }
             error(.unknownSelfAttribute(attribute), node)
-            return .none
+            return Self.poison
         case .undefined(let id):
             error(.undefinedName(id), node)
-            return .none
+            return Self.poison
         case .value:
-            guard let base = node.node("value"), let attribute = node.string("attr") else { return .none }
-            return .attribute(expr(base, &out), attribute)
+            guard let base = node.node("value"), let attribute = node.string("attr") else { return Self.poison }
+            let object = expr(base, &out)
+            checkAttribute(object, attribute, at: node)
+            return .attribute(object, attribute)
         }
     }
 
@@ -223,7 +227,7 @@ extension FunctionLowering {
         default:
             error(.unsupportedExpression("'\(display)' as a value", hint: "workflow code can read its parameters, local variables and module constants"), node)
         }
-        return .none
+        return Self.poison
     }
 
     func indexExpr(_ node: PyNode, _ out: inout Block) -> Expr {
@@ -247,7 +251,7 @@ extension FunctionLowering {
     private func booleanOperation(_ node: PyNode, _ out: inout Block) -> Expr {
         let op: BooleanOperator = node.node("op")?.type == "Or" ? .or : .and
         let operands = node.nodes("values")
-        guard let firstNode = operands.first else { return .none }
+        guard let firstNode = operands.first else { return Self.poison }
         let first = expr(firstNode, &out)
         var rest: [(prelude: Block, value: Expr)] = []
         for operand in operands.dropFirst() {
@@ -276,7 +280,7 @@ extension FunctionLowering {
     }
 
     private func comparison(_ node: PyNode, _ out: inout Block) -> Expr {
-        guard let leftNode = node.node("left") else { return .none }
+        guard let leftNode = node.node("left") else { return Self.poison }
         let left = expr(leftNode, &out)
         let ops = node.nodes("ops")
         var comparisons: [Comparison] = []
@@ -310,7 +314,7 @@ extension FunctionLowering {
 
     private func conditional(_ node: PyNode, _ out: inout Block) -> Expr {
         guard let testNode = node.node("test"), let bodyNode = node.node("body"), let elseNode = node.node("orelse") else {
-            return .none
+            return Self.poison
         }
         let test = expr(testNode, &out)
         var thenPrelude: Block = []
@@ -341,10 +345,10 @@ extension FunctionLowering {
         let generators = node.nodes("generators")
         if let asyncGenerator = generators.first(where: { $0["is_async"].isTrue }) {
             error(.unsupportedExpression("'async for' in a comprehension", hint: "fetch the items with an action first"), asyncGenerator)
-            return .none
+            return Self.poison
         }
         // The first iterable is evaluated in the enclosing scope, before any name is bound.
-        guard let firstIterable = generators.first?.node("iter") else { return .none }
+        guard let firstIterable = generators.first?.node("iter") else { return Self.poison }
         let iterable = expr(firstIterable, &out)
 
         // Try the comprehension as a pure expression; if anything inside has effects, it becomes a loop.

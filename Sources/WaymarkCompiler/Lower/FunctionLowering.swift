@@ -17,6 +17,10 @@ final class FunctionLowering {
     /// lower to (themselves, or a fresh temporary when the comprehension became a loop).
     var scopes: [[String: String]] = []
     var loopDepth = 0
+    /// What is known of each local's type at the point being lowered (see TypeChecks.swift).
+    var types: [String: PyType] = [:]
+    /// Whether lowering this function reported an error (warnings about it would be cascades).
+    private(set) var hadErrors = false
     private var nextTemporary = 0
 
     init(workflow: WorkflowLowering, module: PythonModule, function: PyNode) {
@@ -31,7 +35,12 @@ final class FunctionLowering {
 
     func error(_ message: DiagnosticMessage, _ node: PyNode) {
         workflow.diagnostics.emit(message, in: file, at: node.span)
+        hadErrors = true
     }
+
+    /// What an expression that could not be lowered becomes: an unknown value, so that no
+    /// check reports a second, made-up problem about it. Never reaches a compiled program.
+    static let poison = Expr.name("%error")
 
     func location(_ node: PyNode) -> SourceLocation? {
         node.span.map(file.location(of:))
@@ -50,6 +59,11 @@ final class FunctionLowering {
         let params = ModuleIndexer.params(function, dropSelf: !isStatic)
         locals = Set(params.map(\.name))
         collectLocals(function.nodes("body"))
+        if let arguments = function.node("args") {
+            for argument in arguments.nodes("posonlyargs") + arguments.nodes("args") + arguments.nodes("kwonlyargs") {
+                if let name = argument.string("arg") { types[name] = resolver.type(of: argument.node("annotation")) }
+            }
+        }
         let body = block(function.nodes("body"))
         return Function(
             name: name, params: params, returns: function.node("returns").map(AnnotationText.render), body: body)
@@ -107,27 +121,48 @@ final class FunctionLowering {
                 return
             }
             let value = expr(valueNode, &out)
+            let valueType = infer(value)
             if targets.count == 1, let targetNode = targets.first {
-                out.append(Statement(.assign(target(targetNode, &out), value), at: loc))
+                let lowered = target(targetNode, &out)
+                setType(lowered, valueType)
+                out.append(Statement(.assign(lowered, value), at: loc))
                 return
             }
             // `a = b = value`: evaluate once, assign left to right as Python does.
             let shared = temporary()
             out.append(Statement(.assign(.name(shared), value), at: loc))
             for targetNode in targets {
-                out.append(Statement(.assign(target(targetNode, &out), .name(shared)), at: loc))
+                let lowered = target(targetNode, &out)
+                setType(lowered, valueType)
+                out.append(Statement(.assign(lowered, .name(shared)), at: loc))
             }
         case "AnnAssign":
-            guard let valueNode = node.node("value"), let targetNode = node.node("target") else { return }
-            if isSimpleTarget(targetNode), emitEffect(valueNode, target: target(targetNode, &out), into: &out, at: loc) { return }
+            guard let valueNode = node.node("value"), let targetNode = node.node("target") else {
+                if let targetNode = node.node("target"), targetNode.type == "Name", let id = targetNode.string("id") {
+                    types[id] = resolver.type(of: node.node("annotation"))
+                }
+                return
+            }
+            let declared = resolver.type(of: node.node("annotation"))
+            if isSimpleTarget(targetNode) {
+                let lowered = target(targetNode, &out)
+                if emitEffect(valueNode, target: lowered, into: &out, at: loc) {
+                    if declared != .unknown { setType(lowered, declared) }
+                    return
+                }
+            }
             let value = expr(valueNode, &out)
-            out.append(Statement(.assign(target(targetNode, &out), value), at: loc))
+            let lowered = target(targetNode, &out)
+            setType(lowered, declared != .unknown ? declared : infer(value))
+            out.append(Statement(.assign(lowered, value), at: loc))
         case "AugAssign":
             guard let targetNode = node.node("target"), let valueNode = node.node("value"),
                 let op = binaryOperator(node.node("op"))
             else { return }
             let target = self.target(targetNode, &out)
             let value = expr(valueNode, &out)
+            checkArithmetic(op, FunctionLowering.value(of: target), value, at: node)
+            setType(target, arithmetic(op, infer(FunctionLowering.value(of: target)), infer(value)) ?? .unknown)
             out.append(Statement(.augAssign(target, op, value), at: loc))
         case "Expr":
             guard let valueNode = node.node("value") else { return }
@@ -139,25 +174,33 @@ final class FunctionLowering {
         case "Return":
             if let valueNode = node.node("value") {
                 let value = expr(valueNode, &out)
+                checkReturn(value, at: node)
                 out.append(Statement(.ret(value), at: loc))
             } else {
+                checkReturn(nil, at: node)
                 out.append(Statement(.ret(nil), at: loc))
             }
         case "If":
             guard let testNode = node.node("test") else { return }
             let test = expr(testNode, &out)
-            out.append(Statement(.ifElse(test, block(node.nodes("body")), block(node.nodes("orelse"))), at: loc))
+            var then: Block = []
+            var orElse: Block = []
+            mergeTypes(branches: [{ then = self.block(node.nodes("body")) }, { orElse = self.block(node.nodes("orelse")) }])
+            out.append(Statement(.ifElse(test, then, orElse), at: loc))
         case "For":
             guard let targetNode = node.node("target"), let iterNode = node.node("iter") else { return }
             let iterable = expr(iterNode, &out)
+            forgetTypes(assignedIn: node.nodes("body") + node.nodes("orelse"))
             var targetPrelude: Block = []
             let target = self.target(targetNode, &targetPrelude)
+            setType(target, infer(iterable).element)
             loopDepth += 1
             let body = targetPrelude + block(node.nodes("body"))
             loopDepth -= 1
             out.append(Statement(.forLoop(target, iterable, body: body, orElse: block(node.nodes("orelse"))), at: loc))
         case "While":
             guard let testNode = node.node("test") else { return }
+            forgetTypes(assignedIn: node.nodes("body") + node.nodes("orelse"))
             var prelude: Block = []
             let test = expr(testNode, &prelude)
             loopDepth += 1
@@ -179,6 +222,7 @@ final class FunctionLowering {
             out.append(Statement(
                 .tryExcept(body: body, handlers: handlers, orElse: block(node.nodes("orelse")), finally: block(node.nodes("finalbody"))),
                 at: loc))
+            forgetTypes(assignedIn: [node])
         case "Raise":
             let exception = node.node("exc").map { raised($0, &out) }
             let cause = node.node("cause").map { expr($0, &out) }
@@ -224,7 +268,7 @@ final class FunctionLowering {
                 if let name = exceptionTypeName(element) { types.append(name) }
             }
         }
-        return Handler(types: types, name: node.string("name"), body: block(node.nodes("body")))
+        return Handler(types: types, name: node.string("name"), body: block(node.nodes("body")), location: location(node))
     }
 
     /// The class name of an exception type written in a handler, a policy or `raise`.
@@ -294,6 +338,7 @@ final class FunctionLowering {
         switch node.type {
         case "Name":
             let id = node.string("id") ?? "_"
+            if renamed(id) == nil, case .action? = project.resolve(id, in: module) { error(.shadowsAction(id), node) }
             return .name(renamed(id) ?? id)
         case "Tuple", "List":
             return .tuple(node.nodes("elts").map { target($0, &out) })

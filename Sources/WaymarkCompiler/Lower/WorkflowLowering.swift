@@ -49,9 +49,13 @@ final class WorkflowLowering {
         return WorkflowDecl(name: name, module: module.name, functions: functions)
     }
 
+    /// Functions whose lowering reported errors: flow warnings skip them.
+    private(set) var functionsWithErrors: Set<String> = []
+
     private func lowerFunction(_ node: PyNode, owner: ClassInfo) -> Function {
         let lowering = FunctionLowering(workflow: self, module: owner.module, function: node)
         var function = lowering.lower()
+        if lowering.hadErrors { functionsWithErrors.insert(function.name) }
         if owner.module !== module { function.module = owner.module.name }
         return function
     }

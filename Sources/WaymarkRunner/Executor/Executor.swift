@@ -149,17 +149,10 @@ public final class WorkflowExecutor: @unchecked Sendable {
             return .goto(successor.to, loopBack: successor.loopBack)
         case .statement(let statement):
             switch statement.kind {
-            case .assign(let target, let value):
-                try evaluator.assign(target, try evaluator.eval(value, frame.env), frame.env)
-            case .augAssign(let target, let op, let value):
-                try evaluator.augmentedAssign(target, op, try evaluator.eval(value, frame.env), frame.env)
-            case .expr(let value):
-                _ = try evaluator.eval(value, frame.env)
-            case .assert(let test, let message):
-                if !(try evaluator.eval(test, frame.env).isTruthy) {
-                    let text = try message.mapped { (expr) throws(PyError) in PyRepr.str(try evaluator.eval(expr, frame.env)) }
-                    throw .builtin("AssertionError", text ?? "")
-                }
+            case .assign, .augAssign, .expr, .assert:
+                try pure(statement.kind, frame.env)
+            case .compute(let statements):
+                for inner in statements { try pure(inner.kind, frame.env) }
             case .action(let target, let call):
                 let value = try await gateway.run(try request(call, frame.env, site: "\(name) node \(pc)"))
                 if let target { try evaluator.assign(target, value, frame.env) }
@@ -189,6 +182,26 @@ public final class WorkflowExecutor: @unchecked Sendable {
                 throw .builtin("SystemError", "unexpected statement in node \(pc)")
             }
             return try next()
+        }
+    }
+
+    /// A pure statement: an assignment, an expression kept for its effect on a value, an assert.
+    private func pure(_ statement: StatementKind, _ env: Environment) throws(PyError) {
+        let evaluator = workflow.evaluator
+        switch statement {
+        case .assign(let target, let value):
+            try evaluator.assign(target, try evaluator.eval(value, env), env)
+        case .augAssign(let target, let op, let value):
+            try evaluator.augmentedAssign(target, op, try evaluator.eval(value, env), env)
+        case .expr(let value):
+            _ = try evaluator.eval(value, env)
+        case .assert(let test, let message):
+            if !(try evaluator.eval(test, env).isTruthy) {
+                let text = try message.mapped { (expr) throws(PyError) in PyRepr.str(try evaluator.eval(expr, env)) }
+                throw .builtin("AssertionError", text ?? "")
+            }
+        default:
+            throw .builtin("SystemError", "not a pure statement")
         }
     }
 
