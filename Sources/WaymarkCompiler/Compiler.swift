@@ -45,6 +45,8 @@ public struct CompileResult: Sendable {
     public var searchPaths: [String]
     /// Each project module read, by dotted name, with its file's path.
     public var moduleFiles: [String: String] = [:]
+    /// The program as lowered, before the optimizer (for `--stats`); nil at -O0 or on errors.
+    public var unoptimized: WRLProgram?
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 }
@@ -126,13 +128,19 @@ public struct Compiler: Sendable {
                 file: diagnostic.file, range: diagnostic.range)
         }
         let hasErrors = diagnostics.hasErrors
+        var unoptimized: WRLProgram?
         if !hasErrors {
             let failures = WRLVerifier().verify(program)
             if !failures.isEmpty { throw .invalidWRL(failures) }
+            if options.optimize {
+                unoptimized = program
+                program = try Optimizer().optimize(program)
+            }
         }
         var result = CompileResult(
             program: hasErrors ? nil : program, diagnostics: diagnostics.sorted, files: project.files, searchPaths: searchPaths)
         result.moduleFiles = project.modules.mapValues(\.file.path)
+        result.unoptimized = unoptimized
         return result
     }
 

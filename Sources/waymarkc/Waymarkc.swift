@@ -94,6 +94,9 @@ struct CompileCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the output here instead of standard output.")
     var output: String?
 
+    @Flag(help: "Print each workflow's graph node count before and after optimization (to stderr).")
+    var stats = false
+
     enum Emit: String, ExpressibleByArgument {
         case bundle, wrl
     }
@@ -101,6 +104,15 @@ struct CompileCommand: ParsableCommand {
     func run() throws {
         let result = try flags.compile()
         guard let program = result.program else { throw ExitCode(1) }
+        if stats {
+            let before = NodeCounts.perWorkflow(result.unoptimized ?? program)
+            let after = NodeCounts.perWorkflow(program)
+            var lines = ""
+            for workflow in program.workflows {
+                lines += "\(workflow.name): \(before[workflow.name] ?? 0) nodes before optimization, \(after[workflow.name] ?? 0) after\n"
+            }
+            FileHandle.standardError.write(Data(lines.utf8))
+        }
         let text: String
         switch emit {
         case .wrl:

@@ -2,8 +2,8 @@ import Testing
 import WaymarkCompiler
 import WaymarkIR
 
-/// Every workflow in Fixtures/compile lowers to its golden WRL, with no diagnostics, and the WRL
-/// text parses back to the same program.
+/// Every workflow in Fixtures/compile lowers to its golden WRL (as lowered: -O0; the optimizer
+/// has goldens of its own), with no diagnostics, and the WRL text parses back to the same program.
 @Suite struct CompileFixtureTests {
     static let fixtures = Fixtures.files(in: "compile")
 
@@ -13,7 +13,7 @@ import WaymarkIR
 
     @Test(arguments: fixtures)
     func lowersToGoldenWRL(_ fixture: String) throws {
-        let result = try Fixtures.compile("compile", fixture)
+        let result = try Fixtures.compile("compile", fixture, optimize: false)
         #expect(Fixtures.render(result) == "", "unexpected diagnostics")
         let program = try #require(result.program)
         #expect(!program.workflows.isEmpty)
@@ -23,7 +23,7 @@ import WaymarkIR
 
     @Test(arguments: fixtures)
     func wrlParsesBackToTheSameProgram(_ fixture: String) throws {
-        let program = try #require(try Fixtures.compile("compile", fixture).program)
+        let program = try #require(try Fixtures.compile("compile", fixture, optimize: false).program)
         for locations in [true, false] {
             let text = WRLPrinter(locations: locations).print(program)
             let parsed = try WRLParser.parse(text)

@@ -53,8 +53,8 @@ enum Fixtures {
         return out.joined(separator: "\n")
     }
 
-    static func compile(_ folder: String, _ name: String) throws -> CompileResult {
-        try Compiler().compile(path: path(folder, name))
+    static func compile(_ folder: String, _ name: String, optimize: Bool = true) throws -> CompileResult {
+        try Compiler(options: CompileOptions(optimize: optimize)).compile(path: path(folder, name))
     }
 
     /// Diagnostics as the CLI prints them, with paths relative to Fixtures/.

@@ -18,7 +18,7 @@ struct ParityCase: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { "\(file) \(workflow) \(name)" }
 
-    static let all: [ParityCase] = ["compile", "run"].flatMap(load)
+    static let all: [ParityCase] = ["compile", "run", "optimize"].flatMap(load)
 
     static func load(_ folder: String) -> [ParityCase] {
         let directory = Fixtures.root.appendingPathComponent(folder)
@@ -54,8 +54,17 @@ enum Python {
 
     static let package = Fixtures.packageRoot.appendingPathComponent("python").path
 
-    /// Runs a command to its end; returns status, stdout, stderr.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+    /// Runs a command to its end on a thread of its own: waiting on a process must not block
+    /// Swift's cooperative threads, which the runner's timers in other tests need.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String, String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try runBlocking(arguments, environment: environment) })
+            }.start()
+        }
+    }
+
+    static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -82,10 +91,10 @@ func temporaryDirectory() throws -> URL {
 }
 
 /// Runs a case through waymarkc + the runner (in-memory store, real Python workers).
-func runCompiled(_ parity: ParityCase, state: String, workers: Int = 2) async throws -> String {
+func runCompiled(_ parity: ParityCase, state: String, workers: Int = 2, optimize: Bool = true) async throws -> String {
     let path = Fixtures.path(parity.folder, parity.file)
     let directory = Fixtures.root.appendingPathComponent(parity.folder).path
-    let result = try Driver().compile(file: path)
+    let result = try Driver(options: CompileOptions(optimize: optimize)).compile(file: path)
     #expect(result.diagnostics.filter { $0.severity == .error }.isEmpty, "\(Fixtures.render(result))")
     let bundle = try #require(try Driver().bundle(result, bundleDirectory: directory))
     let options = RunnerOptions(
@@ -100,9 +109,9 @@ func runCompiled(_ parity: ParityCase, state: String, workers: Int = 2) async th
 }
 
 /// Runs a case's `run()` directly in Python (inline mode): the baseline.
-func runInline(_ parity: ParityCase, state: String) throws -> String {
+func runInline(_ parity: ParityCase, state: String) async throws -> String {
     let path = Fixtures.path(parity.folder, parity.file)
-    let (status, out, err) = try Python.run(
+    let (status, out, err) = try await Python.run(
         ["-m", "waymark.inline", path, "--workflow", parity.workflow, "--input", parity.input],
         environment: ["WAYMARK_SLEEP_SCALE": "0", "WAYMARK_TEST_STATE": state])
     #expect(status == 0, "inline run failed: \(err)")
@@ -120,9 +129,12 @@ func runInline(_ parity: ParityCase, state: String) throws -> String {
     func compiledRunMatchesPython(_ parity: ParityCase) async throws {
         let state = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: state) }
-        let inline = try runInline(parity, state: state.appendingPathComponent("inline").path)
+        let inline = try await runInline(parity, state: state.appendingPathComponent("inline").path)
         let compiled = try await runCompiled(parity, state: state.appendingPathComponent("compiled").path)
         #expect(compiled == inline, "\(parity.testDescription)\n  python:   \(inline)\n  compiled: \(compiled)")
+        // The optimizer must not change what a workflow does.
+        let unoptimized = try await runCompiled(parity, state: state.appendingPathComponent("compiled-O0").path, optimize: false)
+        #expect(unoptimized == inline, "\(parity.testDescription) at -O0\n  python:   \(inline)\n  compiled: \(unoptimized)")
         if let expect = parity.expect {
             #expect(inline == expect, "the case states its outcome: \(expect)")
         }
