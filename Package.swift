@@ -48,6 +48,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmarks print tables with a baseline measured in the same run; they assert nothing.
+        .executableTarget(name: "compile-benchmark", dependencies: ["WaymarkDriver", "WaymarkCompiler", "WaymarkCodegen"], path: "Benchmarks/CompileBenchmark"),
         .testTarget(name: "WaymarkIRTests", dependencies: ["WaymarkIR"]),
         .testTarget(name: "WaymarkCompilerTests", dependencies: ["WaymarkCompiler", "WaymarkIR"]),
         .testTarget(name: "WaymarkCodegenTests", dependencies: ["WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR"]),

@@ -135,6 +135,8 @@ public struct Compiler: Sendable {
             if options.optimize {
                 unoptimized = program
                 program = try Optimizer().optimize(program)
+                let optimizedFailures = WRLVerifier().verify(program)
+                if !optimizedFailures.isEmpty { throw .invalidWRL(optimizedFailures) }
             }
         }
         var result = CompileResult(

@@ -55,17 +55,11 @@ public enum BundleWriter {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    /// sha256 of the canonical (compact, sorted) JSON of the bundle with an empty checksum.
+    /// sha256 of the bundle's canonical bytes, checksum left out (CanonicalWriter).
     public static func checksum(of bundle: WorkflowBundle) -> String {
-        var unsigned = bundle
-        unsigned.checksum = ""
-        return SHA256.hex(canonicalJSON(unsigned))
-    }
-
-    static func canonicalJSON<T: Encodable>(_ value: T) -> [UInt8] {
-        let encoder = makeEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(encoder.encode(value))) ?? []
+        var writer = CanonicalWriter()
+        writer.write(bundle)
+        return SHA256.hex(writer.bytes)
     }
 
     static func makeEncoder() -> JSONEncoder {
@@ -76,7 +70,10 @@ public enum BundleWriter {
 
     /// A workflow's version: its canonical WRL and its graphs, nothing else.
     public static func version(wrl: String, functions: [FunctionGraph]) -> String {
-        SHA256.hex(Array(wrl.utf8) + [0x0A] + canonicalJSON(functions))
+        var writer = CanonicalWriter()
+        writer.write(wrl)
+        writer.write(functions) { $0.write($1) }
+        return SHA256.hex(writer.bytes)
     }
 
     private static func workflow(_ workflow: WorkflowDecl, _ input: BundleInput) throws(CodegenError) -> BundleWorkflow {
@@ -88,13 +85,15 @@ public enum BundleWriter {
 
         var functions: [FunctionGraph] = []
         var sourceMap: [SourceMapEntry] = []
+        var linesByFile: [String: [Substring]] = [:]
         for function in workflow.functions {
             let (graph, locations) = DAGBuilder().build(function)
             let problems = DAGValidator().validate(graph)
             if !problems.isEmpty { throw CodegenError(workflow: workflow.name, function: function.name, problems: problems) }
             functions.append(graph)
             let file = input.moduleFiles[function.module ?? workflow.module] ?? ""
-            let lines = (input.sources[file] ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+            let lines = linesByFile[file] ?? (input.sources[file] ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+            linesByFile[file] = lines
             for (node, location) in locations.sorted(by: { $0.key < $1.key }) {
                 let text = lines.indices.contains(location.line - 1)
                     ? lines[location.line - 1].trimmingCharacters(in: .whitespaces) : ""

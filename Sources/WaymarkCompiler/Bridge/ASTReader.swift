@@ -3,13 +3,13 @@ import CPython
 /// What the reader needs to know about one `ast` class: its name and its fields, with the field
 /// names interned so each lookup is a pointer comparison inside CPython.
 final class ASTNodeType {
-    let name: String
-    let fields: [(name: String, key: UnsafeMutablePointer<PyObject>)]
+    let shared: PyNodeType
+    let keys: [UnsafeMutablePointer<PyObject>]
     let hasPosition: Bool
 
     init(name: String, fields: [(name: String, key: UnsafeMutablePointer<PyObject>)], hasPosition: Bool) {
-        self.name = name
-        self.fields = fields
+        self.shared = PyNodeType(name: name, fields: fields.map(\.name))
+        self.keys = fields.map(\.key)
         self.hasPosition = hasPosition
     }
 }
@@ -17,6 +17,7 @@ final class ASTNodeType {
 /// Caches `ASTNodeType`s across parses. Used only with the GIL held, under the bridge's lock.
 final class ASTTypeCache {
     var byType: [UnsafeMutablePointer<PyTypeObject>: ASTNodeType] = [:]
+    lazy var dictKey = PyUnicode_InternFromString("__dict__")
     lazy var fieldsKey = PyUnicode_InternFromString("_fields")
     lazy var attributesKey = PyUnicode_InternFromString("_attributes")
     lazy var positionKeys: [UnsafeMutablePointer<PyObject>?] = ["lineno", "col_offset", "end_lineno", "end_col_offset"].map {
@@ -50,30 +51,29 @@ struct ASTReader {
         guard let type = nodeType(of: object) else {
             return .other(String(cString: wm_type_name(object)))
         }
-        var fields: [String: PyValue] = [:]
-        fields.reserveCapacity(type.fields.count)
-        for field in type.fields {
-            guard let value = PyObject_GetAttr(object, field.key) else {
-                PyErr_Clear()  // optional fields may be absent
-                continue
-            }
-            fields[field.name] = read(value)
-            Py_DecRef(value)
+        // An ast node keeps its fields in its instance dict: borrowed lookups there skip the
+        // attribute machinery and the reference counting of PyObject_GetAttr.
+        guard let dictKey = types.dictKey, let dict = PyObject_GetAttr(object, dictKey) else {
+            PyErr_Clear()
+            return .other(type.shared.name)
+        }
+        defer { Py_DecRef(dict) }
+        var values: [PyValue] = []
+        values.reserveCapacity(type.keys.count)
+        for key in type.keys {
+            // Optional fields may be absent.
+            values.append(PyDict_GetItem(dict, key).map(read) ?? .none)
         }
         var span: PySpan?
         if type.hasPosition {
-            let numbers = types.positionKeys.map { key -> Int in
-                guard let key, let value = PyObject_GetAttr(object, key) else {
-                    PyErr_Clear()
-                    return 0
-                }
-                defer { Py_DecRef(value) }
-                guard wm_is_int(value) != 0 else { return 0 }
-                return PyLong_AsLong(value)
+            var numbers = [0, 0, 0, 0]
+            for (index, key) in types.positionKeys.enumerated() {
+                guard let key, let value = PyDict_GetItem(dict, key), wm_is_int(value) != 0 else { continue }
+                numbers[index] = PyLong_AsLong(value)
             }
             span = PySpan(line: numbers[0], column: numbers[1], endLine: numbers[2], endColumn: numbers[3])
         }
-        return .node(PyNode(type: type.name, span: span, fields: fields))
+        return .node(PyNode(nodeType: type.shared, span: span, values: values))
     }
 
     /// The node type of an `ast.AST` instance, or nil for any other object.
@@ -89,7 +89,7 @@ struct ASTReader {
         guard wm_is_tuple(names) != 0 else { return nil }
         var fields: [(name: String, key: UnsafeMutablePointer<PyObject>)] = []
         for index in 0..<wm_tuple_size(names) {
-            guard let item = wm_tuple_item(names, index), let name = Self.string(item),
+            guard let item = wm_tuple_item(names, index), let name = Self.string(item), !Self.unused.contains(name),
                 let key = PyUnicode_InternFromString(name)
             else { continue }
             fields.append((name, key))
@@ -105,6 +105,10 @@ struct ASTReader {
         types.byType[typePointer] = type
         return type
     }
+
+    /// Fields nothing downstream reads: `ctx` (Load/Store, a node on every name), type
+    /// comments, and Constant's `kind` (the `u` prefix).
+    static let unused: Set<String> = ["ctx", "type_comment", "type_ignores", "kind"]
 
     static func integer(_ object: UnsafeMutablePointer<PyObject>) -> PyValue {
         var overflow: Int32 = 0

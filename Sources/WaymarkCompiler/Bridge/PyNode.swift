@@ -4,19 +4,28 @@
 /// bridge ever sees a `PyObject*`. Nodes keep CPython's field names (`body`, `orelse`, `elts`, …)
 /// so the Python `ast` documentation is the reference for what each holds.
 public struct PyNode: Sendable {
-    /// The `ast` class name, e.g. `Call` or `AsyncFunctionDef`.
-    public let type: String
+    public let nodeType: PyNodeType
     public let span: PySpan?
-    public let fields: [String: PyValue]
+    /// Field values in the order of `nodeType.fields`.
+    let values: [PyValue]
+
+    /// The `ast` class name, e.g. `Call` or `AsyncFunctionDef`.
+    public var type: String { nodeType.name }
+
+    init(nodeType: PyNodeType, span: PySpan?, values: [PyValue]) {
+        self.nodeType = nodeType
+        self.span = span
+        self.values = values
+    }
 
     public init(type: String, span: PySpan?, fields: [String: PyValue]) {
-        self.type = type
-        self.span = span
-        self.fields = fields
+        let names = fields.keys.sorted()
+        self.init(nodeType: PyNodeType(name: type, fields: names), span: span, values: names.map { fields[$0] ?? .none })
     }
 
     public subscript(field: String) -> PyValue {
-        fields[field] ?? .none
+        guard let position = nodeType.positions[field] else { return .none }
+        return values[position]
     }
 
     /// The node in `field`, or nil when the field is None.
@@ -45,6 +54,21 @@ public struct PyNode: Sendable {
     public func int(_ field: String) -> Int? {
         if case .int(let value) = self[field] { return value }
         return nil
+    }
+}
+
+/// An `ast` class: its name and field names, shared by every node of the class. Immutable.
+public final class PyNodeType: @unchecked Sendable {
+    public let name: String
+    public let fields: [String]
+    let positions: [String: Int]
+
+    init(name: String, fields: [String]) {
+        self.name = name
+        self.fields = fields
+        var positions: [String: Int] = [:]
+        for (index, field) in fields.enumerated() { positions[field] = index }
+        self.positions = positions
     }
 }
 

@@ -10,10 +10,7 @@ extension FunctionLowering {
 
     /// The type an annotation written as text in `module` stands for.
     func type(ofAnnotation text: String?, in module: PythonModule?) -> PyType {
-        guard let text, let module else { return .unknown }
-        guard let parsed = try? project.bridge.parse(source: text, filename: "<annotation>"),
-            let expression = parsed.nodes("body").first?.node("value")
-        else { return .unknown }
+        guard let text, let module, let expression = project.annotation(text) else { return .unknown }
         return TypeResolver(project: project, module: module).type(of: expression)
     }
 

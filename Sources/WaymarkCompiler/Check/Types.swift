@@ -116,9 +116,7 @@ struct TypeResolver {
         switch annotation.type {
         case "Constant":
             if case .none = annotation["value"] { return .none }
-            if case .string(let text) = annotation["value"], let parsed = try? project.bridge.parse(source: text, filename: "<annotation>"),
-                let expression = parsed.nodes("body").first?.node("value")
-            {
+            if case .string(let text) = annotation["value"], let expression = project.annotation(text) {
                 return type(of: expression)
             }
             return .unknown

@@ -91,6 +91,16 @@ final class Project {
     private(set) var files: [String: SourceFile] = [:]
     /// Syntax errors in imported modules, reported against the importing file.
     var diagnostics = DiagnosticEngine()
+    /// Annotations parsed from their text (action signatures keep annotations as text).
+    private var annotations: [String: PyNode?] = [:]
+
+    /// The expression an annotation's text parses to, parsed once per compilation.
+    func annotation(_ text: String) -> PyNode? {
+        if let known = annotations[text] { return known }
+        let node = (try? bridge.parse(source: text, filename: "<annotation>"))?.nodes("body").first?.node("value")
+        annotations[text] = node
+        return node
+    }
 
     init(searchPaths: [String], bridge: PythonBridge) {
         self.searchPaths = searchPaths

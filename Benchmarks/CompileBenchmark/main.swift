@@ -1,0 +1,109 @@
+// Compile benchmark: every fixture compiled in one process, next to bare CPython parsing the
+// same files in the same run. Prints a table; asserts nothing.
+//
+//     swift run -c release compile-benchmark [rounds]
+import Foundation
+import WaymarkCodegen
+import WaymarkCompiler
+import WaymarkDriver
+
+let rounds = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 20
+/// Each row is the best of this many repetitions: the machine's other work only ever adds time.
+let repetitions = 5
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let fixtures = root.appendingPathComponent("Fixtures")
+let files: [String] = ["compile", "run", "optimize", "check"].flatMap { folder -> [String] in
+    let directory = fixtures.appendingPathComponent(folder)
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    return names.filter { $0.hasSuffix(".py") && $0 != "teststate.py" }.sorted().map { directory.appendingPathComponent($0).path }
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    var best = Double.infinity
+    for _ in 0..<repetitions {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return best
+}
+
+// Start the embedded interpreter before timing anything (once per process, ~20 ms).
+let startupBegan = DispatchTime.now().uptimeNanoseconds
+_ = try? PythonBridge.shared()
+let startup = Double(DispatchTime.now().uptimeNanoseconds - startupBegan) / 1e9
+guard let bridge = try? PythonBridge.shared() else {
+    print("cannot start the embedded Python")
+    exit(1)
+}
+// What waymarkc parses to compile one fixture: the file and the project modules it imports.
+// The baseline parses exactly these, as often as the compiler does.
+let parsed: [String] = files.flatMap { file -> [String] in
+    guard let result = try? Driver().compile(file: file) else { return [file] }
+    return [file] + result.files.keys.filter { $0 != file }.sorted()
+}
+let sources = parsed.map { (path: $0, text: (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "") }
+
+func compileAll(_ files: [String], optimize: Bool, bundle: Bool = true) -> Double {
+    let driver = Driver(options: CompileOptions(optimize: optimize))
+    return seconds {
+        for _ in 0..<rounds {
+            for file in files {
+                guard let result = try? driver.compile(file: file) else { continue }
+                if bundle, result.program != nil {
+                    _ = try? driver.bundle(result, bundleDirectory: (file as NSString).deletingLastPathComponent)
+                }
+            }
+        }
+    }
+}
+
+let parseOnly = seconds {
+    for _ in 0..<rounds {
+        for source in sources { _ = try? bridge.parse(source: source.text, filename: source.path) }
+    }
+}
+let optimized = compileAll(files, optimize: true)
+let unoptimized = compileAll(files, optimize: false)
+let frontEnd = compileAll(files, optimize: true, bundle: false)
+
+// The baseline: the system's own python3 parsing the same files with ast.parse, timed inside
+// Python so interpreter start-up is not counted.
+let script = "REPETITIONS = \(repetitions)\n" + """
+    import ast, sys, time
+    files = sys.argv[2:]
+    sources = [(f, open(f, encoding="utf-8").read()) for f in files]
+    best = float("inf")
+    for _ in range(REPETITIONS):
+        start = time.perf_counter()
+        for _ in range(int(sys.argv[1])):
+            for name, text in sources:
+                ast.parse(text, name)
+        best = min(best, time.perf_counter() - start)
+    print(best)
+    """
+let process = Process()
+process.executableURL = URL(fileURLWithPath: PythonBridge.systemInterpreter)
+process.arguments = ["-c", script, String(rounds)] + parsed
+let output = Pipe()
+process.standardOutput = output
+try process.run()
+let data = output.fileHandleForReading.readDataToEndOfFile()
+process.waitUntilExit()
+let bare = Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
+
+let count = Double(files.count * rounds)
+func row(_ name: String, _ total: Double) -> String {
+    let perFile = total / count * 1e6
+    let ratio = total / bare
+    return name.padding(toLength: 38, withPad: " ", startingAt: 0)
+        + String(format: "%10.1f %14.1f %10.2fx", total * 1000, perFile, ratio)
+}
+print("compile benchmark: \(files.count) workflow files (\(parsed.count) parses with their imported project modules) x \(rounds) rounds, best of \(repetitions)")
+print("embedded Python start-up: \(String(format: "%.1f", startup * 1000)) ms, once per process, not counted")
+print("".padding(toLength: 38, withPad: " ", startingAt: 0) + "  total ms    per file µs    vs parse")
+print(row("bare CPython ast.parse (same files)", bare))
+print(row("waymarkc: CPython parse, read to Swift", parseOnly))
+print(row("waymarkc compile -O (to WRL, no bundle)", frontEnd))
+print(row("waymarkc compile -O0 (to bundle)", unoptimized))
+print(row("waymarkc compile -O (to bundle)", optimized))
