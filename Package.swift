@@ -50,12 +50,14 @@ let package = Package(
         ),
         // Benchmarks print tables with a baseline measured in the same run; they assert nothing.
         .executableTarget(name: "compile-benchmark", dependencies: ["WaymarkDriver", "WaymarkCompiler", "WaymarkCodegen"], path: "Benchmarks/CompileBenchmark"),
+        // Fixture lookup and golden-file comparison, shared by the test targets.
+        .target(name: "WaymarkTestSupport", dependencies: ["WaymarkCompiler", "WaymarkIR"], path: "Tests/WaymarkTestSupport"),
         .testTarget(name: "WaymarkIRTests", dependencies: ["WaymarkIR"]),
-        .testTarget(name: "WaymarkCompilerTests", dependencies: ["WaymarkCompiler", "WaymarkIR"]),
-        .testTarget(name: "WaymarkCodegenTests", dependencies: ["WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR"]),
+        .testTarget(name: "WaymarkCompilerTests", dependencies: ["WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]),
+        .testTarget(name: "WaymarkCodegenTests", dependencies: ["WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]),
         .testTarget(
             name: "WaymarkRunnerTests",
-            dependencies: ["WaymarkRunner", "WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR"]
+            dependencies: ["WaymarkRunner", "WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]
         ),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WaymarkTestSupport
 import WaymarkCodegen
 import WaymarkCompiler
 import WaymarkDriver
@@ -56,10 +57,14 @@ enum Bundles {
 
     /// Every golden DOT is accepted by Graphviz (when it is installed; .ci/run installs it).
     @Test(.enabled(if: Graphviz.dotExecutable() != nil), arguments: fixtures)
-    func graphvizAcceptsGoldenDOT(_ fixture: String) throws {
+    func graphvizAcceptsGoldenDOT(_ fixture: String) async throws {
         let path = Fixtures.path("compile", (fixture as NSString).deletingPathExtension + ".dot")
         let dot = try String(contentsOfFile: path, encoding: .utf8)
-        let svg = try Graphviz.render(dot, format: "svg", program: try #require(Graphviz.dotExecutable()))
+        let program = try #require(Graphviz.dotExecutable())
+        // Waiting on `dot` happens on a thread of its own, not on Swift's cooperative threads.
+        let svg: Data = try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try Graphviz.render(dot, format: "svg", program: program) }) }.start()
+        }
         #expect(String(decoding: svg, as: UTF8.self).contains("<svg"))
     }
 }

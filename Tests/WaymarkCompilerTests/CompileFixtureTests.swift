@@ -1,4 +1,5 @@
 import Testing
+import WaymarkTestSupport
 import WaymarkCompiler
 import WaymarkIR
 

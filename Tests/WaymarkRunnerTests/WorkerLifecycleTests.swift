@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WaymarkTestSupport
 import WaymarkCodegen
 import WaymarkDriver
 import WaymarkRunner

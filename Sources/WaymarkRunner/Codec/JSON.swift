@@ -1,3 +1,5 @@
+import WaymarkIR
+
 /// JSON as the worker protocol and the result output use it. Unlike Foundation's, it keeps
 /// `1` and `1.0` apart, ints of any size (as their digits), and the key order of objects, and
 /// it prints floats and strings exactly as Python's `json.dumps` does, so canonical output from
@@ -88,25 +90,7 @@ public indirect enum JSON: Sendable, Hashable {
     }
 
     static func quote(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u" + PyRepr.hex(scalar.value, width: 4)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        JSONText.quote(text, into: &out)
     }
 
     // MARK: Reading

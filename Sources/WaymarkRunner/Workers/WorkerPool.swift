@@ -55,7 +55,15 @@ public actor WorkerPool {
     private var workers: [Int: WorkerProcess] = [:]
     private var nextWorker = 0
     private var nextDispatch = 0
-    private var pending: [Int: (worker: Int, continuation: CheckedContinuation<DispatchOutcome, any Error>)] = [:]
+    private var pending: [Int: Pending] = [:]
+
+    struct Pending {
+        let worker: Int
+        let continuation: CheckedContinuation<DispatchOutcome, any Error>
+        /// When the attempt times out (monotonic nanoseconds), and its timeout in seconds.
+        let deadline: UInt64?
+        let timeout: Double?
+    }
     private var slotWaiters: [CheckedContinuation<Void, Never>] = []
     private var stopped = false
     /// Workers that exited before they were ready, in a row; past a few the pool gives up.
@@ -97,7 +105,8 @@ public actor WorkerPool {
         ])
         do {
             return try await withCheckedThrowingContinuation { continuation in
-                pending[id] = (worker.id, continuation)
+                let deadline = timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1_000_000_000) }
+                pending[id] = Pending(worker: worker.id, continuation: continuation, deadline: deadline, timeout: timeout)
                 worker.inFlight += 1
                 worker.served += 1
                 if let limit = configuration.maxActionLifecycle, worker.served >= limit, !worker.retiring {
@@ -164,6 +173,12 @@ public actor WorkerPool {
                 return
             }
             guard message["type"]?.stringValue == "result", let id = message["id"]?.intValue else { return }
+            // The clock decides, not which task ran first: an answer after the deadline is late
+            // and discarded, even when the timer has not fired yet (a busy machine).
+            if let entry = pending[id], let deadline = entry.deadline, DispatchTime.now().uptimeNanoseconds > deadline {
+                complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
+                return
+            }
             if message["ok"] == .bool(true) {
                 complete(id, with: .success(.value(message["value"] ?? .null)))
             } else {

@@ -3,29 +3,29 @@ import Testing
 import WaymarkCompiler
 import WaymarkIR
 
-/// Finds fixtures and compares golden files.
+/// Finds fixtures and compares golden files; shared by the test targets.
 ///
 /// Golden files change only when the tests run with WAYMARK_UPDATE_GOLDENS=1; the diff is then
 /// read before it is committed.
-enum Fixtures {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
+public enum Fixtures {
+    public static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let root = packageRoot.appendingPathComponent("Fixtures")
-    static let updating = ProcessInfo.processInfo.environment["WAYMARK_UPDATE_GOLDENS"] == "1"
+    public static let root = packageRoot.appendingPathComponent("Fixtures")
+    public static let updating = ProcessInfo.processInfo.environment["WAYMARK_UPDATE_GOLDENS"] == "1"
 
     /// The top-level `.py` files of a fixture folder, sorted (subfolders are imported packages).
-    static func files(in folder: String) -> [String] {
+    public static func files(in folder: String) -> [String] {
         let directory = root.appendingPathComponent(folder)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return names.filter { $0.hasSuffix(".py") }.sorted()
     }
 
-    static func path(_ folder: String, _ name: String) -> String {
+    public static func path(_ folder: String, _ name: String) -> String {
         root.appendingPathComponent(folder).appendingPathComponent(name).path
     }
 
     /// Compares `actual` with the golden file beside the fixture, or rewrites it when updating.
-    static func expectGolden(_ actual: String, folder: String, fixture: String, suffix: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    public static func expectGolden(_ actual: String, folder: String, fixture: String, suffix: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         let golden = path(folder, (fixture as NSString).deletingPathExtension + suffix)
         if updating {
             try? actual.write(toFile: golden, atomically: true, encoding: .utf8)
@@ -41,7 +41,7 @@ enum Fixtures {
     }
 
     /// The first differing lines, enough to see what changed.
-    static func lineDiff(expected: String, actual: String) -> String {
+    public static func lineDiff(expected: String, actual: String) -> String {
         let a = expected.split(separator: "\n", omittingEmptySubsequences: false)
         let b = actual.split(separator: "\n", omittingEmptySubsequences: false)
         var out: [String] = []
@@ -53,12 +53,12 @@ enum Fixtures {
         return out.joined(separator: "\n")
     }
 
-    static func compile(_ folder: String, _ name: String, optimize: Bool = true) throws -> CompileResult {
+    public static func compile(_ folder: String, _ name: String, optimize: Bool = true) throws -> CompileResult {
         try Compiler(options: CompileOptions(optimize: optimize)).compile(path: path(folder, name))
     }
 
     /// Diagnostics as the CLI prints them, with paths relative to Fixtures/.
-    static func render(_ result: CompileResult) -> String {
+    public static func render(_ result: CompileResult) -> String {
         let renderer = DiagnosticRenderer { result.files[$0] }
         let prefix = root.path + "/"
         return result.diagnostics.map(renderer.render).joined().replacingOccurrences(of: prefix, with: "")
