@@ -332,6 +332,19 @@ public final class WorkflowExecutor: @unchecked Sendable {
         return (String(qualified[..<dot]), String(qualified[qualified.index(after: dot)...]))
     }
 
+    struct GatherOutcome: Sendable {
+        let index: Int
+        let result: Result<Value, PyError>
+    }
+
+    static func attempt(_ gateway: any ActionGateway, _ request: ActionRequest, index: Int) async -> GatherOutcome {
+        do {
+            return GatherOutcome(index: index, result: .success(try await gateway.run(request)))
+        } catch {
+            return GatherOutcome(index: index, result: .failure(error))
+        }
+    }
+
     /// Issues every call of a gather in source order, runs them concurrently, and collects the
     /// results in source order. Without return_exceptions the first failure in source order is
     /// raised once all calls have finished.
@@ -355,18 +368,17 @@ public final class WorkflowExecutor: @unchecked Sendable {
             }
         }
         let gateway = self.gateway
-        let outcomes = await withTaskGroup(of: (Int, Result<Value, PyError>).self) { group in
+        // WORKAROUND: a typed-throws do/catch returning a tuple inside the task closure was
+        // miscompiled in release builds with Swift 6.3 (indices arrived corrupted); the call goes
+        // through a plain function and the result through a struct. Remove once fixed upstream.
+        let outcomes = await withTaskGroup(of: GatherOutcome.self) { group in
             for (index, request) in requests.enumerated() {
-                group.addTask {
-                    do throws(PyError) {
-                        return (index, .success(try await gateway.run(request)))
-                    } catch {
-                        return (index, .failure(error))
-                    }
-                }
+                group.addTask { await Self.attempt(gateway, request, index: index) }
             }
             var collected = [Result<Value, PyError>?](repeating: nil, count: requests.count)
-            for await (index, outcome) in group { collected[index] = outcome }
+            for await outcome in group where collected.indices.contains(outcome.index) {
+                collected[outcome.index] = outcome.result
+            }
             return collected
         }
         var values: [Value] = []
