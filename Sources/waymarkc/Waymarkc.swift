@@ -147,9 +147,9 @@ func write(_ text: String, to output: String?) throws {
         return
     }
     do {
-        try text.write(toFile: output, atomically: true, encoding: .utf8)
+        try OutputFile.write(Data(text.utf8), to: output)
     } catch {
-        fail("cannot write '\(output)': \(error.localizedDescription)")
+        fail(error.description)
     }
 }
 
@@ -222,7 +222,11 @@ struct VisualizeCommand: ParsableCommand {
             fail("\(error)")
         }
         guard let output else { return FileHandle.standardOutput.write(rendered) }
-        guard FileManager.default.createFile(atPath: output, contents: rendered) else { fail("cannot write '\(output)'") }
+        do {
+            try OutputFile.write(rendered, to: output)
+        } catch {
+            fail(error.description)
+        }
     }
 }
 

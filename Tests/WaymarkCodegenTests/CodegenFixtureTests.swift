@@ -242,3 +242,22 @@ enum Bundles {
         #expect(SHA256.hex(String(repeating: "a", count: 1000)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 }
+
+@Suite struct OutputFileTests {
+    /// `waymarkc compile -o /dev/null` once replaced the device with a plain file (an atomic
+    /// write renames over its target).
+    @Test func writingToADeviceWritesInPlace() throws {
+        try OutputFile.write(Data("bundle".utf8), to: "/dev/null")
+        let type = try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType
+        #expect(type == .typeCharacterSpecial)
+    }
+
+    @Test func regularFilesAreWrittenWhole() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("waymark-\(UUID().uuidString).wmb").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try OutputFile.write(Data("first".utf8), to: path)
+        try OutputFile.write(Data("second".utf8), to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "second")
+        #expect(throws: OutputFile.WriteError.self) { try OutputFile.write(Data(), to: FileManager.default.temporaryDirectory.path) }
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL for tests: `start` prints the connection URL, `stop DIR` removes it.
+# Runs the server as the postgres user when invoked as root (PostgreSQL refuses root), on a free
+# loopback port, with its data and socket in a temporary directory.
+set -euo pipefail
+
+bindir=""
+for candidate in "$(pg_config --bindir 2>/dev/null || true)" /usr/lib/postgresql/*/bin; do
+    if [ -n "$candidate" ] && [ -x "$candidate/initdb" ]; then bindir="$candidate"; break; fi
+done
+[ -n "$bindir" ] || { echo "no PostgreSQL server binaries (initdb) found; install postgresql" >&2; exit 1; }
+
+as_owner() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case "${1:-}" in
+start)
+    dir=$(mktemp -d /tmp/waymark-pg.XXXXXX)
+    [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    as_owner "$bindir/initdb" -D "$dir/data" -U waymark --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
+        "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=50" \
+        start >/dev/null
+    echo "postgresql://waymark@127.0.0.1:$port/postgres $dir"
+    ;;
+stop)
+    dir="${2:?usage: test-postgres.sh stop DIR}"
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$dir"
+    ;;
+*)
+    echo "usage: test-postgres.sh start | stop DIR" >&2
+    exit 2
+    ;;
+esac
