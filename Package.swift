@@ -21,6 +21,8 @@ let package = Package(
             pkgConfig: "python3-embed",
             providers: [.apt(["python3-dev", "pkg-config"])]
         ),
+        // libpq (Debian libpq-dev), used only by the runner's Postgres store.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // WRL: the IR types, source locations, the WRL printer and parser. No dependencies.
         .target(name: "WaymarkIR"),
         // Python source -> WRL: the CPython bridge, discovery, lowering, diagnostics.
@@ -30,7 +32,7 @@ let package = Package(
         // Bundle execution, stores, Python worker pool. Never links CPython.
         .target(
             name: "WaymarkRunner",
-            dependencies: ["WaymarkIR", "WaymarkCodegen", .product(name: "BigInt", package: "BigInt")]
+            dependencies: ["WaymarkIR", "WaymarkCodegen", "CLibPQ", .product(name: "BigInt", package: "BigInt")]
         ),
         // The compile pipeline end to end (Compiler, then Codegen), for waymarkc and the tests.
         .target(name: "WaymarkDriver", dependencies: ["WaymarkCompiler", "WaymarkCodegen", "WaymarkIR"]),

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system packages Waymark builds and tests against, when they are missing.
 # Debian/Ubuntu: python3-dev (the embedded CPython), pkg-config (to find it), graphviz (dot,
-# for `waymarkc visualize --format svg|png` and the test that every golden DOT renders).
+# for `waymarkc visualize --format svg|png` and the test that every golden DOT renders),
+# libpq-dev (the runner's Postgres store) and postgresql (the server the store's tests run on).
 set -euo pipefail
 
-packages=(python3-dev pkg-config graphviz)
+packages=(python3-dev pkg-config graphviz libpq-dev postgresql)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -51,6 +51,9 @@ struct WaymarkRun: AsyncParsableCommand {
     @Flag(help: "Do not log retries to stderr.")
     var quiet = false
 
+    @Option(help: "PostgreSQL URL for durable state (default: WAYMARK_DATABASE_URL; without one, the in-memory store).")
+    var databaseURL: String?
+
     static func main() async {
         signal(SIGPIPE, SIG_IGN)  // a worker that dies must not take the runner with it
         do {
@@ -83,8 +86,18 @@ struct WaymarkRun: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        if let url = ProcessInfo.processInfo.environment["WAYMARK_DATABASE_URL"], !url.isEmpty {
-            fail("WAYMARK_DATABASE_URL is set, but this build runs only on the in-memory store; unset it to run in memory")
+        let store: any WorkflowStore
+        if let url = databaseURL ?? ProcessInfo.processInfo.environment["WAYMARK_DATABASE_URL"], !url.isEmpty {
+            do {
+                store = try PostgresStore(url: url)
+            } catch {
+                fail("\(error)")
+            }
+        } else {
+            store = InMemoryStore()
+            if !quiet {
+                FileHandle.standardError.write(Data("waymark-run: no WAYMARK_DATABASE_URL: running on the in-memory store (nothing outlives this process)\n".utf8))
+            }
         }
         let loaded: WorkflowBundle
         do {
@@ -99,7 +112,7 @@ struct WaymarkRun: AsyncParsableCommand {
         let quiet = self.quiet
         let runner: Runner
         do {
-            runner = try Runner(bundle: loaded, bundlePath: bundle, options: options, log: { line in
+            runner = try Runner(bundle: loaded, bundlePath: bundle, options: options, store: store, log: { line in
                 if !quiet { FileHandle.standardError.write(Data("waymark-run: \(line)\n".utf8)) }
             })
         } catch {

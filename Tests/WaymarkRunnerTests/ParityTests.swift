@@ -92,7 +92,7 @@ func temporaryDirectory() throws -> URL {
 }
 
 /// Runs a case through waymarkc + the runner (in-memory store, real Python workers).
-func runCompiled(_ parity: ParityCase, state: String, workers: Int = 2, optimize: Bool = true) async throws -> String {
+func runCompiled(_ parity: ParityCase, state: String, workers: Int = 2, optimize: Bool = true, store: StoreKind = .memory) async throws -> String {
     let path = Fixtures.path(parity.folder, parity.file)
     let directory = Fixtures.root.appendingPathComponent(parity.folder).path
     let result = try Driver(options: CompileOptions(optimize: optimize)).compile(file: path)
@@ -101,7 +101,7 @@ func runCompiled(_ parity: ParityCase, state: String, workers: Int = 2, optimize
     let options = RunnerOptions(
         workers: workers, concurrencyPerWorker: 10, sleepScale: 0, pythonPackage: Python.package,
         environment: ["WAYMARK_TEST_STATE": state])
-    let runner = try Runner(bundle: bundle, bundlePath: directory + "/bundle.wmb", options: options)
+    let runner = try Runner(bundle: bundle, bundlePath: directory + "/bundle.wmb", options: options, store: try #require(try store.make()))
     let workflow = try runner.workflow(named: parity.workflow)
     let input = try JSON.parse(parity.input)
     let outcome = await runner.run(workflow, input: input, arguments: try Runner.arguments(input, for: workflow.workflow))
@@ -136,6 +136,11 @@ func runInline(_ parity: ParityCase, state: String) async throws -> String {
         // The optimizer must not change what a workflow does.
         let unoptimized = try await runCompiled(parity, state: state.appendingPathComponent("compiled-O0").path, optimize: false)
         #expect(unoptimized == inline, "\(parity.testDescription) at -O0\n  python:   \(inline)\n  compiled: \(unoptimized)")
+        // And on the durable store, when the tests have a database.
+        if TestDatabase.available {
+            let durable = try await runCompiled(parity, state: state.appendingPathComponent("compiled-pg").path, store: .postgres)
+            #expect(durable == inline, "\(parity.testDescription) on Postgres\n  python:   \(inline)\n  compiled: \(durable)")
+        }
         if let expect = parity.expect {
             #expect(inline == expect, "the case states its outcome: \(expect)")
         }

@@ -1,0 +1,94 @@
+/// The Postgres schema, as numbered migrations applied in order.
+///
+/// Runners apply pending migrations on start, under an advisory lock so that several runners
+/// starting at once apply each exactly once; each is recorded in `waymark_migrations`. A
+/// database whose schema is newer than this runner knows is refused: an older runner must not
+/// write rows a newer schema defines differently.
+enum Migrations {
+    struct Migration {
+        let version: Int
+        let name: String
+        let sql: [String]
+    }
+
+    /// Arbitrary but fixed: the key of the advisory lock migrations hold.
+    static let lockKey = "7305821442"
+
+    static let all: [Migration] = [
+        Migration(version: 1, name: "instances, journal, workflow versions, runners", sql: [
+            """
+            CREATE TABLE waymark_workflow_versions (
+                version text PRIMARY KEY,
+                name text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            """
+            CREATE TABLE waymark_instances (
+                id text PRIMARY KEY,
+                workflow text NOT NULL,
+                version text NOT NULL REFERENCES waymark_workflow_versions (version),
+                status text NOT NULL,
+                input text NOT NULL,
+                result text,
+                error text,
+                lease_owner text,
+                lease_expires_at timestamptz,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX waymark_instances_claimable ON waymark_instances (status, lease_expires_at)",
+            """
+            CREATE TABLE waymark_journal (
+                instance_id text NOT NULL REFERENCES waymark_instances (id) ON DELETE CASCADE,
+                sequence integer NOT NULL,
+                kind text NOT NULL,
+                payload text,
+                wake_at timestamptz,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (instance_id, sequence)
+            )
+            """,
+            """
+            CREATE TABLE waymark_runners (
+                id text PRIMARY KEY,
+                started_at timestamptz NOT NULL DEFAULT now(),
+                heartbeat_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+        ]),
+    ]
+
+    static var latest: Int { all.map(\.version).max() ?? 0 }
+
+    /// Applies what is pending; returns the versions applied.
+    @discardableResult
+    static func apply(_ connection: PostgresConnection) throws(PostgresError) -> [Int] {
+        try connection.execute("SELECT pg_advisory_lock($1::bigint)", [lockKey])
+        defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1::bigint)", [lockKey]) }
+        try connection.execute("""
+            CREATE TABLE IF NOT EXISTS waymark_migrations (
+                version integer PRIMARY KEY,
+                name text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """)
+        let rows = try connection.execute("SELECT coalesce(max(version), 0) FROM waymark_migrations")
+        let current = rows.first?.first.flatMap { $0 }.flatMap { Int($0) } ?? 0
+        guard current <= latest else {
+            throw PostgresError(
+                sqlState: nil,
+                message: "the database schema is at version \(current), newer than this runner's \(latest); upgrade waymark-run before running against it")
+        }
+        var applied: [Int] = []
+        for migration in all where migration.version > current {
+            try connection.transaction { () throws(PostgresError) in
+                for statement in migration.sql { try connection.execute(statement) }
+                try connection.execute("INSERT INTO waymark_migrations (version, name) VALUES ($1, $2)", [String(migration.version), migration.name])
+            }
+            applied.append(migration.version)
+        }
+        return applied
+    }
+}

@@ -1,0 +1,108 @@
+import CLibPQ
+import Foundation
+
+/// A PostgreSQL error: the server's SQLSTATE and message, or a connection failure.
+public struct PostgresError: Error, CustomStringConvertible, Sendable {
+    public var sqlState: String?
+    public var message: String
+    public var query: String?
+
+    public var description: String {
+        var text = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let sqlState { text += " (SQLSTATE \(sqlState))" }
+        return text
+    }
+
+    /// Lost connection or a server shutting down: worth reconnecting.
+    public var isConnectionFailure: Bool {
+        sqlState == nil || sqlState?.hasPrefix("08") == true || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
+    }
+}
+
+/// One libpq connection, used by one task at a time (the store serialises access). Text
+/// protocol, parameters always bound (never spliced into SQL).
+final class PostgresConnection: @unchecked Sendable {
+    private var connection: OpaquePointer?
+    let url: String
+
+    init(url: String) throws(PostgresError) {
+        self.url = url
+        try connect()
+    }
+
+    deinit {
+        if let connection { PQfinish(connection) }
+    }
+
+    private func connect() throws(PostgresError) {
+        if let connection { PQfinish(connection) }
+        connection = PQconnectdb(url)
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            let message = connection.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            throw PostgresError(sqlState: nil, message: "cannot connect to PostgreSQL: \(message)")
+        }
+        _ = try? execute("SET client_min_messages TO warning")
+    }
+
+    /// Reconnects after the server went away (a restart).
+    func reconnect() throws(PostgresError) {
+        try connect()
+    }
+
+    var isOK: Bool {
+        guard let connection else { return false }
+        return PQstatus(connection) == CONNECTION_OK
+    }
+
+    /// Runs one statement with text parameters; returns its rows (nil for SQL NULL).
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> [[String?]] {
+        guard let connection else { throw PostgresError(sqlState: nil, message: "not connected", query: sql) }
+        var cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.flatMap { strdup($0) } }
+        defer { for pointer in cStrings { free(pointer) } }
+        let result = cStrings.withUnsafeMutableBufferPointer { buffer -> OpaquePointer? in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { values in
+                PQexecParams(connection, sql, Int32(parameters.count), nil, parameters.isEmpty ? nil : values, nil, nil, 0)
+            }
+        }
+        guard let result else {
+            throw PostgresError(sqlState: nil, message: String(cString: PQerrorMessage(connection)), query: sql)
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            throw PostgresError(sqlState: state, message: String(cString: PQresultErrorMessage(result)), query: sql)
+        }
+        let rows = Int(PQntuples(result))
+        let columns = Int(PQnfields(result))
+        var out: [[String?]] = []
+        out.reserveCapacity(rows)
+        for row in 0..<rows {
+            var values: [String?] = []
+            values.reserveCapacity(columns)
+            for column in 0..<columns {
+                if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
+                    values.append(nil)
+                } else {
+                    values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+                }
+            }
+            out.append(values)
+        }
+        return out
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    func transaction<T>(_ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            _ = try? execute("ROLLBACK")
+            throw error
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+
+/// The durable store: instances and their journals in PostgreSQL.
+///
+/// Each journal entry is committed before the executor sees the outcome it records, so after a
+/// crash the instance replays to exactly where it was: a recorded action is never dispatched
+/// again; one in flight at the crash is dispatched again (actions are at-least-once).
+public actor PostgresStore: WorkflowStore {
+    private let connection: PostgresConnection
+
+    /// Connects and applies pending migrations.
+    public init(url: String) throws(PostgresError) {
+        connection = try PostgresConnection(url: url)
+        try Migrations.apply(connection)
+    }
+
+    /// Runs `body`, reconnecting once if the server went away (a restart).
+    private func withConnection<T>(_ body: (PostgresConnection) throws(PostgresError) -> T) throws(PostgresError) -> T {
+        do {
+            return try body(connection)
+        } catch where error.isConnectionFailure || !connection.isOK {
+            try connection.reconnect()
+            return try body(connection)
+        }
+    }
+
+    /// Times cross as seconds since the epoch, so no date format is parsed.
+    static func date(_ text: String?) -> Date {
+        Date(timeIntervalSince1970: text.flatMap(Double.init) ?? 0)
+    }
+
+    public func instanceCreate(workflow: String, version: String, input: JSON) throws -> String {
+        let id = UUID().uuidString.lowercased()
+        try withConnection { (connection) throws(PostgresError) in
+            try connection.transaction { () throws(PostgresError) in
+                try connection.execute(
+                    "INSERT INTO waymark_workflow_versions (version, name) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING",
+                    [version, workflow])
+                try connection.execute(
+                    "INSERT INTO waymark_instances (id, workflow, version, status, input) VALUES ($1, $2, $3, 'queued', $4)",
+                    [id, workflow, version, input.serialized()])
+            }
+        }
+        return id
+    }
+
+    public func instanceGet(_ id: String) throws -> InstanceRecord? {
+        let rows = try withConnection { (connection) throws(PostgresError) in
+            try connection.execute(
+                """
+                SELECT id, workflow, version, status, input, result, error, extract(epoch FROM created_at), extract(epoch FROM updated_at)
+                FROM waymark_instances WHERE id = $1
+                """, [id])
+        }
+        guard let row = rows.first else { return nil }
+        func json(_ text: String?) -> JSON? { text.flatMap { try? JSON.parse($0) } }
+        return InstanceRecord(
+            id: row[0] ?? id, workflow: row[1] ?? "", version: row[2] ?? "", input: json(row[4]) ?? .null,
+            status: InstanceStatus(rawValue: row[3] ?? "") ?? .queued, result: json(row[5]), error: json(row[6]),
+            createdAt: Self.date(row[7]), updatedAt: Self.date(row[8]))
+    }
+
+    public func instanceSetStatus(_ id: String, _ status: InstanceStatus) throws {
+        try withConnection { (connection) throws(PostgresError) in
+            try connection.execute(
+                "UPDATE waymark_instances SET status = $2, updated_at = now() WHERE id = $1 AND status NOT IN ('completed', 'failed')",
+                [id, status.rawValue])
+        }
+    }
+
+    public func instanceComplete(_ id: String, result: JSON?, error: JSON?) throws {
+        try withConnection { (connection) throws(PostgresError) in
+            try connection.execute(
+                """
+                UPDATE waymark_instances SET status = $2, result = $3, error = $4, lease_owner = NULL, lease_expires_at = NULL,
+                    updated_at = now()
+                WHERE id = $1 AND status NOT IN ('completed', 'failed')
+                """,
+                [id, error == nil ? "completed" : "failed", result?.serialized(), error?.serialized()])
+        }
+    }
+
+    public func journalGet(_ id: String, sequence: Int) throws -> JournalEntry? {
+        let rows = try withConnection { (connection) throws(PostgresError) in
+            try connection.execute(
+                "SELECT kind, payload, extract(epoch FROM wake_at) FROM waymark_journal WHERE instance_id = $1 AND sequence = $2",
+                [id, String(sequence)])
+        }
+        guard let row = rows.first else { return nil }
+        switch row[0] {
+        case "value": return .value((try? JSON.parse(row[1] ?? "null")) ?? .null)
+        case "error": return .error((try? JSON.parse(row[1] ?? "null")) ?? .null)
+        case "wake": return .wake(Self.date(row[2]))
+        default: return nil
+        }
+    }
+
+    public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) throws {
+        let (kind, payload, wake): (String, String?, String?)
+        switch entry {
+        case .value(let json): (kind, payload, wake) = ("value", json.serialized(), nil)
+        case .error(let json): (kind, payload, wake) = ("error", json.serialized(), nil)
+        case .wake(let date): (kind, payload, wake) = ("wake", nil, String(date.timeIntervalSince1970))
+        }
+        try withConnection { (connection) throws(PostgresError) in
+            try connection.execute(
+                """
+                INSERT INTO waymark_journal (instance_id, sequence, kind, payload, wake_at)
+                VALUES ($1, $2, $3, $4, to_timestamp($5::double precision))
+                ON CONFLICT (instance_id, sequence) DO NOTHING
+                """,
+                [id, String(sequence), kind, payload, wake])
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import WaymarkTestSupport
+@testable import WaymarkRunner
+
+/// One contract, every store: the in-memory store always, Postgres when the tests are given a
+/// server (WAYMARK_TEST_DATABASE_URL; .ci/run starts a throwaway one).
+enum TestDatabase {
+    static let url = ProcessInfo.processInfo.environment["WAYMARK_TEST_DATABASE_URL"]
+    static var available: Bool { url != nil }
+}
+
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case memory, postgres
+
+    var testDescription: String { rawValue }
+
+    func make() throws -> (any WorkflowStore)? {
+        switch self {
+        case .memory: return InMemoryStore()
+        case .postgres:
+            guard let url = TestDatabase.url else { return nil }
+            return try PostgresStore(url: url)
+        }
+    }
+}
+
+@Suite struct StoreContractTests {
+    @Test(arguments: StoreKind.allCases)
+    func instancesMoveThroughTheirLifecycle(_ kind: StoreKind) async throws {
+        guard let store = try kind.make() else { return }
+        let input = JSON.object([("user_ids", .array([.string("a")]))])
+        let id = try await store.instanceCreate(workflow: "W", version: "v1", input: input)
+        var record = try #require(try await store.instanceGet(id))
+        #expect(record.status == .queued && record.workflow == "W" && record.version == "v1" && record.input == input)
+        try await store.instanceSetStatus(id, .running)
+        try await store.instanceComplete(id, result: .array([.int("1")]), error: nil)
+        // A second completion is a no-op, and status no longer moves.
+        try await store.instanceComplete(id, result: nil, error: .string("late"))
+        try await store.instanceSetStatus(id, .running)
+        record = try #require(try await store.instanceGet(id))
+        #expect(record.status == .completed && record.result == .array([.int("1")]) && record.error == nil)
+        #expect(try await store.instanceGet("no-such-instance") == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func theJournalKeepsTheFirstOutcome(_ kind: StoreKind) async throws {
+        guard let store = try kind.make() else { return }
+        let id = try await store.instanceCreate(workflow: "W", version: "v1", input: .object([]))
+        #expect(try await store.journalGet(id, sequence: 0) == nil)
+        try await store.journalPut(id, sequence: 0, .value(.string("first")))
+        try await store.journalPut(id, sequence: 0, .value(.string("second")))
+        try await store.journalPut(id, sequence: 1, .error(.object([("__wm__", .string("exception")), ("type", .string("ValueError"))])))
+        let wake = Date(timeIntervalSince1970: 1_800_000_000.25)
+        try await store.journalPut(id, sequence: 2, .wake(wake))
+        #expect(try await store.journalGet(id, sequence: 0) == .value(.string("first")))
+        guard case .error(let error)? = try await store.journalGet(id, sequence: 1) else {
+            Issue.record("expected the recorded error")
+            return
+        }
+        #expect(error["type"] == .string("ValueError"))
+        guard case .wake(let recorded)? = try await store.journalGet(id, sequence: 2) else {
+            Issue.record("expected the wake time")
+            return
+        }
+        #expect(abs(recorded.timeIntervalSince(wake)) < 0.001)
+    }
+}
+
+@Suite(.enabled(if: TestDatabase.available)) struct PostgresMigrationTests {
+    @Test func migrationsAreRecordedAndIdempotent() throws {
+        let connection = try PostgresConnection(url: try #require(TestDatabase.url))
+        try Migrations.apply(connection)
+        #expect(try Migrations.apply(connection) == [])
+        let versions = try connection.execute("SELECT version FROM waymark_migrations ORDER BY version")
+        #expect(versions.map { $0[0] } == Migrations.all.map { String($0.version) })
+    }
+
+    @Test func aNewerSchemaIsRefused() throws {
+        let url = try #require(TestDatabase.url)
+        let admin = try PostgresConnection(url: url)
+        let database = "waymark_newer_\(UUID().uuidString.prefix(8).lowercased())"
+        try admin.execute("CREATE DATABASE \(database)")
+        defer { _ = try? admin.execute("DROP DATABASE \(database)") }
+        let scoped = url.replacingOccurrences(of: "/postgres", with: "/\(database)")
+        do {
+            let connection = try PostgresConnection(url: scoped)
+            try Migrations.apply(connection)
+            try connection.execute("INSERT INTO waymark_migrations (version, name) VALUES (999, 'from the future')")
+        }
+        do {
+            _ = try PostgresStore(url: scoped)
+            Issue.record("a store opened a database with a newer schema")
+        } catch {
+            #expect(error.description.contains("newer than this runner"))
+        }
+    }
+
+    @Test func concurrentRunnersMigrateOnce() async throws {
+        let url = try #require(TestDatabase.url)
+        let admin = try PostgresConnection(url: url)
+        let database = "waymark_race_\(UUID().uuidString.prefix(8).lowercased())"
+        try admin.execute("CREATE DATABASE \(database)")
+        defer { _ = try? admin.execute("DROP DATABASE \(database)") }
+        let scoped = url.replacingOccurrences(of: "/postgres", with: "/\(database)")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask { _ = try PostgresStore(url: scoped) }
+            }
+            try await group.waitForAll()
+        }
+        let check = try PostgresConnection(url: scoped)
+        #expect(try check.execute("SELECT count(*) FROM waymark_migrations").first?.first == "\(Migrations.all.count)")
+    }
+}
