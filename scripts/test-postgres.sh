@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL for tests: `start` prints the connection URL, `stop DIR` removes it.
+# A throwaway PostgreSQL for tests: `start` prints the connection URL and its directory,
+# `restart DIR` restarts the server (for reconnection tests), `stop DIR` removes it.
 # Runs the server as the postgres user when invoked as root (PostgreSQL refuses root), on a free
 # loopback port, with its data and socket in a temporary directory.
 set -euo pipefail
@@ -21,9 +22,13 @@ start)
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     as_owner "$bindir/initdb" -D "$dir/data" -U waymark --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
-        "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=50" \
+        "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=100" \
         start >/dev/null
     echo "postgresql://waymark@127.0.0.1:$port/postgres $dir"
+    ;;
+restart)
+    dir="${2:?usage: test-postgres.sh restart DIR}"
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w restart >/dev/null
     ;;
 stop)
     dir="${2:?usage: test-postgres.sh stop DIR}"
@@ -31,7 +36,7 @@ stop)
     rm -rf "$dir"
     ;;
 *)
-    echo "usage: test-postgres.sh start | stop DIR" >&2
+    echo "usage: test-postgres.sh start | restart DIR | stop DIR" >&2
     exit 2
     ;;
 esac

@@ -134,7 +134,7 @@ public final class Runner: @unchecked Sendable {
         return arguments
     }
 
-    /// Runs one instance to its end.
+    /// Runs one new instance to its end.
     public func run(_ workflow: LoadedWorkflow, input: JSON, arguments: [String: Value]) async -> RunOutcome {
         let id: String
         do {
@@ -143,6 +143,12 @@ public final class Runner: @unchecked Sendable {
         } catch {
             return .failure(WorkflowFailure(exception: PyError.builtin("RuntimeError", "store: \(error)").exception, source: nil))
         }
+        return await resume(id, workflow, arguments: arguments)
+    }
+
+    /// Runs an instance from its start, replaying its journal: recorded effects are not run
+    /// again, so it continues where it stopped (after a crash, or a hand-back).
+    public func resume(_ id: String, _ workflow: LoadedWorkflow, arguments: [String: Value]) async -> RunOutcome {
         let policies = PolicyGateway(pool: pool, sleepScale: options.sleepScale, log: log)
         let gateway = JournalingGateway(instance: id, store: store, inner: CountingGateway(inner: policies, counters: counters))
         let executor = WorkflowExecutor(workflow: workflow, gateway: gateway)

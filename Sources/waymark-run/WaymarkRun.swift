@@ -8,6 +8,111 @@ struct WaymarkRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "waymark-run",
         abstract: "Run compiled workflow bundles on Python workers.",
+        subcommands: [RunCommand.self, ServeCommand.self, SubmitCommand.self, StatusCommand.self, ResultCommand.self],
+        defaultSubcommand: RunCommand.self)
+
+    static func main() async {
+        signal(SIGPIPE, SIG_IGN)  // a worker that dies must not take the runner with it
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+}
+
+func fail(_ message: String, code: Int32 = 2) -> Never {
+    FileHandle.standardError.write(Data("waymark-run: error: \(message)\n".utf8))
+    Foundation.exit(code)
+}
+
+func environmentInt(_ name: String) -> Int? {
+    ProcessInfo.processInfo.environment[name].flatMap { Int($0) }
+}
+
+/// The store `--database-url` or WAYMARK_DATABASE_URL names, else the in-memory one.
+func openStore(_ databaseURL: String?, quiet: Bool, required: Bool = false) -> any WorkflowStore {
+    if let url = databaseURL ?? ProcessInfo.processInfo.environment["WAYMARK_DATABASE_URL"], !url.isEmpty {
+        do {
+            return try PostgresStore(url: url)
+        } catch {
+            fail("\(error)")
+        }
+    }
+    if required { fail("this command needs PostgreSQL: pass --database-url or set WAYMARK_DATABASE_URL") }
+    if !quiet {
+        FileHandle.standardError.write(Data("waymark-run: no WAYMARK_DATABASE_URL: running on the in-memory store (nothing outlives this process)\n".utf8))
+    }
+    return InMemoryStore()
+}
+
+func loadBundle(_ path: String) -> WorkflowBundle {
+    do {
+        return try BundleLoader.load(path: path)
+    } catch {
+        fail("\(error)")
+    }
+}
+
+/// Worker and policy options shared by `run` and `serve`.
+struct WorkerFlags: ParsableArguments {
+    @Option(help: "The Python interpreter for the workers (default: WAYMARK_PYTHON, else python3 on PATH).")
+    var python: String?
+
+    @Option(help: "Python worker processes (default: WAYMARK_WORKER_COUNT, else the CPU count).")
+    var workers: Int?
+
+    @Option(help: "Concurrent actions per worker (default: WAYMARK_CONCURRENT_PER_WORKER, else 10).")
+    var concurrencyPerWorker: Int?
+
+    @Option(help: "Recycle a worker after this many actions (default: WAYMARK_MAX_ACTION_LIFECYCLE, else never).")
+    var maxActionLifecycle: Int?
+
+    @Option(help: "Multiply sleeps and backoff delays (0 skips them; for tests and development).")
+    var sleepScale: Double = 1
+
+    @Flag(help: "Do not log retries to stderr.")
+    var quiet = false
+
+    @Option(help: "PostgreSQL URL for durable state (default: WAYMARK_DATABASE_URL; without one, the in-memory store).")
+    var databaseURL: String?
+
+    var options: RunnerOptions {
+        RunnerOptions(
+            python: python, workers: workers ?? environmentInt("WAYMARK_WORKER_COUNT") ?? ProcessInfo.processInfo.activeProcessorCount,
+            concurrencyPerWorker: concurrencyPerWorker ?? environmentInt("WAYMARK_CONCURRENT_PER_WORKER") ?? 10,
+            maxActionLifecycle: maxActionLifecycle ?? environmentInt("WAYMARK_MAX_ACTION_LIFECYCLE"), sleepScale: sleepScale)
+    }
+
+    func runner(_ bundle: WorkflowBundle, path: String, store: any WorkflowStore) -> Runner {
+        let quiet = self.quiet
+        do {
+            return try Runner(bundle: bundle, bundlePath: path, options: options, store: store, log: { line in
+                if !quiet { FileHandle.standardError.write(Data("waymark-run: \(line)\n".utf8)) }
+            })
+        } catch {
+            fail(error.description)
+        }
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run instances of a workflow to their end (the default command).",
         discussion: """
             Exit status: 0 with the result as JSON on stdout; 1 when the workflow fails (the error on \
             stderr); 2 for bad usage, an unreadable or invalid bundle, or input that does not match run().
@@ -30,94 +135,15 @@ struct WaymarkRun: AsyncParsableCommand {
     @Option(help: "Run this many instances of --input.")
     var count: Int = 1
 
-    @Option(help: "The Python interpreter for the workers (default: WAYMARK_PYTHON, else python3 on PATH).")
-    var python: String?
-
-    @Option(help: "Python worker processes (default: WAYMARK_WORKER_COUNT, else the CPU count).")
-    var workers: Int?
-
-    @Option(help: "Concurrent actions per worker (default: WAYMARK_CONCURRENT_PER_WORKER, else 10).")
-    var concurrencyPerWorker: Int?
-
-    @Option(help: "Recycle a worker after this many actions (default: WAYMARK_MAX_ACTION_LIFECYCLE, else never).")
-    var maxActionLifecycle: Int?
-
-    @Option(help: "Multiply sleeps and backoff delays (0 skips them; for tests and development).")
-    var sleepScale: Double = 1
+    @OptionGroup var workerFlags: WorkerFlags
 
     @Flag(help: "Print the outcome as canonical JSON {\"ok\": ..., \"value\"|\"error\": ...} (what the parity tests compare).")
     var canonical = false
 
-    @Flag(help: "Do not log retries to stderr.")
-    var quiet = false
-
-    @Option(help: "PostgreSQL URL for durable state (default: WAYMARK_DATABASE_URL; without one, the in-memory store).")
-    var databaseURL: String?
-
-    static func main() async {
-        signal(SIGPIPE, SIG_IGN)  // a worker that dies must not take the runner with it
-        do {
-            var command = try parseAsRoot()
-            if var run = command as? WaymarkRun {
-                try await run.run()
-            } else {
-                try command.run()
-            }
-        } catch let exit as ExitCode {
-            Foundation.exit(exit.rawValue)
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(2)
-        }
-    }
-
-    func fail(_ message: String, code: Int32 = 2) -> Never {
-        FileHandle.standardError.write(Data("waymark-run: error: \(message)\n".utf8))
-        Foundation.exit(code)
-    }
-
-    func environmentInt(_ name: String) -> Int? {
-        ProcessInfo.processInfo.environment[name].flatMap { Int($0) }
-    }
-
     mutating func run() async throws {
-        let store: any WorkflowStore
-        if let url = databaseURL ?? ProcessInfo.processInfo.environment["WAYMARK_DATABASE_URL"], !url.isEmpty {
-            do {
-                store = try PostgresStore(url: url)
-            } catch {
-                fail("\(error)")
-            }
-        } else {
-            store = InMemoryStore()
-            if !quiet {
-                FileHandle.standardError.write(Data("waymark-run: no WAYMARK_DATABASE_URL: running on the in-memory store (nothing outlives this process)\n".utf8))
-            }
-        }
-        let loaded: WorkflowBundle
-        do {
-            loaded = try BundleLoader.load(path: bundle)
-        } catch {
-            fail("\(error)")
-        }
-        let options = RunnerOptions(
-            python: python, workers: workers ?? environmentInt("WAYMARK_WORKER_COUNT") ?? ProcessInfo.processInfo.activeProcessorCount,
-            concurrencyPerWorker: concurrencyPerWorker ?? environmentInt("WAYMARK_CONCURRENT_PER_WORKER") ?? 10,
-            maxActionLifecycle: maxActionLifecycle ?? environmentInt("WAYMARK_MAX_ACTION_LIFECYCLE"), sleepScale: sleepScale)
-        let quiet = self.quiet
-        let runner: Runner
-        do {
-            runner = try Runner(bundle: loaded, bundlePath: bundle, options: options, store: store, log: { line in
-                if !quiet { FileHandle.standardError.write(Data("waymark-run: \(line)\n".utf8)) }
-            })
-        } catch {
-            fail(error.description)
-        }
+        let store = openStore(workerFlags.databaseURL, quiet: workerFlags.quiet)
+        let loaded = loadBundle(bundle)
+        let runner = workerFlags.runner(loaded, path: bundle, store: store)
         let workflow: LoadedWorkflow
         do {
             workflow = try runner.workflow(named: self.workflow)

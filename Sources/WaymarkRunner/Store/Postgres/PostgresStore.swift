@@ -15,7 +15,7 @@ public actor PostgresStore: WorkflowStore {
     }
 
     /// Runs `body`, reconnecting once if the server went away (a restart).
-    private func withConnection<T>(_ body: (PostgresConnection) throws(PostgresError) -> T) throws(PostgresError) -> T {
+    func withConnection<T>(_ body: (PostgresConnection) throws(PostgresError) -> T) throws(PostgresError) -> T {
         do {
             return try body(connection)
         } catch where error.isConnectionFailure || !connection.isOK {

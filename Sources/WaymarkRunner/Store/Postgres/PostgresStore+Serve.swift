@@ -1,0 +1,77 @@
+import Foundation
+
+/// What `waymark-run serve` needs beyond the store contract: claiming instances under leases.
+extension PostgresStore {
+    public struct Claimed: Sendable {
+        public var id: String
+        public var workflow: String
+        public var version: String
+        public var input: JSON
+    }
+
+    /// Registers (or refreshes) a runner's heartbeat.
+    public func runnerHeartbeat(_ runner: String) throws {
+        try execute(
+            """
+            INSERT INTO waymark_runners (id) VALUES ($1)
+            ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
+            """, [runner])
+    }
+
+    /// Takes up to `limit` instances of the given versions that are queued, or running under a
+    /// lease that has expired (their runner died): `FOR UPDATE SKIP LOCKED`, so runners never
+    /// take the same instance, and never wait for each other.
+    public func claim(runner: String, versions: [String], limit: Int, leaseSeconds: Double) throws -> [Claimed] {
+        guard limit > 0, !versions.isEmpty else { return [] }
+        let rows = try execute(
+            """
+            UPDATE waymark_instances SET status = 'running', lease_owner = $1,
+                lease_expires_at = now() + make_interval(secs => $4::double precision), updated_at = now()
+            WHERE id IN (
+                SELECT id FROM waymark_instances
+                WHERE version = ANY($2::text[])
+                  AND (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
+                ORDER BY created_at
+                LIMIT $3
+                FOR UPDATE SKIP LOCKED
+            )
+            RETURNING id, workflow, version, input
+            """,
+            [runner, "{" + versions.joined(separator: ",") + "}", String(limit), String(leaseSeconds)])
+        return rows.map { row in
+            Claimed(id: row[0] ?? "", workflow: row[1] ?? "", version: row[2] ?? "", input: (try? JSON.parse(row[3] ?? "{}")) ?? .object([]))
+        }
+    }
+
+    /// Extends the leases a runner holds; returns how many it still holds.
+    @discardableResult
+    public func renewLeases(runner: String, leaseSeconds: Double) throws -> Int {
+        try execute(
+            """
+            UPDATE waymark_instances SET lease_expires_at = now() + make_interval(secs => $2::double precision)
+            WHERE lease_owner = $1 AND status = 'running'
+            RETURNING id
+            """, [runner, String(leaseSeconds)]).count
+    }
+
+    /// Hands a runner's unfinished instances back (a graceful stop): another runner resumes them.
+    public func releaseLeases(runner: String) throws {
+        try execute(
+            "UPDATE waymark_instances SET lease_owner = NULL, lease_expires_at = now() WHERE lease_owner = $1 AND status = 'running'",
+            [runner])
+    }
+
+    /// Instance counts by status.
+    public func statusCounts() throws -> [(String, Int)] {
+        try execute("SELECT status, count(*) FROM waymark_instances GROUP BY status ORDER BY status").map { ($0[0] ?? "", Int($0[1] ?? "0") ?? 0) }
+    }
+
+    /// Journal entries recorded for an instance.
+    public func journalCount(_ id: String) throws -> Int {
+        Int(try execute("SELECT count(*) FROM waymark_journal WHERE instance_id = $1", [id]).first?.first.flatMap { $0 } ?? "0") ?? 0
+    }
+
+    func execute(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> [[String?]] {
+        try withConnection { (connection) throws(PostgresError) in try connection.execute(sql, parameters) }
+    }
+}

@@ -1,0 +1,235 @@
+import ArgumentParser
+import Foundation
+import WaymarkCodegen
+import WaymarkRunner
+
+/// `waymark-run serve`: runs queued instances from Postgres until stopped, with leases.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run instances from PostgreSQL continuously: claim, run, recover crashed runners' work.",
+        discussion: """
+            Instances are claimed with FOR UPDATE SKIP LOCKED under a lease that a heartbeat renews; \
+            a runner that dies loses its leases and another runner (or itself, restarted) resumes its \
+            instances by replaying their journals. SIGTERM or SIGINT hands unfinished instances back.
+            """)
+
+    @Argument(help: "The bundles (.wmb) whose workflow versions this runner serves.")
+    var bundles: [String]
+
+    @OptionGroup var workerFlags: WorkerFlags
+
+    @Option(help: "Lease length in ms (default: WAYMARK_LOCK_TTL_MS, else 15000).")
+    var leaseTtlMs: Int?
+
+    @Option(help: "Heartbeat interval in ms (default: WAYMARK_LOCK_HEARTBEAT_MS, else 5000).")
+    var heartbeatMs: Int?
+
+    @Option(help: "Poll interval in ms (default: WAYMARK_POLL_INTERVAL_MS, else 100).")
+    var pollMs: Int?
+
+    @Option(help: "Instances run at once (default: WAYMARK_MAX_CONCURRENT_INSTANCES, else 500).")
+    var maxInstances: Int?
+
+    mutating func run() async throws {
+        guard !bundles.isEmpty else { fail("name at least one bundle") }
+        guard let store = openStore(workerFlags.databaseURL, quiet: workerFlags.quiet, required: true) as? PostgresStore else {
+            fail("serve needs PostgreSQL")
+        }
+        // Every workflow version of every bundle, with the runner (worker pool) of its bundle.
+        var served: [String: (Runner, LoadedWorkflow)] = [:]
+        for path in bundles {
+            let bundle = loadBundle(path)
+            let runner = workerFlags.runner(bundle, path: path, store: store)
+            for workflow in bundle.workflows {
+                do {
+                    served[workflow.version] = (runner, try runner.workflow(named: workflow.name))
+                } catch {
+                    fail(error.description)
+                }
+            }
+        }
+        let lease = Double(leaseTtlMs ?? environmentInt("WAYMARK_LOCK_TTL_MS") ?? 15_000) / 1000
+        let heartbeat = Double(heartbeatMs ?? environmentInt("WAYMARK_LOCK_HEARTBEAT_MS") ?? 5_000) / 1000
+        let poll = Double(pollMs ?? environmentInt("WAYMARK_POLL_INTERVAL_MS") ?? 100) / 1000
+        let capacity = maxInstances ?? environmentInt("WAYMARK_MAX_CONCURRENT_INSTANCES") ?? 500
+        let runnerID = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let stop = StopSignal()
+        FileHandle.standardError.write(Data("waymark-run: serving \(served.count) workflow version(s) as \(runnerID)\n".utf8))
+
+        let inFlight = InFlight()
+        var lastHeartbeat = Date.distantPast
+        while !stop.requested {
+            do {
+                if Date().timeIntervalSince(lastHeartbeat) >= heartbeat {
+                    try await store.runnerHeartbeat(runnerID)
+                    try await store.renewLeases(runner: runnerID, leaseSeconds: lease)
+                    lastHeartbeat = Date()
+                }
+                let room = capacity - inFlight.count
+                let claimed = try await store.claim(runner: runnerID, versions: Array(served.keys), limit: room, leaseSeconds: lease)
+                for instance in claimed {
+                    guard let (runner, workflow) = served[instance.version] else { continue }
+                    inFlight.add()
+                    Task {
+                        defer { inFlight.remove() }
+                        do {
+                            let arguments = try Runner.arguments(instance.input, for: workflow.workflow)
+                            _ = await runner.resume(instance.id, workflow, arguments: arguments)
+                        } catch {
+                            let failure = JSON.object([("type", .string("InputError")), ("message", .string("\(error)"))])
+                            try? await store.instanceComplete(instance.id, result: nil, error: failure)
+                        }
+                    }
+                }
+                if claimed.isEmpty { try await Task.sleep(nanoseconds: UInt64(poll * 1_000_000_000)) }
+            } catch let error as PostgresError {
+                // The database went away (a restart): wait, then carry on; the store reconnects.
+                FileHandle.standardError.write(Data("waymark-run: \(error); retrying\n".utf8))
+                try? await Task.sleep(nanoseconds: 500_000_000)
+            }
+        }
+        // Graceful stop: whatever is unfinished goes back to the queue for another runner.
+        try? await store.releaseLeases(runner: runnerID)
+        FileHandle.standardError.write(Data("waymark-run: stopped; \(inFlight.count) unfinished instance(s) handed back\n".utf8))
+        Foundation.exit(0)
+    }
+}
+
+/// Set by SIGTERM or SIGINT.
+final class StopSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [weak self] in self?.request() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    private func request() {
+        lock.withLock { stopped = true }
+    }
+
+    var requested: Bool { lock.withLock { stopped } }
+}
+
+final class InFlight: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    var count: Int { lock.withLock { value } }
+    func add() { lock.withLock { value += 1 } }
+    func remove() { lock.withLock { value -= 1 } }
+}
+
+/// `waymark-run submit`: enqueue an instance (and optionally wait for it).
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "submit", abstract: "Queue an instance in PostgreSQL; prints its id.")
+
+    @Argument(help: "The bundle (.wmb) holding the workflow.")
+    var bundle: String
+
+    @Option(help: "The workflow (default: the bundle's only workflow).")
+    var workflow: String?
+
+    @Option(help: "run()'s arguments as a JSON object.")
+    var input: String = "{}"
+
+    @Option(help: "PostgreSQL URL (default: WAYMARK_DATABASE_URL).")
+    var databaseURL: String?
+
+    @Flag(help: "Wait until a runner finishes it, then print the result (exit 1 if it failed).")
+    var wait = false
+
+    mutating func run() async throws {
+        let store = openStore(databaseURL, quiet: true, required: true)
+        let loaded = loadBundle(bundle)
+        let chosen: BundleWorkflow
+        if let workflow {
+            guard let found = loaded.workflow(named: workflow) else { fail("the bundle has no workflow '\(workflow)'") }
+            chosen = found
+        } else {
+            guard loaded.workflows.count == 1, let only = loaded.workflows.first else { fail("choose a workflow with --workflow") }
+            chosen = only
+        }
+        let json: JSON
+        do {
+            json = try JSON.parse(input)
+            _ = try Runner.arguments(json, for: chosen)
+        } catch let error as RunnerError {
+            fail("--input: \(error.description)")
+        } catch {
+            fail("--input is not valid JSON: \(error)")
+        }
+        let id = try await store.instanceCreate(workflow: chosen.name, version: chosen.version, input: json)
+        print(id)
+        guard wait else { return }
+        while true {
+            if let record = try await store.instanceGet(id), record.status == .completed || record.status == .failed {
+                try ResultCommand.report(record)
+                return
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+    }
+}
+
+/// `waymark-run status [ID]`.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Instance counts by status, or one instance's status.")
+
+    @Argument(help: "An instance id.")
+    var id: String?
+
+    @Option(help: "PostgreSQL URL (default: WAYMARK_DATABASE_URL).")
+    var databaseURL: String?
+
+    mutating func run() async throws {
+        guard let store = openStore(databaseURL, quiet: true, required: true) as? PostgresStore else { fail("status needs PostgreSQL") }
+        if let id {
+            guard let record = try await store.instanceGet(id) else { fail("no instance \(id)") }
+            let journal = try await store.journalCount(id)
+            print("\(record.id) \(record.workflow) \(record.status.rawValue) (\(journal) effect(s) recorded, version \(record.version.prefix(12)))")
+            return
+        }
+        let counts = try await store.statusCounts()
+        if counts.isEmpty { print("no instances") }
+        for (status, count) in counts { print("\(status): \(count)") }
+    }
+}
+
+/// `waymark-run result ID`.
+struct ResultCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "result", abstract: "Print a finished instance's result (exit 1 if it failed).")
+
+    @Argument(help: "An instance id.")
+    var id: String
+
+    @Option(help: "PostgreSQL URL (default: WAYMARK_DATABASE_URL).")
+    var databaseURL: String?
+
+    mutating func run() async throws {
+        let store = openStore(databaseURL, quiet: true, required: true)
+        guard let record = try await store.instanceGet(id) else { fail("no instance \(id)") }
+        try Self.report(record)
+    }
+
+    static func report(_ record: InstanceRecord) throws {
+        switch record.status {
+        case .completed:
+            print((record.result ?? .null).serialized())
+        case .failed:
+            FileHandle.standardError.write(Data("\(record.workflow) failed: \((record.error ?? .null).serialized())\n".utf8))
+            throw ExitCode(1)
+        default:
+            FileHandle.standardError.write(Data("instance \(record.id) is \(record.status.rawValue); no result yet\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+import WaymarkCodegen
+import WaymarkDriver
+import WaymarkTestSupport
+@testable import WaymarkRunner
+
+/// Real runner processes against a real PostgreSQL: crashes, two runners, a server restart.
+/// Each test gets a database of its own.
+@Suite(.enabled(if: TestDatabase.available), .serialized)
+struct DurabilityTests {
+    static let binary = Fixtures.packageRoot.appendingPathComponent(".build/debug/waymark-run").path
+
+    struct Setup {
+        let url: String
+        let bundle: String
+        let state: URL
+    }
+
+    func prepare(source: String = "durable_steps.py") throws -> Setup {
+        let base = try #require(TestDatabase.url)
+        let admin = try PostgresConnection(url: base)
+        let name = "waymark_durable_\(UUID().uuidString.prefix(8).lowercased())"
+        try admin.execute("CREATE DATABASE \(name)")
+        let state = try temporaryDirectory()
+        let directory = Fixtures.root.appendingPathComponent("run").path
+        let result = try Driver().compile(file: Fixtures.path("run", source))
+        let bundle = try #require(try Driver().bundle(result, bundleDirectory: directory))
+        let path = directory + "/.durable-\(UUID().uuidString.prefix(8)).wmb"
+        try OutputFile.write(Data(BundleWriter.encode(bundle).utf8), to: path)
+        return Setup(url: base.replacingOccurrences(of: "/postgres", with: "/\(name)"), bundle: path, state: state)
+    }
+
+    func cleanUp(_ setup: Setup) {
+        try? FileManager.default.removeItem(atPath: setup.bundle)
+        try? FileManager.default.removeItem(at: setup.state)
+    }
+
+    /// Starts `waymark-run` with the test database and side-channel directory.
+    func launch(_ arguments: [String], _ setup: Setup) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["WAYMARK_DATABASE_URL"] = setup.url
+        environment["WAYMARK_TEST_STATE"] = setup.state.path
+        environment["WAYMARK_PYTHON_PACKAGE"] = Python.package
+        process.environment = environment
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        return process
+    }
+
+    func serve(_ setup: Setup, _ bundle: String? = nil, maxInstances: Int = 500) throws -> Process {
+        try launch(["serve", bundle ?? setup.bundle, "--lease-ttl-ms", "1500", "--heartbeat-ms", "300", "--poll-ms", "50",
+            "--workers", "1", "--max-instances", String(maxInstances), "--quiet"], setup)
+    }
+
+    func submit(_ setup: Setup, name: String) async throws -> String {
+        let store = try PostgresStore(url: setup.url)
+        let bundle = try BundleLoader.load(path: setup.bundle)
+        let workflow = try #require(bundle.workflows.first)
+        return try await store.instanceCreate(workflow: workflow.name, version: workflow.version, input: .object([("name", .string(name))]))
+    }
+
+    func waitFor(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return false
+    }
+
+    func executions(_ setup: Setup) -> [String: Int] {
+        let text = (try? String(contentsOf: setup.state.appendingPathComponent("executions.log"), encoding: .utf8)) ?? ""
+        var counts: [String: Int] = [:]
+        for line in text.split(separator: "\n") {
+            let key = line.split(separator: ":").prefix(2).joined(separator: ":")
+            counts[key, default: 0] += 1
+        }
+        return counts
+    }
+
+    func expected(_ name: String) -> JSON {
+        .array((0..<5).map { .string("\(name)-\($0)") })
+    }
+
+    /// SIGKILL the runner after 1, 2 and 4 recorded effects; a new runner finishes the instance
+    /// with the same result, and every action that had completed ran exactly once.
+    @Test(arguments: [1, 2, 4])
+    func killedRunnerIsRecovered(after recorded: Int) async throws {
+        let setup = try prepare()
+        defer { cleanUp(setup) }
+        let store = try PostgresStore(url: setup.url)
+        let id = try await submit(setup, name: "k\(recorded)")
+        let first = try serve(setup)
+        #expect(try await waitFor(20) { try await store.journalCount(id) >= recorded })
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let completedBeforeCrash = try await store.journalCount(id)
+
+        let second = try serve(setup)
+        defer { second.terminate() }
+        #expect(try await waitFor(30) { try await store.instanceGet(id)?.status == .completed })
+        let record = try #require(try await store.instanceGet(id))
+        #expect(record.result == expected("k\(recorded)"))
+        let counts = executions(setup)
+        for index in 0..<5 {
+            let runs = counts["k\(recorded):\(index)"] ?? 0
+            if index < min(completedBeforeCrash, 5) {
+                #expect(runs == 1, "step \(index) completed before the crash and must not run again (ran \(runs)x)")
+            } else {
+                #expect((1...2).contains(runs), "step \(index) ran \(runs)x")
+            }
+        }
+    }
+
+    /// Two runners on one database share a batch; every instance completes exactly once.
+    @Test func twoRunnersSplitABatch() async throws {
+        let setup = try prepare()
+        defer { cleanUp(setup) }
+        let store = try PostgresStore(url: setup.url)
+        var ids: [String] = []
+        for index in 0..<8 { ids.append(try await submit(setup, name: "b\(index)")) }
+        // Each runner holds at most three instances at a time, so neither can take the whole batch.
+        let runners = [try serve(setup, maxInstances: 3), try serve(setup, maxInstances: 3)]
+        defer { runners.forEach { $0.terminate() } }
+        #expect(try await waitFor(60) {
+            try await store.statusCounts().first { $0.0 == "completed" }?.1 == ids.count
+        })
+        for (index, id) in ids.enumerated() {
+            #expect(try await store.instanceGet(id)?.result == expected("b\(index)"))
+        }
+        let counts = executions(setup)
+        #expect(counts.count == 8 * 5)
+        #expect(counts.values.allSatisfy { $0 == 1 }, "every step exactly once: \(counts.filter { $0.value != 1 })")
+        let owners = Set(((try? String(contentsOf: setup.state.appendingPathComponent("executions.log"), encoding: .utf8)) ?? "")
+            .split(separator: "\n").compactMap { $0.split(separator: ":").last.map(String.init) })
+        #expect(owners.count == 2, "both runners took work: \(owners)")
+    }
+
+    /// The server restarts while an instance runs: the runner reconnects and finishes it.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["WAYMARK_TEST_DATABASE_DIR"] != nil))
+    func postgresRestartWhileRunning() async throws {
+        let setup = try prepare()
+        defer { cleanUp(setup) }
+        let store = try PostgresStore(url: setup.url)
+        let id = try await submit(setup, name: "r")
+        let runner = try serve(setup)
+        defer { runner.terminate() }
+        #expect(try await waitFor(20) { try await store.journalCount(id) >= 1 })
+        let directory = try #require(ProcessInfo.processInfo.environment["WAYMARK_TEST_DATABASE_DIR"])
+        let (status, _, err) = try await Python.run(
+            ["-c", "import subprocess, sys; sys.exit(subprocess.call(['bash', sys.argv[1], 'restart', sys.argv[2]]))",
+                Fixtures.packageRoot.appendingPathComponent("scripts/test-postgres.sh").path, directory])
+        #expect(status == 0, "restart failed: \(err)")
+        #expect(try await waitFor(40) { (try? await store.instanceGet(id))??.status == .completed })
+        #expect(try await store.instanceGet(id)?.result == expected("r"))
+    }
+
+    /// A runner serving a different version of the workflow leaves the instance alone.
+    @Test func anotherVersionLeavesTheInstanceIntact() async throws {
+        let setup = try prepare()
+        defer { cleanUp(setup) }
+        let store = try PostgresStore(url: setup.url)
+        let id = try await submit(setup, name: "v")
+        // The same workflow with a changed argument: another version.
+        let other = try prepare(source: "durable_steps_v2.py")
+        defer { cleanUp(other) }
+        let runner = try serve(setup, other.bundle)
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        runner.terminate()
+        let record = try #require(try await store.instanceGet(id))
+        #expect(record.status == .queued)
+        #expect(try await store.journalCount(id) == 0)
+    }
+}
