@@ -33,8 +33,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     mutating func run() async throws {
         guard !bundles.isEmpty else { fail("name at least one bundle") }
-        guard let store = openStore(workerFlags.databaseURL, quiet: workerFlags.quiet, required: true) as? PostgresStore else {
-            fail("serve needs PostgreSQL")
+        guard let url = workerFlags.databaseURL ?? ProcessInfo.processInfo.environment["WAYMARK_DATABASE_URL"], !url.isEmpty else {
+            fail("serve needs PostgreSQL: pass --database-url or set WAYMARK_DATABASE_URL")
+        }
+        let runnerID = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let store: PostgresStore
+        do {
+            store = try PostgresStore(url: url, leaseOwner: runnerID)
+        } catch {
+            fail("\(error)")
         }
         // Every workflow version of every bundle, with the runner (worker pool) of its bundle.
         var served: [String: (Runner, LoadedWorkflow)] = [:]
@@ -53,7 +60,6 @@ struct ServeCommand: AsyncParsableCommand {
         let heartbeat = Double(heartbeatMs ?? environmentInt("WAYMARK_LOCK_HEARTBEAT_MS") ?? 5_000) / 1000
         let poll = Double(pollMs ?? environmentInt("WAYMARK_POLL_INTERVAL_MS") ?? 100) / 1000
         let capacity = maxInstances ?? environmentInt("WAYMARK_MAX_CONCURRENT_INSTANCES") ?? 500
-        let runnerID = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))"
         let stop = StopSignal()
         FileHandle.standardError.write(Data("waymark-run: serving \(served.count) workflow version(s) as \(runnerID)\n".utf8))
 
@@ -63,16 +69,17 @@ struct ServeCommand: AsyncParsableCommand {
             do {
                 if Date().timeIntervalSince(lastHeartbeat) >= heartbeat {
                     try await store.runnerHeartbeat(runnerID)
-                    try await store.renewLeases(runner: runnerID, leaseSeconds: lease)
+                    let held = try await store.renewLeases(runner: runnerID, leaseSeconds: lease)
+                    // An instance whose lease expired belongs to another runner now: stop it here.
+                    inFlight.cancel(except: held)
                     lastHeartbeat = Date()
                 }
                 let room = capacity - inFlight.count
                 let claimed = try await store.claim(runner: runnerID, versions: Array(served.keys), limit: room, leaseSeconds: lease)
                 for instance in claimed {
                     guard let (runner, workflow) = served[instance.version] else { continue }
-                    inFlight.add()
-                    Task {
-                        defer { inFlight.remove() }
+                    inFlight.start(instance.id) {
+                        defer { inFlight.remove(instance.id) }
                         do {
                             let arguments = try Runner.arguments(instance.input, for: workflow.workflow)
                             _ = await runner.resume(instance.id, workflow, arguments: arguments)
@@ -119,13 +126,27 @@ final class StopSignal: @unchecked Sendable {
     var requested: Bool { lock.withLock { stopped } }
 }
 
+/// The instances a runner is running, with their tasks.
 final class InFlight: @unchecked Sendable {
     private let lock = NSLock()
-    private var value = 0
+    private var tasks: [String: Task<Void, Never>] = [:]
 
-    var count: Int { lock.withLock { value } }
-    func add() { lock.withLock { value += 1 } }
-    func remove() { lock.withLock { value -= 1 } }
+    var count: Int { lock.withLock { tasks.count } }
+
+    func start(_ id: String, _ body: @escaping @Sendable () async -> Void) {
+        lock.withLock { tasks[id] = Task { await body() } }
+    }
+
+    func remove(_ id: String) {
+        _ = lock.withLock { tasks.removeValue(forKey: id) }
+    }
+
+    /// Cancels every instance not in `held`.
+    func cancel(except held: Set<String>) {
+        lock.withLock {
+            for (id, task) in tasks where !held.contains(id) { task.cancel() }
+        }
+    }
 }
 
 /// `waymark-run submit`: enqueue an instance (and optionally wait for it).

@@ -113,3 +113,28 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         #expect(try check.execute("SELECT count(*) FROM waymark_migrations").first?.first == "\(Migrations.all.count)")
     }
 }
+
+@Suite(.enabled(if: TestDatabase.available)) struct LeaseFencingTests {
+    /// A runner that lost an instance's lease can neither record its outcomes nor complete it.
+    @Test func writesNeedTheLease() async throws {
+        let url = try #require(TestDatabase.url)
+        let shared = try PostgresStore(url: url)
+        let id = try await shared.instanceCreate(workflow: "W", version: "fence-v1", input: .object([]))
+        let first = try PostgresStore(url: url, leaseOwner: "runner-a")
+        let second = try PostgresStore(url: url, leaseOwner: "runner-b")
+        // runner-a claims it, records an effect, then its lease expires and runner-b takes over.
+        #expect(try await first.claim(runner: "runner-a", versions: ["fence-v1"], limit: 10, leaseSeconds: 0.05).map(\.id) == [id])
+        try await first.journalPut(id, sequence: 0, .value(.string("by a")))
+        try await Task.sleep(nanoseconds: 150_000_000)
+        #expect(try await second.claim(runner: "runner-b", versions: ["fence-v1"], limit: 10, leaseSeconds: 30).map(\.id) == [id])
+        await #expect(throws: StoreError.self) { try await first.journalPut(id, sequence: 1, .value(.string("late, by a"))) }
+        try await first.instanceComplete(id, result: .string("a's result"), error: nil)
+        #expect(try await shared.instanceGet(id)?.status == .running)
+        // The successor replays what was recorded and finishes.
+        #expect(try await second.journalGet(id, sequence: 0) == .value(.string("by a")))
+        try await second.journalPut(id, sequence: 1, .value(.string("by b")))
+        try await second.instanceComplete(id, result: .string("b's result"), error: nil)
+        let record = try #require(try await shared.instanceGet(id))
+        #expect(record.status == .completed && record.result == .string("b's result"))
+    }
+}

@@ -117,6 +117,8 @@ public struct JournalingGateway: ActionGateway {
         if let recorded = try? await store.journalGet(instance, sequence: request.sequence) {
             return try Self.replay(recorded)
         }
+        // A runner that lost the instance (its task is cancelled) dispatches nothing more.
+        if Task.isCancelled { throw .builtin("RuntimeError", "this runner no longer holds the instance") }
         let entry: JournalEntry
         do {
             let value = try await inner.run(request)

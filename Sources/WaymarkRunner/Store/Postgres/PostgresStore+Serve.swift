@@ -43,15 +43,15 @@ extension PostgresStore {
         }
     }
 
-    /// Extends the leases a runner holds; returns how many it still holds.
+    /// Extends the leases a runner holds; returns the instances it still holds.
     @discardableResult
-    public func renewLeases(runner: String, leaseSeconds: Double) throws -> Int {
-        try execute(
+    public func renewLeases(runner: String, leaseSeconds: Double) throws -> Set<String> {
+        Set(try execute(
             """
             UPDATE waymark_instances SET lease_expires_at = now() + make_interval(secs => $2::double precision)
             WHERE lease_owner = $1 AND status = 'running'
             RETURNING id
-            """, [runner, String(leaseSeconds)]).count
+            """, [runner, String(leaseSeconds)]).compactMap { $0.first ?? nil })
     }
 
     /// Hands a runner's unfinished instances back (a graceful stop): another runner resumes them.

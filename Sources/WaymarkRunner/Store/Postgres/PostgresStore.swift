@@ -7,10 +7,14 @@ import Foundation
 /// again; one in flight at the crash is dispatched again (actions are at-least-once).
 public actor PostgresStore: WorkflowStore {
     private let connection: PostgresConnection
+    /// In `serve`: the runner whose lease every write must hold. A runner presumed dead that is
+    /// still alive then cannot record outcomes or complete instances its successor now owns.
+    let leaseOwner: String?
 
     /// Connects and applies pending migrations.
-    public init(url: String) throws(PostgresError) {
+    public init(url: String, leaseOwner: String? = nil) throws(PostgresError) {
         connection = try PostgresConnection(url: url)
+        self.leaseOwner = leaseOwner
         try Migrations.apply(connection)
     }
 
@@ -74,9 +78,9 @@ public actor PostgresStore: WorkflowStore {
                 """
                 UPDATE waymark_instances SET status = $2, result = $3, error = $4, lease_owner = NULL, lease_expires_at = NULL,
                     updated_at = now()
-                WHERE id = $1 AND status NOT IN ('completed', 'failed')
+                WHERE id = $1 AND status NOT IN ('completed', 'failed') AND ($5::text IS NULL OR lease_owner = $5)
                 """,
-                [id, error == nil ? "completed" : "failed", result?.serialized(), error?.serialized()])
+                [id, error == nil ? "completed" : "failed", result?.serialized(), error?.serialized(), leaseOwner])
         }
     }
 
@@ -102,14 +106,22 @@ public actor PostgresStore: WorkflowStore {
         case .error(let json): (kind, payload, wake) = ("error", json.serialized(), nil)
         case .wake(let date): (kind, payload, wake) = ("wake", nil, String(date.timeIntervalSince1970))
         }
-        try withConnection { (connection) throws(PostgresError) in
+        let written = try withConnection { (connection) throws(PostgresError) in
             try connection.execute(
                 """
                 INSERT INTO waymark_journal (instance_id, sequence, kind, payload, wake_at)
-                VALUES ($1, $2, $3, $4, to_timestamp($5::double precision))
+                SELECT $1, $2, $3, $4, to_timestamp($5::double precision)
+                WHERE $6::text IS NULL OR EXISTS (
+                    SELECT 1 FROM waymark_instances WHERE id = $1 AND lease_owner = $6 AND status = 'running')
                 ON CONFLICT (instance_id, sequence) DO NOTHING
+                RETURNING 1
                 """,
-                [id, String(sequence), kind, payload, wake])
+                [id, String(sequence), kind, payload, wake, leaseOwner])
+        }
+        // Nothing written: either the effect was recorded before (the first outcome stands) or
+        // this runner no longer holds the instance.
+        if written.isEmpty, leaseOwner != nil, try journalGet(id, sequence: sequence) == nil {
+            throw StoreError("instance \(id) is no longer leased to this runner; its outcome was not recorded")
         }
     }
 }
