@@ -52,6 +52,9 @@ let package = Package(
         ),
         // Benchmarks print tables with a baseline measured in the same run; they assert nothing.
         .executableTarget(name: "compile-benchmark", dependencies: ["WaymarkDriver", "WaymarkCompiler", "WaymarkCodegen"], path: "Benchmarks/CompileBenchmark"),
+        .executableTarget(
+            name: "runner-benchmark", dependencies: ["WaymarkDriver", "WaymarkRunner", "WaymarkCompiler", "WaymarkCodegen"],
+            path: "Benchmarks/RunnerBenchmark", exclude: ["workflows.py"]),
         // Fixture lookup and golden-file comparison, shared by the test targets.
         .target(name: "WaymarkTestSupport", dependencies: ["WaymarkCompiler", "WaymarkIR"], path: "Tests/WaymarkTestSupport"),
         .testTarget(name: "WaymarkIRTests", dependencies: ["WaymarkIR"]),

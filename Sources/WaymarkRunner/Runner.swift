@@ -67,6 +67,9 @@ public final class Runner: @unchecked Sendable {
     /// Actions and retries so far, for the summary.
     public var actionsRun: Int { counters.actions }
 
+    /// How long each action took, dispatch to result (seconds), for benchmarks.
+    public var actionLatencies: [Double] { counters.latencies }
+
     public init(bundle: WorkflowBundle, bundlePath: String, options: RunnerOptions, store: any WorkflowStore = InMemoryStore(), log: @escaping @Sendable (String) -> Void = { _ in }) throws(RunnerError) {
         self.bundle = bundle
         self.store = store
@@ -204,11 +207,19 @@ final class Counters: @unchecked Sendable {
     private let lock = NSLock()
     private var actionCount = 0
     private var failureCount = 0
+    private var durations: [Double] = []
 
     var actions: Int { lock.withLock { actionCount } }
     var failures: Int { lock.withLock { failureCount } }
+    var latencies: [Double] { lock.withLock { durations } }
 
-    func action() { lock.withLock { actionCount += 1 } }
+    func action(took seconds: Double) {
+        lock.withLock {
+            actionCount += 1
+            durations.append(seconds)
+        }
+    }
+
     func failed() { lock.withLock { failureCount += 1 } }
 }
 
@@ -218,7 +229,8 @@ struct CountingGateway: ActionGateway {
     let counters: Counters
 
     func run(_ request: ActionRequest) async throws(PyError) -> Value {
-        counters.action()
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { counters.action(took: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
         return try await inner.run(request)
     }
 

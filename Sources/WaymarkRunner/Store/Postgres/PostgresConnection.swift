@@ -21,11 +21,11 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
 
 /// One libpq connection, used by one task at a time (the store serialises access). Text
 /// protocol, parameters always bound (never spliced into SQL).
-final class PostgresConnection: @unchecked Sendable {
+public final class PostgresConnection: @unchecked Sendable {
     private var connection: OpaquePointer?
     let url: String
 
-    init(url: String) throws(PostgresError) {
+    public init(url: String) throws(PostgresError) {
         self.url = url
         try connect()
     }
@@ -56,7 +56,7 @@ final class PostgresConnection: @unchecked Sendable {
 
     /// Runs one statement with text parameters; returns its rows (nil for SQL NULL).
     @discardableResult
-    func execute(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> [[String?]] {
+    public func execute(_ sql: String, _ parameters: [String?] = []) throws(PostgresError) -> [[String?]] {
         guard let connection else { throw PostgresError(sqlState: nil, message: "not connected", query: sql) }
         var cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.flatMap { strdup($0) } }
         defer { for pointer in cStrings { free(pointer) } }

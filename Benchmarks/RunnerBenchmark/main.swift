@@ -1,0 +1,90 @@
+// Runner benchmark: N instances x K sequential no-op actions, and N x F fanned out, on the
+// in-memory store and (given WAYMARK_BENCH_DATABASE_URL) on Postgres, with real Python
+// workers; next to a baseline measured in the same run on the same database: raw single-row
+// INSERT + UPDATE commits through libpq. Prints a table; asserts nothing.
+//
+//     swift run -c release runner-benchmark [instances] [steps] [width]
+import Foundation
+import WaymarkCodegen
+import WaymarkCompiler
+import WaymarkDriver
+import WaymarkRunner
+
+let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+let instances = arguments.count > 0 ? arguments[0] : 100
+let steps = arguments.count > 1 ? arguments[1] : 10
+let width = arguments.count > 2 ? arguments[2] : 10
+let databaseURL = ProcessInfo.processInfo.environment["WAYMARK_BENCH_DATABASE_URL"]
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+let packageRoot = root.deletingLastPathComponent().deletingLastPathComponent()
+
+let source = root.appendingPathComponent("workflows.py").path
+guard let result = try? Driver().compile(file: source), let bundle = try? Driver().bundle(result, bundleDirectory: root.path) else {
+    print("cannot compile \(source)")
+    exit(1)
+}
+
+struct Row {
+    var name: String
+    var actions: Int
+    var seconds: Double
+    var p50: Double
+    var p99: Double
+}
+
+func percentile(_ values: [Double], _ fraction: Double) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+}
+
+func measure(_ name: String, workflow: String, input: (String, Int), store: any WorkflowStore) async -> Row {
+    let options = RunnerOptions(
+        workers: ProcessInfo.processInfo.activeProcessorCount, concurrencyPerWorker: 50, sleepScale: 0,
+        pythonPackage: packageRoot.appendingPathComponent("python").path)
+    guard let runner = try? Runner(bundle: bundle, bundlePath: root.appendingPathComponent("bench.wmb").path, options: options, store: store),
+        let loaded = try? runner.workflow(named: workflow)
+    else { fatalError("cannot start the runner") }
+    // Warm the workers up before timing.
+    _ = await runner.run(loaded, input: .object([(input.0, .int("1"))]), arguments: [input.0: .int(1)])
+    let warm = runner.actionsRun
+    let start = DispatchTime.now().uptimeNanoseconds
+    await withTaskGroup(of: Void.self) { group in
+        for _ in 0..<instances {
+            group.addTask {
+                _ = await runner.run(loaded, input: .object([(input.0, .int(String(input.1)))]), arguments: [input.0: .int(input.1)])
+            }
+        }
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    let latencies = Array(runner.actionLatencies.dropFirst(warm))
+    await runner.shutdown()
+    return Row(name: name, actions: runner.actionsRun - warm, seconds: seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99))
+}
+
+/// The floor Postgres sets: one INSERT and one UPDATE, each its own commit, per "action".
+func baseline(_ url: String, count: Int) throws -> Row {
+    try PostgresBaseline(url: url).run(count: count)
+}
+
+var rows: [Row] = []
+rows.append(await measure("memory: \(instances) x \(steps) sequential", workflow: "SequentialWorkflow", input: ("steps", steps), store: InMemoryStore()))
+rows.append(await measure("memory: \(instances) x \(width) fan-out", workflow: "FanOutWorkflow", input: ("width", width), store: InMemoryStore()))
+if let databaseURL {
+    do {
+        rows.append(try baseline(databaseURL, count: instances * steps))
+        rows.append(await measure("postgres: \(instances) x \(steps) sequential", workflow: "SequentialWorkflow", input: ("steps", steps), store: try PostgresStore(url: databaseURL)))
+        rows.append(await measure("postgres: \(instances) x \(width) fan-out", workflow: "FanOutWorkflow", input: ("width", width), store: try PostgresStore(url: databaseURL)))
+    } catch {
+        print("postgres: \(error)")
+    }
+} else {
+    print("(set WAYMARK_BENCH_DATABASE_URL for the Postgres rows and their baseline)")
+}
+
+print("runner benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, Python workers included")
+print("".padding(toLength: 44, withPad: " ", startingAt: 0) + "   actions   seconds   actions/s   p50 ms   p99 ms")
+for row in rows {
+    print(row.name.padding(toLength: 44, withPad: " ", startingAt: 0)
+        + String(format: "%10d %9.2f %11.0f %8.2f %8.2f", row.actions, row.seconds, Double(row.actions) / row.seconds, row.p50 * 1000, row.p99 * 1000))
+}
