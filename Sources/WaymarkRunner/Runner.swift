@@ -15,6 +15,8 @@ public struct RunnerError: Error, CustomStringConvertible, Sendable {
 public enum RunOutcome: Sendable {
     case value(Value)
     case failure(WorkflowFailure)
+    /// Parked in the store until a long sleep ends (under `serve`).
+    case suspended(until: Date)
 
     /// `{"ok": true, "value": ...}` or `{"ok": false, "error": {"type", "message"}}`, printed as
     /// python/waymark/inline.py prints the same outcome.
@@ -26,6 +28,8 @@ public enum RunOutcome: Sendable {
         case .failure(let failure):
             let error = JSON.object([("type", .string(failure.exception.type)), ("message", .string(failure.exception.message))])
             return JSON.object([("ok", .bool(false)), ("error", error)]).serialized()
+        case .suspended(let date):
+            return JSON.object([("ok", .bool(false)), ("suspended_until", .float(date.timeIntervalSince1970))]).serialized()
         }
     }
 }
@@ -39,6 +43,9 @@ public struct RunnerOptions: Sendable {
     public var sleepScale: Double
     /// The directory holding the `waymark` package (default: found beside the executable).
     public var pythonPackage: String?
+    /// Under `serve`: sleeps longer than this many seconds park the instance in the store
+    /// instead of holding it in memory. Nil: every sleep waits in memory.
+    public var suspendSleepsLongerThan: Double?
     /// Extra environment variables for the workers.
     public var environment: [String: String]
 
@@ -153,14 +160,21 @@ public final class Runner: @unchecked Sendable {
     /// again, so it continues where it stopped (after a crash, or a hand-back).
     public func resume(_ id: String, _ workflow: LoadedWorkflow, arguments: [String: Value]) async -> RunOutcome {
         let policies = PolicyGateway(pool: pool, sleepScale: options.sleepScale, log: log)
-        let gateway = JournalingGateway(instance: id, store: store, inner: CountingGateway(inner: policies, counters: counters))
+        let gateway = JournalingGateway(
+            instance: id, store: store, inner: CountingGateway(inner: policies, counters: counters),
+            suspendAfter: options.suspendSleepsLongerThan)
         let executor = WorkflowExecutor(workflow: workflow, gateway: gateway)
         do {
             let value = try await executor.run(arguments: arguments)
             try? await store.instanceComplete(id, result: try? ValueCodec.encode(value, canonical: true), error: nil)
             return .value(value)
         } catch {
+            if let wake = error.suspendedUntil {
+                if (try? await store.instanceSuspend(id, until: wake)) == true { return .suspended(until: wake) }
+            }
             counters.failed()
+            // Given up, not failed: the instance stays as it is, to be resumed by replay.
+            if error.abandoned { return .failure(error) }
             let encoded = JSON.object([("type", .string(error.exception.type)), ("message", .string(error.exception.message))])
             try? await store.instanceComplete(id, result: nil, error: encoded)
             return .failure(error)

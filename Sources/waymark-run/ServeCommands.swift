@@ -31,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Instances run at once (default: WAYMARK_MAX_CONCURRENT_INSTANCES, else 500).")
     var maxInstances: Int?
 
+    @Option(help: "Sleeps longer than this park the instance in the database, holding no memory (default: WAYMARK_EVICT_SLEEP_THRESHOLD_MS, else 10000).")
+    var evictSleepThresholdMs: Int?
+
     mutating func run() async throws {
         guard !bundles.isEmpty else { fail("name at least one bundle") }
         guard let url = workerFlags.databaseURL ?? ProcessInfo.processInfo.environment["WAYMARK_DATABASE_URL"], !url.isEmpty else {
@@ -45,9 +48,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // Every workflow version of every bundle, with the runner (worker pool) of its bundle.
         var served: [String: (Runner, LoadedWorkflow)] = [:]
+        var flags = workerFlags
+        flags.suspendSleepsLongerThan = Double(evictSleepThresholdMs ?? environmentInt("WAYMARK_EVICT_SLEEP_THRESHOLD_MS") ?? 10_000) / 1000
         for path in bundles {
             let bundle = loadBundle(path)
-            let runner = workerFlags.runner(bundle, path: path, store: store)
+            let runner = flags.runner(bundle, path: path, store: store)
             for workflow in bundle.workflows {
                 do {
                     served[workflow.version] = (runner, try runner.workflow(named: workflow.name))
@@ -69,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
             do {
                 if Date().timeIntervalSince(lastHeartbeat) >= heartbeat {
                     try await store.runnerHeartbeat(runnerID)
-                    let held = try await store.renewLeases(runner: runnerID, leaseSeconds: lease)
+                    let held = try await store.renewLeases(runner: runnerID, running: inFlight.ids, leaseSeconds: lease)
                     // An instance whose lease expired belongs to another runner now: stop it here.
                     inFlight.cancel(except: held)
                     lastHeartbeat = Date()
@@ -132,6 +137,7 @@ final class InFlight: @unchecked Sendable {
     private var tasks: [String: Task<Void, Never>] = [:]
 
     var count: Int { lock.withLock { tasks.count } }
+    var ids: [String] { lock.withLock { Array(tasks.keys) } }
 
     func start(_ id: String, _ body: @escaping @Sendable () async -> Void) {
         lock.withLock { tasks[id] = Task { await body() } }

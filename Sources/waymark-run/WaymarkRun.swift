@@ -90,11 +90,16 @@ struct WorkerFlags: ParsableArguments {
     @Option(help: "PostgreSQL URL for durable state (default: WAYMARK_DATABASE_URL; without one, the in-memory store).")
     var databaseURL: String?
 
+    /// Set by `serve` (see its --evict-sleep-threshold-ms).
+    var suspendSleepsLongerThan: Double?
+
     var options: RunnerOptions {
-        RunnerOptions(
+        var options = RunnerOptions(
             python: python, workers: workers ?? environmentInt("WAYMARK_WORKER_COUNT") ?? ProcessInfo.processInfo.activeProcessorCount,
             concurrencyPerWorker: concurrencyPerWorker ?? environmentInt("WAYMARK_CONCURRENT_PER_WORKER") ?? 10,
             maxActionLifecycle: maxActionLifecycle ?? environmentInt("WAYMARK_MAX_ACTION_LIFECYCLE"), sleepScale: sleepScale)
+        options.suspendSleepsLongerThan = suspendSleepsLongerThan
+        return options
     }
 
     func runner(_ bundle: WorkflowBundle, path: String, store: any WorkflowStore) -> Runner {
@@ -191,6 +196,8 @@ struct RunCommand: AsyncParsableCommand {
                 }
             case .failure(let failure):
                 fail("\(workflow.workflow.name) failed: \(failure)", code: 1)
+            case .suspended:
+                fail("\(workflow.workflow.name) suspended unexpectedly", code: 1)
             }
             return
         }
@@ -211,7 +218,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             for await outcome in group {
                 switch outcome {
-                case .value: completed += 1
+                case .value, .suspended: completed += 1
                 case .failure(let failure):
                     failed += 1
                     if firstFailure == nil { firstFailure = failure }

@@ -54,7 +54,7 @@ struct DurabilityTests {
 
     func serve(_ setup: Setup, _ bundle: String? = nil, maxInstances: Int = 500) throws -> Process {
         try launch(["serve", bundle ?? setup.bundle, "--lease-ttl-ms", "1500", "--heartbeat-ms", "300", "--poll-ms", "50",
-            "--workers", "1", "--max-instances", String(maxInstances), "--quiet"], setup)
+            "--workers", "1", "--max-instances", String(maxInstances), "--evict-sleep-threshold-ms", "500", "--quiet"], setup)
     }
 
     func submit(_ setup: Setup, name: String) async throws -> String {
@@ -141,23 +141,48 @@ struct DurabilityTests {
         #expect(owners.count == 2, "both runners took work: \(owners)")
     }
 
-    /// The server restarts while an instance runs: the runner reconnects and finishes it.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["WAYMARK_TEST_DATABASE_DIR"] != nil))
-    func postgresRestartWhileRunning() async throws {
-        let setup = try prepare()
+    /// The server restarts while an instance runs: the runner reconnects and finishes it. The
+    /// test starts a server of its own, so the restart disturbs no other test.
+    @Test func postgresRestartWhileRunning() async throws {
+        let script = Fixtures.packageRoot.appendingPathComponent("scripts/test-postgres.sh").path
+        let (status, out, err) = try await Python.run(["-c", "import subprocess, sys; sys.stdout.write(subprocess.check_output(['bash', sys.argv[1], 'start']).decode())", script])
+        try #require(status == 0, "cannot start a server: \(err)")
+        let parts = out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").map(String.init)
+        let (url, directory) = (parts[0], parts[1])
+        defer { _ = try? Python.runBlocking(["-c", "import subprocess, sys; subprocess.call(['bash', sys.argv[1], 'stop', sys.argv[2]])", script, directory], environment: [:]) }
+        var setup = try prepare()
+        setup = Setup(url: url, bundle: setup.bundle, state: setup.state)
         defer { cleanUp(setup) }
         let store = try PostgresStore(url: setup.url)
         let id = try await submit(setup, name: "r")
         let runner = try serve(setup)
         defer { runner.terminate() }
         #expect(try await waitFor(20) { try await store.journalCount(id) >= 1 })
-        let directory = try #require(ProcessInfo.processInfo.environment["WAYMARK_TEST_DATABASE_DIR"])
-        let (status, _, err) = try await Python.run(
-            ["-c", "import subprocess, sys; sys.exit(subprocess.call(['bash', sys.argv[1], 'restart', sys.argv[2]]))",
-                Fixtures.packageRoot.appendingPathComponent("scripts/test-postgres.sh").path, directory])
-        #expect(status == 0, "restart failed: \(err)")
+        let (restarted, _, restartError) = try await Python.run(
+            ["-c", "import subprocess, sys; sys.exit(subprocess.call(['bash', sys.argv[1], 'restart', sys.argv[2]]))", script, directory])
+        #expect(restarted == 0, "restart failed: \(restartError)")
         #expect(try await waitFor(40) { (try? await store.instanceGet(id))??.status == .completed })
         #expect(try await store.instanceGet(id)?.result == expected("r"))
+    }
+
+    /// A long sleep parks the instance in the database (no runner holds it); a runner killed
+    /// meanwhile loses nothing, and a new one wakes it when due.
+    @Test func longSleepsParkTheInstance() async throws {
+        let setup = try prepare(source: "durable_sleep.py")
+        defer { cleanUp(setup) }
+        let store = try PostgresStore(url: setup.url)
+        let started = Date()
+        let id = try await submit(setup, name: "s")
+        let first = try serve(setup)
+        #expect(try await waitFor(20) { try await store.instanceGet(id)?.status == .sleeping })
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let second = try serve(setup)
+        defer { second.terminate() }
+        #expect(try await waitFor(30) { try await store.instanceGet(id)?.status == .completed })
+        #expect(Date().timeIntervalSince(started) >= 2, "the sleep was honoured")
+        #expect(try await store.instanceGet(id)?.result == .array([.string("s-0"), .string("s-1")]))
+        #expect(executions(setup) == ["s:0": 1, "s:1": 1])
     }
 
     /// A runner serving a different version of the workflow leaves the instance alone.

@@ -1,12 +1,37 @@
+import Foundation
 import WaymarkIR
 
 /// A Python exception raised while evaluating workflow code, or by an action: catchable by the
 /// workflow's handlers, matched by its class hierarchy.
 public struct PyError: Error, Sendable, CustomStringConvertible {
     public var exception: ExceptionValue
+    /// Not an exception at all: the instance suspends until this time (a long durable sleep
+    /// under `serve`). It leaves the executor without running handlers or finally blocks; the
+    /// instance resumes by replay when it is due.
+    public var suspendedUntil: Date?
 
     public init(_ exception: ExceptionValue) {
         self.exception = exception
+    }
+
+    /// Not an exception either: the runner cannot go on with the instance (its store failed, or
+    /// another runner took it over). It leaves without handlers or finally blocks and without
+    /// completing the instance, which is resumed later by replay.
+    public var abandoned = false
+
+    public static func abandon(_ reason: String) -> PyError {
+        var error = PyError(ExceptionValue(type: "WaymarkAbandoned", module: "waymark", message: reason, mro: []))
+        error.abandoned = true
+        return error
+    }
+
+    /// Suspension and abandonment are not the workflow's to handle.
+    public var bypassesHandlers: Bool { suspendedUntil != nil || abandoned }
+
+    public static func suspend(until date: Date) -> PyError {
+        var error = PyError(ExceptionValue(type: "WaymarkSuspend", module: "waymark", message: "suspended", mro: []))
+        error.suspendedUntil = date
+        return error
     }
 
     /// A builtin exception with its hierarchy filled in.

@@ -1,3 +1,4 @@
+import Foundation
 import WaymarkCodegen
 import WaymarkIR
 
@@ -5,6 +6,10 @@ import WaymarkIR
 public struct WorkflowFailure: Error, Sendable, CustomStringConvertible {
     public var exception: ExceptionValue
     public var source: SourceMapEntry?
+    /// Set when the instance did not fail but suspended until this time.
+    public var suspendedUntil: Date?
+    /// Set when the runner gave the instance up (see PyError.abandon); it is not failed.
+    public var abandoned = false
 
     public var description: String {
         var text = "\(exception.type): \(exception.message)"
@@ -37,7 +42,7 @@ public final class WorkflowExecutor: @unchecked Sendable {
             return try await call("run", arguments: arguments)
         } catch {
             let source = origin.flatMap { workflow.source(function: $0.function, node: $0.node) }
-            throw WorkflowFailure(exception: error.exception, source: source)
+            throw WorkflowFailure(exception: error.exception, source: source, suspendedUntil: error.suspendedUntil, abandoned: error.abandoned)
         }
     }
 
@@ -233,6 +238,8 @@ public final class WorkflowExecutor: @unchecked Sendable {
     /// handler, an enclosing finally (which remembers the completion), the loop it breaks or
     /// continues, or out of the function.
     private func unwind(_ completion: Completion, chain: [Int], _ frame: Frame) throws(PyError) -> Step {
+        // A suspension or abandonment leaves as it is: no handler sees it, no finally runs.
+        if case .raise(let error) = completion, error.bypassesHandlers { throw error }
         let scopes = frame.function.graph.scopes
         var handlersDone: Set<Int> = []
         var finallyDone: Set<Int> = []
@@ -390,7 +397,7 @@ public final class WorkflowExecutor: @unchecked Sendable {
             switch outcome {
             case .success(let value): values.append(value)
             case .failure(let error):
-                if !plan.returnExceptions { throw error }
+                if !plan.returnExceptions || error.bypassesHandlers { throw error }
                 values.append(.exception(error.exception))
             }
         }

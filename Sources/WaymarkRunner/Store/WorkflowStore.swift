@@ -40,6 +40,13 @@ public protocol WorkflowStore: Sendable {
     func journalGet(_ id: String, sequence: Int) async throws -> JournalEntry?
     /// Records an effect's outcome; recording the same sequence twice keeps the first.
     func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) async throws
+    /// Parks a sleeping instance until `date`, holding nothing in memory; false when the store
+    /// cannot (the in-memory store: nothing would resume it).
+    func instanceSuspend(_ id: String, until date: Date) async throws -> Bool
+}
+
+extension WorkflowStore {
+    public func instanceSuspend(_ id: String, until date: Date) async throws -> Bool { false }
 }
 
 public struct StoreError: Error, CustomStringConvertible, Sendable {
@@ -106,19 +113,28 @@ public struct JournalingGateway: ActionGateway {
     let instance: String
     let store: any WorkflowStore
     let inner: any ActionGateway
+    /// Sleeps longer than this (seconds) suspend the instance instead of waiting in memory.
+    let suspendAfter: Double?
 
-    public init(instance: String, store: any WorkflowStore, inner: any ActionGateway) {
+    public init(instance: String, store: any WorkflowStore, inner: any ActionGateway, suspendAfter: Double? = nil) {
         self.instance = instance
         self.store = store
         self.inner = inner
+        self.suspendAfter = suspendAfter
     }
 
     public func run(_ request: ActionRequest) async throws(PyError) -> Value {
-        if let recorded = try? await store.journalGet(instance, sequence: request.sequence) {
-            return try Self.replay(recorded)
+        // Unable to read the journal, the runner cannot know whether the action already ran:
+        // it must not dispatch it again; the instance resumes later.
+        let recorded: JournalEntry?
+        do {
+            recorded = try await store.journalGet(instance, sequence: request.sequence)
+        } catch {
+            throw .abandon("the journal could not be read: \(error)")
         }
+        if let recorded { return try Self.replay(recorded) }
         // A runner that lost the instance (its task is cancelled) dispatches nothing more.
-        if Task.isCancelled { throw .builtin("RuntimeError", "this runner no longer holds the instance") }
+        if Task.isCancelled { throw .abandon("this runner no longer holds the instance") }
         let entry: JournalEntry
         do {
             let value = try await inner.run(request)
@@ -129,7 +145,7 @@ public struct JournalingGateway: ActionGateway {
         do {
             try await store.journalPut(instance, sequence: request.sequence, entry)
         } catch {
-            throw .builtin("RuntimeError", "cannot record the outcome of \(request.qualifiedName): \(error)")
+            throw .abandon("the outcome of \(request.qualifiedName) could not be recorded: \(error)")
         }
         return try Self.replay(entry)
     }
@@ -151,12 +167,21 @@ public struct JournalingGateway: ActionGateway {
     }
 
     public func sleep(sequence: Int, seconds: Double) async throws(PyError) {
-        if case .wake(let wake)? = try? await store.journalGet(instance, sequence: sequence) {
-            let remaining = wake.timeIntervalSinceNow
-            if remaining > 0 { try await inner.sleep(sequence: sequence, seconds: remaining) }
-            return
+        var wake = Date().addingTimeInterval(seconds)
+        do {
+            if case .wake(let recorded)? = try await store.journalGet(instance, sequence: sequence) {
+                wake = recorded
+            } else {
+                try await store.journalPut(instance, sequence: sequence, .wake(wake))
+            }
+        } catch {
+            throw .abandon("the sleep could not be recorded: \(error)")
         }
-        try? await store.journalPut(instance, sequence: sequence, .wake(Date().addingTimeInterval(seconds)))
-        try await inner.sleep(sequence: sequence, seconds: seconds)
+        let remaining = wake.timeIntervalSinceNow
+        guard remaining > 0 else { return }
+        if let suspendAfter, remaining > suspendAfter {
+            throw .suspend(until: wake)
+        }
+        try await inner.sleep(sequence: sequence, seconds: remaining)
     }
 }

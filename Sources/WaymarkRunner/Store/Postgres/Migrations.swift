@@ -58,6 +58,10 @@ enum Migrations {
             )
             """,
         ]),
+        Migration(version: 2, name: "sleeping instances wake at a time", sql: [
+            "ALTER TABLE waymark_instances ADD COLUMN wake_at timestamptz",
+            "CREATE INDEX waymark_instances_waking ON waymark_instances (status, wake_at)",
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }

@@ -18,8 +18,8 @@ extension PostgresStore {
             """, [runner])
     }
 
-    /// Takes up to `limit` instances of the given versions that are queued, or running under a
-    /// lease that has expired (their runner died): `FOR UPDATE SKIP LOCKED`, so runners never
+    /// Takes up to `limit` instances of the given versions that are queued, sleeping and due,
+    /// or running under a lease that has expired (their runner died): `FOR UPDATE SKIP LOCKED`, so runners never
     /// take the same instance, and never wait for each other.
     public func claim(runner: String, versions: [String], limit: Int, leaseSeconds: Double) throws -> [Claimed] {
         guard limit > 0, !versions.isEmpty else { return [] }
@@ -30,7 +30,8 @@ extension PostgresStore {
             WHERE id IN (
                 SELECT id FROM waymark_instances
                 WHERE version = ANY($2::text[])
-                  AND (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
+                  AND (status = 'queued' OR (status = 'running' AND lease_expires_at < now())
+                       OR (status = 'sleeping' AND wake_at <= now()))
                 ORDER BY created_at
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED
@@ -43,15 +44,18 @@ extension PostgresStore {
         }
     }
 
-    /// Extends the leases a runner holds; returns the instances it still holds.
+    /// Extends the leases of the instances a runner is running now (not of instances it holds
+    /// but no longer runs, say after a store failure: those must expire and be resumed); returns
+    /// the ones it still holds.
     @discardableResult
-    public func renewLeases(runner: String, leaseSeconds: Double) throws -> Set<String> {
-        Set(try execute(
+    public func renewLeases(runner: String, running ids: [String], leaseSeconds: Double) throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try execute(
             """
             UPDATE waymark_instances SET lease_expires_at = now() + make_interval(secs => $2::double precision)
-            WHERE lease_owner = $1 AND status = 'running'
+            WHERE lease_owner = $1 AND status = 'running' AND id = ANY($3::text[])
             RETURNING id
-            """, [runner, String(leaseSeconds)]).compactMap { $0.first ?? nil })
+            """, [runner, String(leaseSeconds), "{" + ids.joined(separator: ",") + "}"]).compactMap { $0.first ?? nil })
     }
 
     /// Hands a runner's unfinished instances back (a graceful stop): another runner resumes them.

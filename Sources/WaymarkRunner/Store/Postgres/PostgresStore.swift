@@ -19,6 +19,7 @@ public actor PostgresStore: WorkflowStore {
     }
 
     /// Runs `body`, reconnecting once if the server went away (a restart).
+    @discardableResult
     func withConnection<T>(_ body: (PostgresConnection) throws(PostgresError) -> T) throws(PostgresError) -> T {
         do {
             return try body(connection)
@@ -82,6 +83,19 @@ public actor PostgresStore: WorkflowStore {
                 """,
                 [id, error == nil ? "completed" : "failed", result?.serialized(), error?.serialized(), leaseOwner])
         }
+    }
+
+    public func instanceSuspend(_ id: String, until date: Date) throws -> Bool {
+        try withConnection { (connection) throws(PostgresError) in
+            try connection.execute(
+                """
+                UPDATE waymark_instances SET status = 'sleeping', wake_at = to_timestamp($2::double precision),
+                    lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+                WHERE id = $1 AND status = 'running' AND ($3::text IS NULL OR lease_owner = $3)
+                """,
+                [id, String(date.timeIntervalSince1970), leaseOwner])
+        }
+        return true
     }
 
     public func journalGet(_ id: String, sequence: Int) throws -> JournalEntry? {
