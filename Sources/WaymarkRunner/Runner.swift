@@ -159,9 +159,19 @@ public final class Runner: @unchecked Sendable {
     /// Runs an instance from its start, replaying its journal: recorded effects are not run
     /// again, so it continues where it stopped (after a crash, or a hand-back).
     public func resume(_ id: String, _ workflow: LoadedWorkflow, arguments: [String: Value]) async -> RunOutcome {
+        // Unable to read the journal, the runner cannot know which actions already ran: it
+        // dispatches nothing, and the instance resumes later.
+        let recorded: [Int: JournalEntry]
+        do {
+            recorded = try await store.journal(id)
+        } catch {
+            counters.failed()
+            let reason = PyError.abandon("the journal could not be read: \(error)")
+            return .failure(WorkflowFailure(exception: reason.exception, source: nil, abandoned: true))
+        }
         let policies = PolicyGateway(pool: pool, sleepScale: options.sleepScale, log: log)
         let gateway = JournalingGateway(
-            instance: id, store: store, inner: CountingGateway(inner: policies, counters: counters),
+            instance: id, store: store, recorded: recorded, inner: CountingGateway(inner: policies, counters: counters),
             suspendAfter: options.suspendSleepsLongerThan)
         let executor = WorkflowExecutor(workflow: workflow, gateway: gateway)
         do {

@@ -64,6 +64,12 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             return
         }
         #expect(abs(recorded.timeIntervalSince(wake)) < 0.001)
+        // The whole journal, as a runner reads it when it takes the instance.
+        let journal = try await store.journal(id)
+        #expect(journal.keys.sorted() == [0, 1, 2])
+        #expect(journal[0] == .value(.string("first")))
+        #expect(journal[1] == (try await store.journalGet(id, sequence: 1)))
+        #expect(try await store.journal("no-such-instance").isEmpty)
     }
 }
 

@@ -38,6 +38,8 @@ public protocol WorkflowStore: Sendable {
     /// Completes an instance with its result or its failure; a second completion is a no-op.
     func instanceComplete(_ id: String, result: JSON?, error: JSON?) async throws
     func journalGet(_ id: String, sequence: Int) async throws -> JournalEntry?
+    /// Every recorded effect of an instance, by sequence number: one read when a runner takes it.
+    func journal(_ id: String) async throws -> [Int: JournalEntry]
     /// Records an effect's outcome; recording the same sequence twice keeps the first.
     func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) async throws
     /// Parks a sleeping instance until `date`, holding nothing in memory; false when the store
@@ -99,6 +101,10 @@ public actor InMemoryStore: WorkflowStore {
         journals[id]?[sequence]
     }
 
+    public func journal(_ id: String) -> [Int: JournalEntry] {
+        journals[id] ?? [:]
+    }
+
     public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) {
         if journals[id]?[sequence] == nil { journals[id, default: [:]][sequence] = entry }
     }
@@ -109,30 +115,32 @@ public actor InMemoryStore: WorkflowStore {
 /// Puts the store's journal in front of a gateway: an effect whose outcome is recorded is not
 /// run again (replay after a crash), and every new outcome is recorded before the workflow
 /// sees it.
+///
+/// The journal is read once, when the runner takes the instance (`recorded`). Only the runner
+/// holding an instance writes its journal (Postgres fences writes by the lease), so an effect
+/// missing from that snapshot has not been recorded by anyone else since: replay needs no
+/// further reads, and each new effect costs one write.
 public struct JournalingGateway: ActionGateway {
     let instance: String
     let store: any WorkflowStore
     let inner: any ActionGateway
+    let recorded: [Int: JournalEntry]
     /// Sleeps longer than this (seconds) suspend the instance instead of waiting in memory.
     let suspendAfter: Double?
 
-    public init(instance: String, store: any WorkflowStore, inner: any ActionGateway, suspendAfter: Double? = nil) {
+    public init(
+        instance: String, store: any WorkflowStore, recorded: [Int: JournalEntry], inner: any ActionGateway,
+        suspendAfter: Double? = nil
+    ) {
         self.instance = instance
         self.store = store
+        self.recorded = recorded
         self.inner = inner
         self.suspendAfter = suspendAfter
     }
 
     public func run(_ request: ActionRequest) async throws(PyError) -> Value {
-        // Unable to read the journal, the runner cannot know whether the action already ran:
-        // it must not dispatch it again; the instance resumes later.
-        let recorded: JournalEntry?
-        do {
-            recorded = try await store.journalGet(instance, sequence: request.sequence)
-        } catch {
-            throw .abandon("the journal could not be read: \(error)")
-        }
-        if let recorded { return try Self.replay(recorded) }
+        if let recorded = recorded[request.sequence] { return try Self.replay(recorded) }
         // A runner that lost the instance (its task is cancelled) dispatches nothing more.
         if Task.isCancelled { throw .abandon("this runner no longer holds the instance") }
         let entry: JournalEntry
@@ -169,7 +177,7 @@ public struct JournalingGateway: ActionGateway {
     public func sleep(sequence: Int, seconds: Double) async throws(PyError) {
         var wake = Date().addingTimeInterval(seconds)
         do {
-            if case .wake(let recorded)? = try await store.journalGet(instance, sequence: sequence) {
+            if case .wake(let recorded)? = recorded[sequence] {
                 wake = recorded
             } else {
                 try await store.journalPut(instance, sequence: sequence, .wake(wake))

@@ -11,7 +11,7 @@ extension PostgresStore {
 
     /// Registers (or refreshes) a runner's heartbeat.
     public func runnerHeartbeat(_ runner: String) throws {
-        try execute(
+        _ = try execute(
             """
             INSERT INTO waymark_runners (id) VALUES ($1)
             ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
@@ -60,7 +60,7 @@ extension PostgresStore {
 
     /// Hands a runner's unfinished instances back (a graceful stop): another runner resumes them.
     public func releaseLeases(runner: String) throws {
-        try execute(
+        _ = try execute(
             "UPDATE waymark_instances SET lease_owner = NULL, lease_expires_at = now() WHERE lease_owner = $1 AND status = 'running'",
             [runner])
     }

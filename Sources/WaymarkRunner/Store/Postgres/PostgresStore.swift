@@ -104,11 +104,29 @@ public actor PostgresStore: WorkflowStore {
                 "SELECT kind, payload, extract(epoch FROM wake_at) FROM waymark_journal WHERE instance_id = $1 AND sequence = $2",
                 [id, String(sequence)])
         }
-        guard let row = rows.first else { return nil }
-        switch row[0] {
-        case "value": return .value((try? JSON.parse(row[1] ?? "null")) ?? .null)
-        case "error": return .error((try? JSON.parse(row[1] ?? "null")) ?? .null)
-        case "wake": return .wake(Self.date(row[2]))
+        return rows.first.flatMap { Self.entry(kind: $0[0], payload: $0[1], wake: $0[2]) }
+    }
+
+    public func journal(_ id: String) throws -> [Int: JournalEntry] {
+        let rows = try withConnection { (connection) throws(PostgresError) in
+            try connection.execute(
+                "SELECT sequence, kind, payload, extract(epoch FROM wake_at) FROM waymark_journal WHERE instance_id = $1",
+                [id])
+        }
+        var entries: [Int: JournalEntry] = [:]
+        for row in rows {
+            guard let sequence = row[0].flatMap({ Int($0) }), let entry = Self.entry(kind: row[1], payload: row[2], wake: row[3])
+            else { continue }
+            entries[sequence] = entry
+        }
+        return entries
+    }
+
+    static func entry(kind: String?, payload: String?, wake: String?) -> JournalEntry? {
+        switch kind {
+        case "value": return .value((try? JSON.parse(payload ?? "null")) ?? .null)
+        case "error": return .error((try? JSON.parse(payload ?? "null")) ?? .null)
+        case "wake": return .wake(date(wake))
         default: return nil
         }
     }
