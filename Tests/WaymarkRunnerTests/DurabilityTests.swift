@@ -64,6 +64,9 @@ struct DurabilityTests {
         return try await store.instanceCreate(workflow: workflow.name, version: workflow.version, input: .object([("name", .string(name))]))
     }
 
+    /// Polls until `condition` holds. The deadlines are generous on purpose: under `swift test`
+    /// these suites share two cores with every other suite's worker processes, and a deadline is a
+    /// liveness bound, not a performance check (the condition returns as soon as it holds).
     func waitFor(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
@@ -96,14 +99,14 @@ struct DurabilityTests {
         let store = try PostgresStore(url: setup.url)
         let id = try await submit(setup, name: "k\(recorded)")
         let first = try serve(setup)
-        #expect(try await waitFor(20) { try await store.journalCount(id) >= recorded })
+        #expect(try await waitFor(90) { try await store.journalCount(id) >= recorded })
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         let completedBeforeCrash = try await store.journalCount(id)
 
         let second = try serve(setup)
         defer { second.terminate() }
-        #expect(try await waitFor(30) { try await store.instanceGet(id)?.status == .completed })
+        #expect(try await waitFor(90) { try await store.instanceGet(id)?.status == .completed })
         let record = try #require(try await store.instanceGet(id))
         #expect(record.result == expected("k\(recorded)"))
         let counts = executions(setup)
@@ -127,7 +130,7 @@ struct DurabilityTests {
         // Each runner holds at most three instances at a time, so neither can take the whole batch.
         let runners = [try serve(setup, maxInstances: 3), try serve(setup, maxInstances: 3)]
         defer { runners.forEach { $0.terminate() } }
-        #expect(try await waitFor(60) {
+        #expect(try await waitFor(90) {
             try await store.statusCounts().first { $0.0 == "completed" }?.1 == ids.count
         })
         for (index, id) in ids.enumerated() {
@@ -157,11 +160,11 @@ struct DurabilityTests {
         let id = try await submit(setup, name: "r")
         let runner = try serve(setup)
         defer { runner.terminate() }
-        #expect(try await waitFor(20) { try await store.journalCount(id) >= 1 })
+        #expect(try await waitFor(90) { try await store.journalCount(id) >= 1 })
         let (restarted, _, restartError) = try await Python.run(
             ["-c", "import subprocess, sys; sys.exit(subprocess.call(['bash', sys.argv[1], 'restart', sys.argv[2]]))", script, directory])
         #expect(restarted == 0, "restart failed: \(restartError)")
-        #expect(try await waitFor(40) { (try? await store.instanceGet(id))??.status == .completed })
+        #expect(try await waitFor(90) { (try? await store.instanceGet(id))??.status == .completed })
         #expect(try await store.instanceGet(id)?.result == expected("r"))
     }
 
@@ -174,12 +177,12 @@ struct DurabilityTests {
         let started = Date()
         let id = try await submit(setup, name: "s")
         let first = try serve(setup)
-        #expect(try await waitFor(20) { try await store.instanceGet(id)?.status == .sleeping })
+        #expect(try await waitFor(90) { try await store.instanceGet(id)?.status == .sleeping })
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         let second = try serve(setup)
         defer { second.terminate() }
-        #expect(try await waitFor(30) { try await store.instanceGet(id)?.status == .completed })
+        #expect(try await waitFor(90) { try await store.instanceGet(id)?.status == .completed })
         #expect(Date().timeIntervalSince(started) >= 2, "the sleep was honoured")
         #expect(try await store.instanceGet(id)?.result == .array([.string("s-0"), .string("s-1")]))
         #expect(executions(setup) == ["s:0": 1, "s:1": 1])
