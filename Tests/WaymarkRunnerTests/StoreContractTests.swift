@@ -71,6 +71,42 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         #expect(journal[1] == (try await store.journalGet(id, sequence: 1)))
         #expect(try await store.journal("no-such-instance").isEmpty)
     }
+
+    /// Many concurrent writers (on Postgres: group-committed together) each get their own row,
+    /// byte for byte, whatever the payload holds.
+    @Test(arguments: StoreKind.allCases)
+    func concurrentWritesAreEachRecorded(_ kind: StoreKind) async throws {
+        guard let store = try kind.make() else { return }
+        var ids: [String] = []
+        for _ in 0..<4 { ids.append(try await store.instanceCreate(workflow: "W", version: "v1", input: .object([]))) }
+        func payload(_ index: Int) -> JSON {
+            .object([("text", .string("q\"uote \\ back {brace,comma} NULL é \u{1F600} \(index)")), ("n", .int(String(index)))])
+        }
+        let wake = Date(timeIntervalSince1970: 1_800_000_000.5)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (slot, id) in ids.enumerated() {
+                for sequence in 0..<50 {
+                    group.addTask {
+                        let entry: JournalEntry = sequence == 49 ? .wake(wake) : .value(payload(slot * 100 + sequence))
+                        try await store.journalPut(id, sequence: sequence, entry)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        for (slot, id) in ids.enumerated() {
+            let journal = try await store.journal(id)
+            #expect(journal.count == 50)
+            for sequence in 0..<49 {
+                #expect(journal[sequence] == .value(payload(slot * 100 + sequence)), "\(id) #\(sequence)")
+            }
+            guard case .wake(let recorded)? = journal[49] else {
+                Issue.record("expected the wake time")
+                continue
+            }
+            #expect(abs(recorded.timeIntervalSince(wake)) < 0.001)
+        }
+    }
 }
 
 @Suite(.enabled(if: TestDatabase.available)) struct PostgresMigrationTests {

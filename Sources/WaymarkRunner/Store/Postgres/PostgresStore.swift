@@ -10,6 +10,9 @@ public actor PostgresStore: WorkflowStore {
     /// In `serve`: the runner whose lease every write must hold. A runner presumed dead that is
     /// still alive then cannot record outcomes or complete instances its successor now owns.
     let leaseOwner: String?
+    /// Journal writes waiting for the next group commit (see PostgresStore+GroupCommit.swift).
+    var pendingWrites: [PendingJournalWrite] = []
+    var flushScheduled = false
 
     /// Connects and applies pending migrations.
     public init(url: String, leaseOwner: String? = nil) throws(PostgresError) {
@@ -131,29 +134,16 @@ public actor PostgresStore: WorkflowStore {
         }
     }
 
-    public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) throws {
-        let (kind, payload, wake): (String, String?, String?)
-        switch entry {
-        case .value(let json): (kind, payload, wake) = ("value", json.serialized(), nil)
-        case .error(let json): (kind, payload, wake) = ("error", json.serialized(), nil)
-        case .wake(let date): (kind, payload, wake) = ("wake", nil, String(date.timeIntervalSince1970))
-        }
-        let written = try withConnection { (connection) throws(PostgresError) in
-            try connection.execute(
-                """
-                INSERT INTO waymark_journal (instance_id, sequence, kind, payload, wake_at)
-                SELECT $1, $2, $3, $4, to_timestamp($5::double precision)
-                WHERE $6::text IS NULL OR EXISTS (
-                    SELECT 1 FROM waymark_instances WHERE id = $1 AND lease_owner = $6 AND status = 'running')
-                ON CONFLICT (instance_id, sequence) DO NOTHING
-                RETURNING 1
-                """,
-                [id, String(sequence), kind, payload, wake, leaseOwner])
-        }
-        // Nothing written: either the effect was recorded before (the first outcome stands) or
-        // this runner no longer holds the instance.
-        if written.isEmpty, leaseOwner != nil, try journalGet(id, sequence: sequence) == nil {
-            throw StoreError("instance \(id) is no longer leased to this runner; its outcome was not recorded")
+    /// Records an effect's outcome. Writes that arrive while the connection is busy are
+    /// committed together in one statement (a group commit); each caller returns only once its
+    /// own row is durable, so "recorded before the workflow sees it" still holds.
+    public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            pendingWrites.append(PendingJournalWrite(id: id, sequence: sequence, entry: entry, continuation: continuation))
+            if !flushScheduled {
+                flushScheduled = true
+                Task { self.flushJournalWrites() }
+            }
         }
     }
 }
