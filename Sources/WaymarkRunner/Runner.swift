@@ -96,23 +96,27 @@ public final class Runner: @unchecked Sendable {
 
     /// The workflow to run: the named one, or the only one.
     public func workflow(named name: String?) throws(RunnerError) -> LoadedWorkflow {
-        let chosen: BundleWorkflow
-        if let name {
-            guard let found = bundle.workflow(named: name) else {
-                throw RunnerError("the bundle has no workflow '\(name)'; it has: \(bundle.workflows.map(\.name).joined(separator: ", "))")
-            }
-            chosen = found
-        } else {
-            guard bundle.workflows.count == 1, let only = bundle.workflows.first else {
-                throw RunnerError("the bundle has \(bundle.workflows.count) workflows; choose one with --workflow (\(bundle.workflows.map(\.name).joined(separator: ", ")))")
-            }
-            chosen = only
-        }
+        let chosen = try Self.choose(name, in: bundle)
         do {
             return try LoadedWorkflow(chosen)
         } catch {
             throw RunnerError("the bundle is not runnable: \(error.description)")
         }
+    }
+
+    /// The named workflow of a bundle, or its only one (`--workflow` of every subcommand).
+    public static func choose(_ name: String?, in bundle: WorkflowBundle) throws(RunnerError) -> BundleWorkflow {
+        let names = bundle.workflows.map(\.name).joined(separator: ", ")
+        if let name {
+            guard let found = bundle.workflow(named: name) else {
+                throw RunnerError("the bundle has no workflow '\(name)'; it has: \(names)")
+            }
+            return found
+        }
+        guard bundle.workflows.count == 1, let only = bundle.workflows.first else {
+            throw RunnerError("the bundle has \(bundle.workflows.count) workflows; choose one with --workflow (\(names))")
+        }
+        return only
     }
 
     /// `run()`'s arguments from a JSON object, checked against its parameters.

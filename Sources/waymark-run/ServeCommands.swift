@@ -178,12 +178,10 @@ struct SubmitCommand: AsyncParsableCommand {
         let store = openStore(databaseURL, quiet: true, required: true)
         let loaded = loadBundle(bundle)
         let chosen: BundleWorkflow
-        if let workflow {
-            guard let found = loaded.workflow(named: workflow) else { fail("the bundle has no workflow '\(workflow)'") }
-            chosen = found
-        } else {
-            guard loaded.workflows.count == 1, let only = loaded.workflows.first else { fail("choose a workflow with --workflow") }
-            chosen = only
+        do {
+            chosen = try Runner.choose(workflow, in: loaded)
+        } catch {
+            fail(error.description)
         }
         let json: JSON
         do {
