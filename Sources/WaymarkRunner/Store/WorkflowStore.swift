@@ -37,7 +37,6 @@ public protocol WorkflowStore: Sendable {
     func instanceSetStatus(_ id: String, _ status: InstanceStatus) async throws
     /// Completes an instance with its result or its failure; a second completion is a no-op.
     func instanceComplete(_ id: String, result: JSON?, error: JSON?) async throws
-    func journalGet(_ id: String, sequence: Int) async throws -> JournalEntry?
     /// Every recorded effect of an instance, by sequence number: one read when a runner takes it.
     func journal(_ id: String) async throws -> [Int: JournalEntry]
     /// Records an effect's outcome; recording the same sequence twice keeps the first.
@@ -95,10 +94,6 @@ public actor InMemoryStore: WorkflowStore {
         instances[id]?.result = result
         instances[id]?.error = error
         instances[id]?.updatedAt = Date()
-    }
-
-    public func journalGet(_ id: String, sequence: Int) -> JournalEntry? {
-        journals[id]?[sequence]
     }
 
     public func journal(_ id: String) -> [Int: JournalEntry] {

@@ -38,6 +38,14 @@ extension PostgresStore {
     private struct Key: Hashable {
         var id: String
         var sequence: Int
+
+        /// The keys of rows `(instance_id, sequence)`.
+        static func set(_ rows: [[String?]]) -> Set<Key> {
+            Set(rows.compactMap { row in
+                guard let id = row[0], let sequence = row[1].flatMap({ Int($0) }) else { return nil }
+                return Key(id: id, sequence: sequence)
+            })
+        }
     }
 
     /// Inserts the batch (the first outcome of an effect stands) and returns the writes that
@@ -70,9 +78,7 @@ extension PostgresStore {
                 parameters)
         }
         guard leaseOwner != nil else { return [] }
-        let writtenKeys = Set(written.compactMap { row in
-            row[0].flatMap { id in row[1].flatMap { Int($0) }.map { Key(id: id, sequence: $0) } }
-        })
+        let writtenKeys = Key.set(written)
         // Not written: recorded before (the first outcome stands), or the lease is gone.
         let unwritten = batch.map { Key(id: $0.id, sequence: $0.sequence) }.filter { !writtenKeys.contains($0) }
         guard !unwritten.isEmpty else { return [] }
@@ -84,9 +90,7 @@ extension PostgresStore {
                 """,
                 [Self.arrayLiteral(unwritten.map(\.id)), Self.arrayLiteral(unwritten.map { String($0.sequence) })])
         }
-        let recordedKeys = Set(recorded.compactMap { row in
-            row[0].flatMap { id in row[1].flatMap { Int($0) }.map { Key(id: id, sequence: $0) } }
-        })
+        let recordedKeys = Key.set(recorded)
         return Set(unwritten.filter { !recordedKeys.contains($0) })
     }
 

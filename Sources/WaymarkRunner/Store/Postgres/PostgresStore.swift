@@ -101,15 +101,6 @@ public actor PostgresStore: WorkflowStore {
         return true
     }
 
-    public func journalGet(_ id: String, sequence: Int) throws -> JournalEntry? {
-        let rows = try withConnection { (connection) throws(PostgresError) in
-            try connection.execute(
-                "SELECT kind, payload, extract(epoch FROM wake_at) FROM waymark_journal WHERE instance_id = $1 AND sequence = $2",
-                [id, String(sequence)])
-        }
-        return rows.first.flatMap { Self.entry(kind: $0[0], payload: $0[1], wake: $0[2]) }
-    }
-
     public func journal(_ id: String) throws -> [Int: JournalEntry] {
         let rows = try withConnection { (connection) throws(PostgresError) in
             try connection.execute(
