@@ -8,7 +8,7 @@ import typing
 from contextlib import AsyncExitStack
 from typing import Any, Callable
 
-from .dependencies import resolve
+from .dependencies import dependencies_of, resolve
 
 registry: dict[str, Callable[..., Any]] = {}
 
@@ -17,14 +17,37 @@ class ActionTimeout(TimeoutError):
     """An action attempt did not finish within its timeout."""
 
 
+_shapes: dict[Callable[..., Any], tuple[inspect.Signature, dict[str, Any], bool]] = {}
+
+
+def shape(fn: Callable[..., Any]) -> tuple[inspect.Signature, dict[str, Any], bool]:
+    """An action's signature, its resolved type hints, and whether any argument could need
+    coercing: worked out once per function, since every call of a hot action needs them."""
+    found = _shapes.get(fn)
+    if found is None:
+        signature = inspect.signature(fn)
+        hints = typing.get_type_hints(fn, include_extras=True)
+        plain = (int, str, float, bool, bytes, type(None), inspect.Parameter.empty)
+        coercible = any(
+            hints.get(name, parameter.annotation) not in plain
+            for name, parameter in signature.parameters.items()
+            if parameter.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        )
+        found = (signature, hints, coercible)
+        _shapes[fn] = found
+    return found
+
+
 def coerce_arguments(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     """Arguments as the action's annotations ask (dicts become pydantic models or dataclasses),
     the same in a worker and inline."""
     from .serialization import coerce
 
     try:
-        hints = typing.get_type_hints(fn, include_extras=True)
-        bound = inspect.signature(fn).bind_partial(*args, **kwargs)
+        signature, hints, coercible = shape(fn)
+        if not coercible:
+            return args, kwargs
+        bound = signature.bind_partial(*args, **kwargs)
     except Exception:  # noqa: BLE001 - unresolvable annotations or a bad call: leave it to Python
         return args, kwargs
     for name, value in bound.arguments.items():
@@ -51,6 +74,12 @@ class ActionInvocation:
     async def execute(self) -> Any:
         fn = self.function
         args, kwargs = coerce_arguments(fn, self.args, self.kwargs)
+        if not dependencies_of(fn):
+            if inspect.iscoroutinefunction(fn):
+                return await fn(*args, **kwargs)
+            import asyncio
+
+            return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
         async with AsyncExitStack() as stack:
             injected = await resolve(fn, stack)
             for name in list(injected):

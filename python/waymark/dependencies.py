@@ -23,8 +23,23 @@ class Depend:
 Depends = Depend
 
 
+_dependencies: dict[Callable[..., Any], dict[str, Depend]] = {}
+
+
 def dependencies_of(function: Callable[..., Any]) -> dict[str, Depend]:
-    """The parameters of `function` that are injected, with their providers."""
+    """The parameters of `function` that are injected, with their providers (worked out once
+    per function)."""
+    found = _dependencies.get(function)
+    if found is None:
+        found = _find_dependencies(function)
+        try:
+            _dependencies[function] = found
+        except TypeError:  # an unhashable callable: nothing to cache it by
+            pass
+    return found
+
+
+def _find_dependencies(function: Callable[..., Any]) -> dict[str, Depend]:
     try:
         hints = get_type_hints(function, include_extras=True)
     except Exception:

@@ -31,12 +31,27 @@ class Worker:
         self.semaphore = asyncio.Semaphore(concurrency)
         self.output = output
         self.write_lock = threading.Lock()
+        self.outbox: list[bytes] = []
+        self.flush_scheduled = False
         self.functions: dict[tuple[str, str], Any] = {}
 
     def send(self, message: dict) -> None:
+        """Queues a frame; frames queued in one turn of the event loop go out in one write."""
         data = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
         with self.write_lock:
-            self.output.write(struct.pack(">I", len(data)) + data)
+            self.outbox.append(struct.pack(">I", len(data)))
+            self.outbox.append(data)
+            if self.flush_scheduled:
+                return
+            self.flush_scheduled = True
+        asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        with self.write_lock:
+            frames, self.outbox = self.outbox, []
+            self.flush_scheduled = False
+        if frames:
+            self.output.write(b"".join(frames))
             self.output.flush()
 
     def resolve(self, module_name: str, function_name: str):
@@ -65,7 +80,7 @@ class Worker:
 
     @staticmethod
     def arguments(function, encoded: dict, qualified: str) -> tuple[dict, tuple]:
-        signature = inspect.signature(function)
+        signature = signature_of(function)
         args: dict[str, Any] = {}
         varargs: tuple = ()
         for name, raw in encoded.items():
@@ -81,16 +96,36 @@ class Worker:
         return args, varargs
 
 
-def read_frames(stream, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
+_signatures: dict[Any, inspect.Signature] = {}
+
+
+def signature_of(function) -> inspect.Signature:
+    """`inspect.signature`, once per action: it is slow, and every dispatch needs it."""
+    found = _signatures.get(function)
+    if found is None:
+        found = _signatures[function] = inspect.signature(function)
+    return found
+
+
+def read_frames(fd: int, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
+    """Reads the runner's frames in large chunks and hands each chunk's messages over at once."""
+    buffer = b""
     while True:
-        header = stream.read(4)
-        if len(header) < 4:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
             break
-        (length,) = struct.unpack(">I", header)
-        body = stream.read(length)
-        if len(body) < length:
-            break
-        loop.call_soon_threadsafe(queue.put_nowait, json.loads(body))
+        buffer += chunk
+        messages = []
+        offset = 0
+        while len(buffer) - offset >= 4:
+            (length,) = struct.unpack_from(">I", buffer, offset)
+            if len(buffer) - offset - 4 < length:
+                break
+            messages.append(json.loads(buffer[offset + 4 : offset + 4 + length]))
+            offset += 4 + length
+        buffer = buffer[offset:]
+        if messages:
+            loop.call_soon_threadsafe(queue.put_nowait, messages)
     loop.call_soon_threadsafe(queue.put_nowait, None)
 
 
@@ -102,19 +137,23 @@ async def main(concurrency: int) -> None:
     worker = Worker(concurrency, stdout)
     queue: asyncio.Queue = asyncio.Queue()
     loop = asyncio.get_running_loop()
-    threading.Thread(target=read_frames, args=(stdin, loop, queue), daemon=True).start()
+    threading.Thread(target=read_frames, args=(stdin.fileno(), loop, queue), daemon=True).start()
     worker.send({"type": "ready", "pid": os.getpid()})
     tasks: set[asyncio.Task] = set()
-    while True:
-        message = await queue.get()
-        if message is None or message.get("type") == "shutdown":
-            break
-        if message.get("type") == "dispatch":
-            task = asyncio.create_task(worker.run(message))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+    running = True
+    while running:
+        messages = await queue.get()
+        for message in messages or [None]:
+            if message is None or message.get("type") == "shutdown":
+                running = False
+                break
+            if message.get("type") == "dispatch":
+                task = asyncio.create_task(worker.run(message))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
     if tasks:
         await asyncio.gather(*tasks, return_exceptions=True)
+    worker.flush()
 
 
 def entry() -> None:

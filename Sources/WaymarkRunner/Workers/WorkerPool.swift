@@ -77,6 +77,8 @@ public actor WorkerPool {
     }
 
     public func start() throws(DispatchError) {
+        // A write to a worker that just died must fail, not kill this process with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         for _ in 0..<configuration.workers { try spawn() }
     }
 
@@ -116,12 +118,7 @@ public actor WorkerPool {
                     complete(id, with: .failure(DispatchError.workerLost("its input pipe is closed")))
                     return
                 }
-                if let timeout {
-                    Task {
-                        try? await Task.sleep(nanoseconds: UInt64(max(0, timeout) * 1_000_000_000))
-                        self.complete(id, with: .failure(DispatchError.timedOut(seconds: timeout)))
-                    }
-                }
+                if let deadline { watch(id, until: deadline) }
             }
         } catch let error as DispatchError {
             throw error
@@ -135,16 +132,28 @@ public actor WorkerPool {
     private func acquireWorker() async throws(DispatchError) -> WorkerProcess {
         while true {
             if let broken { throw broken }
-            let available = workers.values.filter { $0.ready && !$0.retiring && $0.inFlight < configuration.concurrency }
-            if let best = available.min(by: { ($0.inFlight, $0.id) < ($1.inFlight, $1.id) }) { return best }
+            var best: WorkerProcess?
+            for worker in workers.values where worker.ready && !worker.retiring && worker.inFlight < configuration.concurrency {
+                if let chosen = best, (chosen.inFlight, chosen.id) <= (worker.inFlight, worker.id) { continue }
+                best = worker
+            }
+            if let best { return best }
             await withCheckedContinuation { slotWaiters.append($0) }
         }
     }
 
+    /// Wakes every waiter: workers came or went, so any number of slots may have changed.
     private func resumeSlotWaiters() {
         let waiters = slotWaiters
         slotWaiters = []
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Wakes one waiter for the one slot a finished dispatch freed. (Waking all of them here
+    /// made a wide fan-out quadratic: thousands of waiters woken per answer, to find one slot.)
+    private func resumeOneSlotWaiter() {
+        guard !slotWaiters.isEmpty else { return }
+        slotWaiters.removeFirst().resume()
     }
 
     /// Resolves a pending dispatch once; later answers for it (a late result) are dropped.
@@ -155,7 +164,8 @@ public actor WorkerPool {
             if worker.retiring && worker.inFlight == 0 { worker.stop() }
         }
         entry.continuation.resume(with: result)
-        resumeSlotWaiters()
+        if pending.isEmpty { deadlines.removeAll() }
+        resumeOneSlotWaiter()
     }
 
     private func retire(_ worker: WorkerProcess) {
@@ -166,24 +176,8 @@ public actor WorkerPool {
 
     func handle(_ event: WorkerProcess.Event, from workerID: Int) {
         switch event {
-        case .message(let message):
-            if message["type"]?.stringValue == "ready" {
-                workers[workerID]?.ready = true
-                resumeSlotWaiters()
-                return
-            }
-            guard message["type"]?.stringValue == "result", let id = message["id"]?.intValue else { return }
-            // The clock decides, not which task ran first: an answer after the deadline is late
-            // and discarded, even when the timer has not fired yet (a busy machine).
-            if let entry = pending[id], let deadline = entry.deadline, DispatchTime.now().uptimeNanoseconds > deadline {
-                complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
-                return
-            }
-            if message["ok"] == .bool(true) {
-                complete(id, with: .success(.value(message["value"] ?? .null)))
-            } else {
-                complete(id, with: .success(.error(message["error"] ?? .null)))
-            }
+        case .messages(let messages):
+            for message in messages { handle(message, from: workerID) }
         case .exited(let status):
             guard let worker = workers.removeValue(forKey: workerID) else { return }
             if worker.ready {
@@ -204,6 +198,61 @@ public actor WorkerPool {
         }
     }
 
+    private func handle(_ message: JSON, from workerID: Int) {
+        if message["type"]?.stringValue == "ready" {
+            workers[workerID]?.ready = true
+            resumeSlotWaiters()
+            return
+        }
+        guard message["type"]?.stringValue == "result", let id = message["id"]?.intValue else { return }
+        // The clock decides, not which task ran first: an answer after the deadline is late
+        // and discarded, even when the timer has not fired yet (a busy machine).
+        if let entry = pending[id], let deadline = entry.deadline, DispatchTime.now().uptimeNanoseconds > deadline {
+            complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
+            return
+        }
+        if message["ok"] == .bool(true) {
+            complete(id, with: .success(.value(message["value"] ?? .null)))
+        } else {
+            complete(id, with: .success(.error(message["error"] ?? .null)))
+        }
+    }
+
+    // MARK: Timeouts
+
+    /// Pending deadlines, earliest first. One watcher task serves them all (a sleeping task per
+    /// dispatch would hold memory for the whole default timeout, long after the answer came).
+    private var deadlines = DeadlineHeap()
+    private var watching = false
+
+    private func watch(_ id: Int, until deadline: UInt64) {
+        deadlines.push(deadline, id)
+        // Answered dispatches leave their deadlines behind; drop them before they pile up.
+        if deadlines.count > 2 * pending.count + 1024 {
+            deadlines = DeadlineHeap(pending.compactMap { id, entry in entry.deadline.map { ($0, id) } })
+        }
+        guard !watching else { return }
+        watching = true
+        Task { await self.watchDeadlines() }
+    }
+
+    /// Fails each dispatch whose deadline passed without an answer; checks at least every 10 ms
+    /// while any deadline is pending, and stops when none is.
+    private func watchDeadlines() async {
+        while let earliest = deadlines.earliest {
+            let now = DispatchTime.now().uptimeNanoseconds
+            if earliest > now {
+                try? await Task.sleep(nanoseconds: min(earliest - now, 10_000_000))
+                continue
+            }
+            let id = deadlines.pop()
+            if let entry = pending[id] {
+                complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
+            }
+        }
+        watching = false
+    }
+
     /// Asks every worker to finish and waits for them to exit.
     public func shutdown() async {
         stopped = true
@@ -219,14 +268,16 @@ public actor WorkerPool {
 /// One `python -m waymark.worker` process and the thread that reads its answers.
 final class WorkerProcess: @unchecked Sendable {
     enum Event: Sendable {
-        case message(JSON)
+        /// The messages that arrived in one read.
+        case messages([JSON])
         case exited(Int32)
     }
 
     let id: Int
     let process = Process()
     private let input: FileHandle
-    private let lock = NSLock()
+    private let condition = NSCondition()
+    private var outbox: [UInt8] = []
     private var closed = false
     // Mutated only by the pool actor.
     var ready = false
@@ -256,60 +307,76 @@ final class WorkerProcess: @unchecked Sendable {
         } catch {
             throw .cannotStart("\(configuration.python): \(error.localizedDescription)")
         }
-        let output = stdout.fileHandleForReading
+        let output = stdout.fileHandleForReading.fileDescriptor
         let process = self.process
         let reader = Thread {
-            while let frame = WorkerProcess.readFrame(output) {
-                if let message = try? JSON.parse(frame) { events(.message(message)) }
+            var frames = FrameReader()
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                let messages = frames.append(chunk[0..<count]).compactMap { try? JSON.parse($0) }
+                if !messages.isEmpty { events(.messages(messages)) }
             }
             process.waitUntilExit()
             events(.exited(process.terminationStatus))
         }
         reader.name = "waymark-worker-\(id)"
         reader.start()
+        let writer = Thread { [self] in writeOutbox() }
+        writer.name = "waymark-worker-\(id)-input"
+        writer.start()
     }
 
-    /// One length-prefixed frame, or nil at end of stream.
-    static func readFrame(_ handle: FileHandle) -> [UInt8]? {
-        guard let header = readExactly(handle, 4) else { return nil }
-        let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
-        return readExactly(handle, length)
-    }
-
-    static func readExactly(_ handle: FileHandle, _ count: Int) -> [UInt8]? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count)
-        while bytes.count < count {
-            let chunk = handle.readData(ofLength: count - bytes.count)
-            if chunk.isEmpty { return nil }
-            bytes += chunk
-        }
-        return bytes
-    }
-
-    /// Writes one frame; false when the worker's input is closed.
+    /// Queues one frame for the writer thread; false when the worker's input is closed.
+    ///
+    /// Frames queued while the writer is busy go out in one write, so a burst of dispatches
+    /// wakes the worker once rather than once per action.
     func send(_ message: JSON) -> Bool {
         let body = Array(message.serialized().utf8)
         let length = UInt32(body.count)
-        let header: [UInt8] = [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
-        lock.lock()
-        defer { lock.unlock() }
-        guard !closed, process.isRunning else { return false }
-        do {
-            try input.write(contentsOf: Data(header + body))
-            return true
-        } catch {
-            return false
-        }
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed else { return false }
+        outbox += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+        outbox += body
+        condition.signal()
+        return true
     }
 
-    /// Closes the worker's input: it finishes its in-flight actions and exits.
+    /// The writer thread: writes whatever is queued, until the input is closed and drained.
+    private func writeOutbox() {
+        while true {
+            condition.lock()
+            while outbox.isEmpty && !closed { condition.wait() }
+            let bytes = outbox
+            outbox = []
+            let finished = closed && bytes.isEmpty
+            condition.unlock()
+            if finished { break }
+            do {
+                try input.write(contentsOf: Data(bytes))
+            } catch {
+                // The worker is gone; its exit fails what it held.
+                condition.lock()
+                closed = true
+                outbox = []
+                condition.unlock()
+                break
+            }
+        }
+        try? input.close()
+    }
+
+    /// Closes the worker's input once what is queued is written: it finishes its in-flight
+    /// actions and exits.
     func stop() {
-        lock.lock()
-        defer { lock.unlock() }
+        condition.lock()
+        defer { condition.unlock() }
         guard !closed else { return }
         closed = true
-        try? input.close()
+        condition.signal()
     }
 
     func waitForExit() async {
@@ -317,4 +384,67 @@ final class WorkerProcess: @unchecked Sendable {
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
     }
+}
+
+/// Splits a byte stream into length-prefixed frames (4-byte big-endian length, then the body).
+struct FrameReader {
+    private var buffer: [UInt8] = []
+
+    /// Appends what was read; returns the frames now complete.
+    mutating func append(_ bytes: ArraySlice<UInt8>) -> [[UInt8]] {
+        buffer += bytes
+        var frames: [[UInt8]] = []
+        var offset = 0
+        while buffer.count - offset >= 4 {
+            let length = Int(buffer[offset]) << 24 | Int(buffer[offset + 1]) << 16 | Int(buffer[offset + 2]) << 8 | Int(buffer[offset + 3])
+            guard buffer.count - offset - 4 >= length else { break }
+            frames.append(Array(buffer[(offset + 4)..<(offset + 4 + length)]))
+            offset += 4 + length
+        }
+        buffer.removeFirst(offset)
+        return frames
+    }
+}
+
+/// A binary min-heap of (deadline, dispatch id).
+struct DeadlineHeap {
+    private var items: [(deadline: UInt64, id: Int)] = []
+
+    init(_ items: [(UInt64, Int)] = []) {
+        for (deadline, id) in items { push(deadline, id) }
+    }
+
+    var count: Int { items.count }
+    var earliest: UInt64? { items.first?.deadline }
+
+    mutating func push(_ deadline: UInt64, _ id: Int) {
+        items.append((deadline, id))
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child].deadline < items[parent].deadline else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes and returns the id with the earliest deadline; the heap must not be empty.
+    mutating func pop() -> Int {
+        let top = items[0].id
+        let last = items.removeLast()
+        guard !items.isEmpty else { return top }
+        items[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < items.count && items[left].deadline < items[smallest].deadline { smallest = left }
+            if right < items.count && items[right].deadline < items[smallest].deadline { smallest = right }
+            guard smallest != parent else { return top }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+
+    mutating func removeAll() { items.removeAll() }
 }

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+@testable import WaymarkRunner
+
+/// The pool's plumbing: frames split anyhow by the pipe, deadlines kept in order, and far more
+/// dispatches than slots, each answered once.
+@Suite struct WorkerPoolTests {
+    static func frame(_ text: String) -> [UInt8] {
+        let body = Array(text.utf8)
+        let length = UInt32(body.count)
+        return [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + body
+    }
+
+    @Test(arguments: [1, 3, 7, 1000])
+    func framesSurviveAnyChunking(chunkSize: Int) {
+        let texts = ["{}", #"{"a":"\u00e9\ud83d\ude00"}"#, String(repeating: "x", count: 300), ""]
+        let stream = texts.flatMap(Self.frame)
+        var reader = FrameReader()
+        var frames: [[UInt8]] = []
+        var offset = 0
+        while offset < stream.count {
+            let end = min(stream.count, offset + chunkSize)
+            frames += reader.append(stream[offset..<end])
+            offset = end
+        }
+        #expect(frames.map { String(decoding: $0, as: UTF8.self) } == texts)
+    }
+
+    @Test func deadlinesComeOutEarliestFirst() {
+        var heap = DeadlineHeap()
+        var generator = SystemRandomNumberGenerator()
+        var pushed: [UInt64] = []
+        for id in 0..<500 {
+            let deadline = UInt64.random(in: 0..<1000, using: &generator)
+            pushed.append(deadline)
+            heap.push(deadline, id)
+        }
+        var popped: [UInt64] = []
+        while let earliest = heap.earliest {
+            let id = heap.pop()
+            #expect(pushed[id] == earliest)
+            popped.append(earliest)
+        }
+        #expect(popped == pushed.sorted())
+    }
+
+    /// 400 dispatches at once into 3 slots: each waits its turn, none is lost or answered twice.
+    @Test func manyMoreDispatchesThanSlots() async throws {
+        let pool = WorkerPool(WorkerConfiguration(
+            python: Python.executable, paths: [Python.package], workers: 1, concurrency: 3, maxActionLifecycle: nil))
+        let answers = try await withThrowingTaskGroup(of: (Int, DispatchOutcome).self) { group in
+            for number in 0..<400 {
+                group.addTask {
+                    let arguments = JSON.object([("obj", try ValueCodec.encode(.int(number)))])
+                    return (number, try await pool.dispatch(module: "json", function: "dumps", arguments: arguments, timeout: 60))
+                }
+            }
+            var answers: [Int: String] = [:]
+            for try await (number, outcome) in group {
+                if case .value(let json) = outcome, case .str(let text)? = try? ValueCodec.decode(json) {
+                    answers[number] = text
+                }
+            }
+            return answers
+        }
+        await pool.shutdown()
+        #expect(answers.count == 400)
+        #expect(answers.allSatisfy { $0.value == String($0.key) })
+    }
+}
