@@ -69,6 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("waymark-run: serving \(served.count) workflow version(s) as \(runnerID)\n".utf8))
 
         let inFlight = InFlight()
+        let listener = PostgresListener(url: url)
         var lastHeartbeat = Date.distantPast
         while !stop.requested {
             do {
@@ -84,7 +85,10 @@ struct ServeCommand: AsyncParsableCommand {
                 for instance in claimed {
                     guard let (runner, workflow) = served[instance.version] else { continue }
                     inFlight.start(instance.id) {
-                        defer { inFlight.remove(instance.id) }
+                        defer {
+                            // The runner was full: claim again now rather than at the next poll.
+                            if inFlight.remove(instance.id) == capacity { listener.wake() }
+                        }
                         do {
                             let arguments = try Runner.arguments(instance.input, for: workflow.workflow)
                             _ = await runner.resume(instance.id, workflow, arguments: arguments)
@@ -94,7 +98,8 @@ struct ServeCommand: AsyncParsableCommand {
                         }
                     }
                 }
-                if claimed.isEmpty { try await Task.sleep(nanoseconds: UInt64(poll * 1_000_000_000)) }
+                // Woken by a notification (new or handed-back work, a freed slot) or the poll.
+                if claimed.isEmpty { await listener.wait(upTo: poll) }
             } catch let error as PostgresError {
                 // The database went away (a restart): wait, then carry on; the store reconnects.
                 FileHandle.standardError.write(Data("waymark-run: \(error); retrying\n".utf8))
@@ -143,8 +148,14 @@ final class InFlight: @unchecked Sendable {
         lock.withLock { tasks[id] = Task { await body() } }
     }
 
-    func remove(_ id: String) {
-        _ = lock.withLock { tasks.removeValue(forKey: id) }
+    /// Removes a finished instance; returns how many were running before.
+    @discardableResult
+    func remove(_ id: String) -> Int {
+        lock.withLock {
+            let before = tasks.count
+            tasks.removeValue(forKey: id)
+            return before
+        }
     }
 
     /// Cancels every instance not in `held`.

@@ -8,6 +8,17 @@ import WaymarkTestSupport
 enum TestDatabase {
     static let url = ProcessInfo.processInfo.environment["WAYMARK_TEST_DATABASE_URL"]
     static var available: Bool { url != nil }
+
+    /// A fresh database on the test server, for a test that must not see other tests' rows or
+    /// notifications; dropped when `body` returns.
+    static func scoped<T>(_ prefix: String, _ body: (String) async throws -> T) async throws -> T {
+        let url = try #require(url)
+        let admin = try PostgresConnection(url: url)
+        let database = "waymark_\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
+        try admin.execute("CREATE DATABASE \(database)")
+        defer { _ = try? admin.execute("DROP DATABASE \(database) WITH (FORCE)") }
+        return try await body(url.replacingOccurrences(of: "/postgres", with: "/\(database)"))
+    }
 }
 
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -117,41 +128,33 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         #expect(versions.map { $0[0] } == Migrations.all.map { String($0.version) })
     }
 
-    @Test func aNewerSchemaIsRefused() throws {
-        let url = try #require(TestDatabase.url)
-        let admin = try PostgresConnection(url: url)
-        let database = "waymark_newer_\(UUID().uuidString.prefix(8).lowercased())"
-        try admin.execute("CREATE DATABASE \(database)")
-        defer { _ = try? admin.execute("DROP DATABASE \(database)") }
-        let scoped = url.replacingOccurrences(of: "/postgres", with: "/\(database)")
-        do {
-            let connection = try PostgresConnection(url: scoped)
-            try Migrations.apply(connection)
-            try connection.execute("INSERT INTO waymark_migrations (version, name) VALUES (999, 'from the future')")
-        }
-        do {
-            _ = try PostgresStore(url: scoped)
-            Issue.record("a store opened a database with a newer schema")
-        } catch {
-            #expect(error.description.contains("newer than this runner"))
+    @Test func aNewerSchemaIsRefused() async throws {
+        try await TestDatabase.scoped("newer") { scoped in
+            do {
+                let connection = try PostgresConnection(url: scoped)
+                try Migrations.apply(connection)
+                try connection.execute("INSERT INTO waymark_migrations (version, name) VALUES (999, 'from the future')")
+            }
+            do {
+                _ = try PostgresStore(url: scoped)
+                Issue.record("a store opened a database with a newer schema")
+            } catch {
+                #expect("\(error)".contains("newer than this runner"))
+            }
         }
     }
 
     @Test func concurrentRunnersMigrateOnce() async throws {
-        let url = try #require(TestDatabase.url)
-        let admin = try PostgresConnection(url: url)
-        let database = "waymark_race_\(UUID().uuidString.prefix(8).lowercased())"
-        try admin.execute("CREATE DATABASE \(database)")
-        defer { _ = try? admin.execute("DROP DATABASE \(database)") }
-        let scoped = url.replacingOccurrences(of: "/postgres", with: "/\(database)")
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<4 {
-                group.addTask { _ = try PostgresStore(url: scoped) }
+        try await TestDatabase.scoped("race") { scoped in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { _ = try PostgresStore(url: scoped) }
+                }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            let check = try PostgresConnection(url: scoped)
+            #expect(try check.execute("SELECT count(*) FROM waymark_migrations").first?.first == "\(Migrations.all.count)")
         }
-        let check = try PostgresConnection(url: scoped)
-        #expect(try check.execute("SELECT count(*) FROM waymark_migrations").first?.first == "\(Migrations.all.count)")
     }
 }
 
@@ -177,5 +180,44 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         try await second.instanceComplete(id, result: .string("b's result"), error: nil)
         let record = try #require(try await shared.instanceGet(id))
         #expect(record.status == .completed && record.result == .string("b's result"))
+    }
+}
+
+@Suite(.enabled(if: TestDatabase.available)) struct PostgresWakeUpTests {
+    /// `serve` waits on the listener between claims: a queued instance wakes it, silence does not.
+    @Test func queuingAnInstanceWakesTheListener() async throws {
+        // A database of its own: other tests' instances would notify too.
+        try await TestDatabase.scoped("listen") { scoped in
+            let store = try PostgresStore(url: scoped)
+            let listener = PostgresListener(url: scoped)
+            defer { listener.stop() }
+            // The listener wakes its runner once it is listening (work may have been queued before).
+            #expect(await listener.wait(upTo: 60))
+            #expect(await listener.wait(upTo: 0.2) == false)
+            _ = try await store.instanceCreate(workflow: "W", version: "wake-v1", input: .object([]))
+            #expect(await listener.wait(upTo: 60))
+        }
+    }
+
+    /// Far more callers than connections: each waits its turn on one of the store's two
+    /// connections, and every statement is applied once.
+    @Test func moreCallersThanConnections() async throws {
+        let url = try #require(TestDatabase.url)
+        let store = try PostgresStore(url: url, connections: 2)
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for number in 0..<64 {
+                group.addTask {
+                    let id = try await store.instanceCreate(workflow: "W", version: "pool-v1", input: .object([("n", .int(String(number)))]))
+                    try await store.instanceComplete(id, result: .int(String(number)), error: nil)
+                    return id
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(Set(ids).count == 64)
+        for id in ids {
+            let record = try #require(try await store.instanceGet(id))
+            #expect(record.status == .completed && record.result == record.input["n"])
+        }
     }
 }

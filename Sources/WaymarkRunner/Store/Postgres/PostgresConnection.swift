@@ -93,6 +93,28 @@ public final class PostgresConnection: @unchecked Sendable {
         return out
     }
 
+    /// Waits up to `milliseconds` for notifications on the channels this connection LISTENs
+    /// on; true when any arrived (they are consumed).
+    func awaitNotifications(milliseconds: Int32) throws(PostgresError) -> Bool {
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            throw PostgresError(sqlState: nil, message: "not connected")
+        }
+        var descriptor = pollfd(fd: PQsocket(connection), events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, milliseconds)
+        if ready < 0 && errno != EINTR {
+            throw PostgresError(sqlState: nil, message: "poll: \(String(cString: strerror(errno)))")
+        }
+        if ready > 0 && PQconsumeInput(connection) == 0 {
+            throw PostgresError(sqlState: nil, message: String(cString: PQerrorMessage(connection)))
+        }
+        var arrived = false
+        while let notification = PQnotifies(connection) {
+            PQfreemem(notification)
+            arrived = true
+        }
+        return arrived
+    }
+
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: () throws(PostgresError) -> T) throws(PostgresError) -> T {
         try execute("BEGIN")

@@ -12,30 +12,30 @@ extension PostgresStore {
     /// Commits every pending journal write in one INSERT, then resumes each writer: with its
     /// row durable, or with the reason it was not written.
     ///
-    /// The store is an actor and the statement runs without suspending, so writes that arrive
-    /// meanwhile queue behind it and form the next batch: under load one commit carries many
-    /// actions' outcomes; alone, a write commits at once.
-    func flushJournalWrites() {
-        flushScheduled = false
-        let batch = pendingWrites
-        pendingWrites = []
-        guard !batch.isEmpty else { return }
-        do {
-            let missing = try insertJournalRows(batch)
-            for write in batch {
-                if missing.contains(Key(id: write.id, sequence: write.sequence)) {
-                    write.continuation.resume(
-                        throwing: StoreError("instance \(write.id) is no longer leased to this runner; its outcome was not recorded"))
-                } else {
-                    write.continuation.resume()
+    /// One commit is in flight at a time: writes that arrive meanwhile form the next batch, so
+    /// under load one commit carries many actions' outcomes; alone, a write commits at once.
+    func flushJournalWrites() async {
+        while !pendingWrites.isEmpty {
+            let batch = pendingWrites
+            pendingWrites = []
+            do {
+                let missing = try await insertJournalRows(batch)
+                for write in batch {
+                    if missing.contains(Key(id: write.id, sequence: write.sequence)) {
+                        write.continuation.resume(
+                            throwing: StoreError("instance \(write.id) is no longer leased to this runner; its outcome was not recorded"))
+                    } else {
+                        write.continuation.resume()
+                    }
                 }
+            } catch {
+                for write in batch { write.continuation.resume(throwing: error) }
             }
-        } catch {
-            for write in batch { write.continuation.resume(throwing: error) }
         }
+        flushScheduled = false
     }
 
-    private struct Key: Hashable {
+    struct Key: Hashable, Sendable {
         var id: String
         var sequence: Int
 
@@ -50,7 +50,7 @@ extension PostgresStore {
 
     /// Inserts the batch (the first outcome of an effect stands) and returns the writes that
     /// are in the journal neither now nor before: under `serve`, the runner lost their lease.
-    private func insertJournalRows(_ batch: [PendingJournalWrite]) throws(PostgresError) -> Set<Key> {
+    private func insertJournalRows(_ batch: [PendingJournalWrite]) async throws(PostgresError) -> Set<Key> {
         var ids: [String?] = [], sequences: [String?] = [], kinds: [String?] = [], payloads: [String?] = [],
             wakes: [String?] = []
         for write in batch {
@@ -63,8 +63,10 @@ extension PostgresStore {
             }
         }
         let parameters = [ids, sequences, kinds, payloads, wakes].map(Self.arrayLiteral) + [leaseOwner]
-        let written = try withConnection { (connection) throws(PostgresError) in
-            try connection.execute(
+        let keys = batch.map { Key(id: $0.id, sequence: $0.sequence) }
+        let fenced = leaseOwner != nil
+        return try await withConnection { (connection) throws(PostgresError) in
+            let written = try connection.execute(
                 """
                 INSERT INTO waymark_journal (instance_id, sequence, kind, payload, wake_at)
                 SELECT v.id, v.seq, v.kind, v.payload, to_timestamp(v.wake)
@@ -76,22 +78,20 @@ extension PostgresStore {
                 RETURNING instance_id, sequence
                 """,
                 parameters)
-        }
-        guard leaseOwner != nil else { return [] }
-        let writtenKeys = Key.set(written)
-        // Not written: recorded before (the first outcome stands), or the lease is gone.
-        let unwritten = batch.map { Key(id: $0.id, sequence: $0.sequence) }.filter { !writtenKeys.contains($0) }
-        guard !unwritten.isEmpty else { return [] }
-        let recorded = try withConnection { (connection) throws(PostgresError) in
-            try connection.execute(
+            guard fenced else { return [] }
+            let writtenKeys = Key.set(written)
+            // Not written: recorded before (the first outcome stands), or the lease is gone.
+            let unwritten = keys.filter { !writtenKeys.contains($0) }
+            guard !unwritten.isEmpty else { return [] }
+            let recorded = try connection.execute(
                 """
                 SELECT j.instance_id, j.sequence FROM waymark_journal j
                 JOIN unnest($1::text[], $2::int[]) AS v(id, seq) ON j.instance_id = v.id AND j.sequence = v.seq
                 """,
                 [Self.arrayLiteral(unwritten.map(\.id)), Self.arrayLiteral(unwritten.map { String($0.sequence) })])
+            let recordedKeys = Key.set(recorded)
+            return Set(unwritten.filter { !recordedKeys.contains($0) })
         }
-        let recordedKeys = Key.set(recorded)
-        return Set(unwritten.filter { !recordedKeys.contains($0) })
     }
 
     /// A PostgreSQL array literal of text elements: each quoted, `"` and `\` escaped, nil as NULL.

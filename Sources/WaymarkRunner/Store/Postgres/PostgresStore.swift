@@ -6,7 +6,7 @@ import Foundation
 /// crash the instance replays to exactly where it was: a recorded action is never dispatched
 /// again; one in flight at the crash is dispatched again (actions are at-least-once).
 public actor PostgresStore: WorkflowStore {
-    private let connection: PostgresConnection
+    private let pool: PostgresPool
     /// In `serve`: the runner whose lease every write must hold. A runner presumed dead that is
     /// still alive then cannot record outcomes or complete instances its successor now owns.
     let leaseOwner: String?
@@ -14,22 +14,23 @@ public actor PostgresStore: WorkflowStore {
     var pendingWrites: [PendingJournalWrite] = []
     var flushScheduled = false
 
-    /// Connects and applies pending migrations.
-    public init(url: String, leaseOwner: String? = nil) throws(PostgresError) {
-        connection = try PostgresConnection(url: url)
+    /// Connects and applies pending migrations. The store opens up to `connections`
+    /// connections as load needs them: journal group commits, claims and instance updates then
+    /// do not wait for each other.
+    public init(url: String, leaseOwner: String? = nil, connections: Int = 3) throws(PostgresError) {
+        pool = try PostgresPool(url: url, size: connections) { (connection) throws(PostgresError) in
+            try Migrations.apply(connection)
+        }
         self.leaseOwner = leaseOwner
-        try Migrations.apply(connection)
     }
 
-    /// Runs `body`, reconnecting once if the server went away (a restart).
+    /// Runs `body` on one of the store's connections (see PostgresPool), reconnecting once if
+    /// the server went away (a restart).
     @discardableResult
-    func withConnection<T>(_ body: (PostgresConnection) throws(PostgresError) -> T) throws(PostgresError) -> T {
-        do {
-            return try body(connection)
-        } catch where error.isConnectionFailure || !connection.isOK {
-            try connection.reconnect()
-            return try body(connection)
-        }
+    func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws(PostgresError) -> T
+    ) async throws(PostgresError) -> T {
+        try await pool.run(body)
     }
 
     /// Times cross as seconds since the epoch, so no date format is parsed.
@@ -37,23 +38,31 @@ public actor PostgresStore: WorkflowStore {
         Date(timeIntervalSince1970: text.flatMap(Double.init) ?? 0)
     }
 
-    public func instanceCreate(workflow: String, version: String, input: JSON) throws -> String {
+    /// Queues an instance (one statement, so one commit) and notifies listening runners.
+    public func instanceCreate(workflow: String, version: String, input: JSON) async throws -> String {
         let id = UUID().uuidString.lowercased()
-        try withConnection { (connection) throws(PostgresError) in
-            try connection.transaction { () throws(PostgresError) in
-                try connection.execute(
-                    "INSERT INTO waymark_workflow_versions (version, name) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING",
-                    [version, workflow])
-                try connection.execute(
-                    "INSERT INTO waymark_instances (id, workflow, version, status, input) VALUES ($1, $2, $3, 'queued', $4)",
-                    [id, workflow, version, input.serialized()])
-            }
+        let parameters = [id, workflow, version, input.serialized()]
+        try await withConnection { (connection) throws(PostgresError) in
+            try connection.execute(
+                """
+                WITH version AS (
+                    INSERT INTO waymark_workflow_versions (version, name) VALUES ($3, $2) ON CONFLICT (version) DO NOTHING
+                ), created AS (
+                    INSERT INTO waymark_instances (id, workflow, version, status, input) VALUES ($1, $2, $3, 'queued', $4)
+                    RETURNING id
+                )
+                SELECT pg_notify('\(Self.channel)', id) FROM created
+                """,
+                parameters)
         }
         return id
     }
 
-    public func instanceGet(_ id: String) throws -> InstanceRecord? {
-        let rows = try withConnection { (connection) throws(PostgresError) in
+    /// The channel `serve` listens on for new or handed-back work.
+    static let channel = "waymark_work"
+
+    public func instanceGet(_ id: String) async throws -> InstanceRecord? {
+        let rows = try await withConnection { (connection) throws(PostgresError) in
             try connection.execute(
                 """
                 SELECT id, workflow, version, status, input, result, error, extract(epoch FROM created_at), extract(epoch FROM updated_at)
@@ -68,41 +77,43 @@ public actor PostgresStore: WorkflowStore {
             createdAt: Self.date(row[7]), updatedAt: Self.date(row[8]))
     }
 
-    public func instanceSetStatus(_ id: String, _ status: InstanceStatus) throws {
-        try withConnection { (connection) throws(PostgresError) in
+    public func instanceSetStatus(_ id: String, _ status: InstanceStatus) async throws {
+        try await withConnection { (connection) throws(PostgresError) in
             try connection.execute(
                 "UPDATE waymark_instances SET status = $2, updated_at = now() WHERE id = $1 AND status NOT IN ('completed', 'failed')",
                 [id, status.rawValue])
         }
     }
 
-    public func instanceComplete(_ id: String, result: JSON?, error: JSON?) throws {
-        try withConnection { (connection) throws(PostgresError) in
+    public func instanceComplete(_ id: String, result: JSON?, error: JSON?) async throws {
+        let parameters = [id, error == nil ? "completed" : "failed", result?.serialized(), error?.serialized(), leaseOwner]
+        try await withConnection { (connection) throws(PostgresError) in
             try connection.execute(
                 """
                 UPDATE waymark_instances SET status = $2, result = $3, error = $4, lease_owner = NULL, lease_expires_at = NULL,
                     updated_at = now()
                 WHERE id = $1 AND status NOT IN ('completed', 'failed') AND ($5::text IS NULL OR lease_owner = $5)
                 """,
-                [id, error == nil ? "completed" : "failed", result?.serialized(), error?.serialized(), leaseOwner])
+                parameters)
         }
     }
 
-    public func instanceSuspend(_ id: String, until date: Date) throws -> Bool {
-        try withConnection { (connection) throws(PostgresError) in
+    public func instanceSuspend(_ id: String, until date: Date) async throws -> Bool {
+        let parameters = [id, String(date.timeIntervalSince1970), leaseOwner]
+        try await withConnection { (connection) throws(PostgresError) in
             try connection.execute(
                 """
                 UPDATE waymark_instances SET status = 'sleeping', wake_at = to_timestamp($2::double precision),
                     lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
                 WHERE id = $1 AND status = 'running' AND ($3::text IS NULL OR lease_owner = $3)
                 """,
-                [id, String(date.timeIntervalSince1970), leaseOwner])
+                parameters)
         }
         return true
     }
 
-    public func journal(_ id: String) throws -> [Int: JournalEntry] {
-        let rows = try withConnection { (connection) throws(PostgresError) in
+    public func journal(_ id: String) async throws -> [Int: JournalEntry] {
+        let rows = try await withConnection { (connection) throws(PostgresError) in
             try connection.execute(
                 "SELECT sequence, kind, payload, extract(epoch FROM wake_at) FROM waymark_journal WHERE instance_id = $1",
                 [id])
@@ -125,15 +136,15 @@ public actor PostgresStore: WorkflowStore {
         }
     }
 
-    /// Records an effect's outcome. Writes that arrive while the connection is busy are
-    /// committed together in one statement (a group commit); each caller returns only once its
-    /// own row is durable, so "recorded before the workflow sees it" still holds.
+    /// Records an effect's outcome. Writes that arrive while the previous group commit is on
+    /// its way are committed together in the next one (one statement); each caller returns only
+    /// once its own row is durable, so "recorded before the workflow sees it" still holds.
     public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             pendingWrites.append(PendingJournalWrite(id: id, sequence: sequence, entry: entry, continuation: continuation))
             if !flushScheduled {
                 flushScheduled = true
-                Task { self.flushJournalWrites() }
+                Task { await self.flushJournalWrites() }
             }
         }
     }
