@@ -49,14 +49,20 @@ func measure(_ name: String, workflow: String, input: (String, Int), store: any 
     _ = await runner.run(loaded, input: .object([(input.0, .int("1"))]), arguments: [input.0: .int(1)])
     let warm = runner.actionsRun
     let start = DispatchTime.now().uptimeNanoseconds
-    await withTaskGroup(of: Void.self) { group in
+    let expected = (0..<input.1).reduce(0, +)
+    let wrong = await withTaskGroup(of: Bool.self) { group in
         for _ in 0..<instances {
             group.addTask {
-                _ = await runner.run(loaded, input: .object([(input.0, .int(String(input.1)))]), arguments: [input.0: .int(input.1)])
+                let outcome = await runner.run(loaded, input: .object([(input.0, .int(String(input.1)))]), arguments: [input.0: .int(input.1)])
+                guard case .value(.int(let value)) = outcome else { return true }
+                return value != expected
             }
         }
+        return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    // A fast wrong answer is no result: say so rather than print a figure.
+    if wrong > 0 { print("\(name): \(wrong) of \(instances) instances did not return \(expected)") }
     let latencies = Array(runner.actionLatencies.dropFirst(warm))
     await runner.shutdown()
     return Row(name: name, actions: runner.actionsRun - warm, seconds: seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99))

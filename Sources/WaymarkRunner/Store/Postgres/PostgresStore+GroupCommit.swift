@@ -8,6 +8,15 @@ struct PendingJournalWrite {
     var continuation: CheckedContinuation<Void, any Error>
 }
 
+/// One `instanceComplete` waiting for its group commit.
+struct PendingCompletion {
+    var id: String
+    var status: String
+    var result: String?
+    var error: String?
+    var continuation: CheckedContinuation<Void, any Error>
+}
+
 extension PostgresStore {
     /// Commits every pending journal write in one INSERT, then resumes each writer: with its
     /// row durable, or with the reason it was not written.
@@ -33,6 +42,35 @@ extension PostgresStore {
             }
         }
         flushScheduled = false
+    }
+
+    /// Commits every pending completion in one UPDATE, then resumes each caller. As one at a
+    /// time: the first completion of an instance stands, and under `serve` only the lease
+    /// holder's counts.
+    func flushCompletions() async {
+        while !pendingCompletions.isEmpty {
+            let batch = pendingCompletions
+            pendingCompletions = []
+            var seen = Set<String>()
+            let first = batch.filter { seen.insert($0.id).inserted }
+            let parameters = [first.map(\.id), first.map(\.status), first.map(\.result), first.map(\.error)].map(Self.arrayLiteral) + [leaseOwner]
+            do {
+                try await withConnection { (connection) throws(PostgresError) in
+                    try connection.execute(
+                        """
+                        UPDATE waymark_instances i SET status = v.status, result = v.result, error = v.error,
+                            lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+                        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(id, status, result, error)
+                        WHERE i.id = v.id AND i.status NOT IN ('completed', 'failed') AND ($5::text IS NULL OR i.lease_owner = $5)
+                        """,
+                        parameters)
+                }
+                for completion in batch { completion.continuation.resume() }
+            } catch {
+                for completion in batch { completion.continuation.resume(throwing: error) }
+            }
+        }
+        completionFlushScheduled = false
     }
 
     struct Key: Hashable, Sendable {

@@ -13,6 +13,9 @@ public actor PostgresStore: WorkflowStore {
     /// Journal writes waiting for the next group commit (see PostgresStore+GroupCommit.swift).
     var pendingWrites: [PendingJournalWrite] = []
     var flushScheduled = false
+    /// Instance completions waiting for theirs.
+    var pendingCompletions: [PendingCompletion] = []
+    var completionFlushScheduled = false
 
     /// Connects and applies pending migrations. The store opens up to `connections`
     /// connections as load needs them: journal group commits, claims and instance updates then
@@ -85,16 +88,18 @@ public actor PostgresStore: WorkflowStore {
         }
     }
 
+    /// Completes an instance. Completions that arrive while the previous batch is on its way
+    /// are committed together (see PostgresStore+GroupCommit.swift); each caller returns once
+    /// its own is durable.
     public func instanceComplete(_ id: String, result: JSON?, error: JSON?) async throws {
-        let parameters = [id, error == nil ? "completed" : "failed", result?.serialized(), error?.serialized(), leaseOwner]
-        try await withConnection { (connection) throws(PostgresError) in
-            try connection.execute(
-                """
-                UPDATE waymark_instances SET status = $2, result = $3, error = $4, lease_owner = NULL, lease_expires_at = NULL,
-                    updated_at = now()
-                WHERE id = $1 AND status NOT IN ('completed', 'failed') AND ($5::text IS NULL OR lease_owner = $5)
-                """,
-                parameters)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            pendingCompletions.append(PendingCompletion(
+                id: id, status: error == nil ? "completed" : "failed", result: result?.serialized(), error: error?.serialized(),
+                continuation: continuation))
+            if !completionFlushScheduled {
+                completionFlushScheduled = true
+                Task { await self.flushCompletions() }
+            }
         }
     }
 
