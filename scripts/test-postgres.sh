@@ -2,7 +2,8 @@
 # A throwaway PostgreSQL for tests: `start` prints the connection URL and its directory,
 # `restart DIR` restarts the server (for reconnection tests), `stop DIR` removes it.
 # Runs the server as the postgres user when invoked as root (PostgreSQL refuses root), on a free
-# loopback port, with its data and socket in a temporary directory.
+# loopback port, with its data and socket in a temporary directory. It trades durability for speed
+# (fsync=off, synchronous_commit=off) unless WAYMARK_PG_DURABLE=1: benchmarks quote both.
 set -euo pipefail
 
 bindir=""
@@ -21,8 +22,10 @@ start)
     [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     as_owner "$bindir/initdb" -D "$dir/data" -U waymark --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1
+    durability="-c fsync=off -c synchronous_commit=off"
+    [ "${WAYMARK_PG_DURABLE:-0}" = 1 ] && durability="-c fsync=on -c synchronous_commit=on"
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
-        "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=100" \
+        "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=100" \
         start >/dev/null
     echo "postgresql://waymark@127.0.0.1:$port/postgres $dir"
     ;;
