@@ -195,6 +195,15 @@ public final class Runner: @unchecked Sendable {
         }
     }
 
+    /// Starts the Python workers and waits until they take actions; fails when they cannot start.
+    public func startWorkers() async throws(RunnerError) {
+        do {
+            try await pool.waitUntilReady()
+        } catch {
+            throw RunnerError(error.description)
+        }
+    }
+
     public func shutdown() async {
         await pool.shutdown()
     }

@@ -61,6 +61,13 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
         }
+        for (runner, _) in served.values {
+            do {
+                try await runner.startWorkers()
+            } catch {
+                fail(error.description)
+            }
+        }
         let lease = Double(leaseTtlMs ?? environmentInt("WAYMARK_LOCK_TTL_MS") ?? 15_000) / 1000
         let heartbeat = Double(heartbeatMs ?? environmentInt("WAYMARK_LOCK_HEARTBEAT_MS") ?? 5_000) / 1000
         let poll = Double(pollMs ?? environmentInt("WAYMARK_POLL_INTERVAL_MS") ?? 100) / 1000
@@ -144,8 +151,15 @@ final class InFlight: @unchecked Sendable {
     var count: Int { lock.withLock { tasks.count } }
     var ids: [String] { lock.withLock { Array(tasks.keys) } }
 
+    /// Starts running an instance, unless it is running here already: this runner can claim an
+    /// instance of its own again when the lease lapsed before a heartbeat renewed it, and the
+    /// claim renewed the lease its running task needs, so a second task would only run the
+    /// instance twice at once.
     func start(_ id: String, _ body: @escaping @Sendable () async -> Void) {
-        lock.withLock { tasks[id] = Task { await body() } }
+        lock.withLock {
+            guard tasks[id] == nil else { return }
+            tasks[id] = Task { await body() }
+        }
     }
 
     /// Removes a finished instance; returns how many were running before.

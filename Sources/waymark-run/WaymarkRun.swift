@@ -120,7 +120,8 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run instances of a workflow to their end (the default command).",
         discussion: """
             Exit status: 0 with the result as JSON on stdout; 1 when the workflow fails (the error on \
-            stderr); 2 for bad usage, an unreadable or invalid bundle, or input that does not match run().
+            stderr); 2 for bad usage, an unreadable or invalid bundle, input that does not match run(), \
+            or Python workers that cannot start.
             Environment: WAYMARK_WORKER_COUNT, WAYMARK_CONCURRENT_PER_WORKER and WAYMARK_MAX_ACTION_LIFECYCLE \
             set the defaults of the matching flags; WAYMARK_PYTHON the interpreter.
             """)
@@ -179,6 +180,11 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
 
+        do {
+            try await runner.startWorkers()
+        } catch {
+            fail(error.description)
+        }
         if instances.count == 1 {
             let outcome = await runner.run(workflow, input: instances[0].0, arguments: instances[0].1)
             await runner.shutdown()

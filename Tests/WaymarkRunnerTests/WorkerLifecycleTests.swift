@@ -61,6 +61,22 @@ import WaymarkRunner
         #expect(pids[0] == pids[1] && pids[2] == pids[3] && pids[4] == pids[5])
     }
 
+    /// An interpreter that cannot run the worker is reported when the runner starts, before any
+    /// instance runs (waymark-run exits 2 then, not 1 as for a failed workflow).
+    @Test func workersThatCannotStartAreReportedAtStart() async throws {
+        let directory = Fixtures.root.appendingPathComponent("run").path
+        let result = try Driver().compile(file: Fixtures.path("run", "worker_lifecycle.py"))
+        let bundle = try #require(try Driver().bundle(result, bundleDirectory: directory))
+        let options = RunnerOptions(python: "/bin/false", workers: 1, sleepScale: 0, pythonPackage: Python.package)
+        let runner = try Runner(bundle: bundle, bundlePath: directory + "/bundle.wmb", options: options)
+        await #expect {
+            try await runner.startWorkers()
+        } throws: { error in
+            "\(error)".contains("cannot start a Python worker") && "\(error)".contains("/bin/false")
+        }
+        await runner.shutdown()
+    }
+
     @Test func inputMustMatchRun() throws {
         let state = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: state) }

@@ -82,6 +82,18 @@ public actor WorkerPool {
         for _ in 0..<configuration.workers { try spawn() }
     }
 
+    /// Starts the workers if they are not running and waits until one is ready for actions, or
+    /// the pool gives up starting them (the interpreter or the waymark package is missing): a
+    /// command learns then that its environment is wrong, not later from a failed action.
+    public func waitUntilReady() async throws(DispatchError) {
+        if workers.isEmpty && broken == nil { try start() }
+        while true {
+            if let broken { throw broken }
+            if workers.values.contains(where: \.ready) { return }
+            await withCheckedContinuation { slotWaiters.append($0) }
+        }
+    }
+
     private func spawn() throws(DispatchError) {
         let id = nextWorker
         nextWorker += 1
