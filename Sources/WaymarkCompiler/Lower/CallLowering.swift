@@ -16,6 +16,8 @@ enum Callee {
     case notCallable(String)
     case unresolvedImport(module: String, name: String)
     case undefined(String)
+    /// A local variable named like an action (see `FunctionLowering.shadowedCall`).
+    case shadowedAction(String)
 }
 
 extension FunctionLowering {
@@ -24,6 +26,7 @@ extension FunctionLowering {
         let display = dottedText(function) ?? "this expression"
         switch reference(function) {
         case .local(let name):
+            if case .action? = project.resolve(name, in: module) { return .shadowedAction(name) }
             return .notCallable("the local variable '\(name)'")
         case .builtin(let name):
             if PythonBuiltins.exceptionParents[name] != nil { return .construct(name) }
@@ -129,6 +132,8 @@ extension FunctionLowering {
             error(name.hasPrefix("self.") ? .unknownSelfAttribute(String(name.dropFirst(5))) : .undefinedName(name), call)
         case .notAllowed(let name):
             error(.callNotAllowed(name), call)
+        case .shadowedAction(let name):
+            shadowedCall(name, .awaitNotAwaitable(describe(call)), call)
         default:
             error(.awaitNotAwaitable(describe(call)), call)
         }
@@ -190,6 +195,8 @@ extension FunctionLowering {
             error(.unresolvedImport(source, name), node)
         case .undefined(let name):
             error(name.hasPrefix("self.") ? .unknownSelfAttribute(String(name.dropFirst(5))) : .undefinedName(name), node)
+        case .shadowedAction(let name):
+            shadowedCall(name, .notCallable("the local variable '\(name)'"), node)
         }
         return Self.poison
     }

@@ -22,6 +22,10 @@ final class FunctionLowering {
     /// Whether lowering this function reported an error (warnings about it would be cascades).
     private(set) var hadErrors = false
     private var nextTemporary = 0
+    /// Calls of a local variable named like an action, and the names whose assignment was
+    /// reported as shadowing the action (WMK211); see `shadowedCall`.
+    private var shadowedCalls: [(name: String, message: DiagnosticMessage, node: PyNode)] = []
+    private var shadowsReported: Set<String> = []
 
     init(workflow: WorkflowLowering, module: PythonModule, function: PyNode) {
         self.workflow = workflow
@@ -36,6 +40,21 @@ final class FunctionLowering {
     func error(_ message: DiagnosticMessage, _ node: PyNode) {
         workflow.diagnostics.emit(message, in: file, at: node.span)
         hadErrors = true
+    }
+
+    /// A call of a local variable named like an action (`total = await total(values)`). When
+    /// an assignment to the name is reported as shadowing the action (WMK211), that is the
+    /// mistake and the call's own error would only repeat it; a parameter of that name gets
+    /// no WMK211, so the call's error stands. Decided once the whole function is lowered,
+    /// since a statement's value is lowered before its target.
+    func shadowedCall(_ name: String, _ message: DiagnosticMessage, _ node: PyNode) {
+        shadowedCalls.append((name, message, node))
+        hadErrors = true
+    }
+
+    func reportShadowing(_ name: String, _ node: PyNode) {
+        error(.shadowsAction(name), node)
+        shadowsReported.insert(name)
     }
 
     /// What an expression that could not be lowered becomes: an unknown value, so that no
@@ -65,6 +84,7 @@ final class FunctionLowering {
             }
         }
         let body = block(function.nodes("body"))
+        for call in shadowedCalls where !shadowsReported.contains(call.name) { error(call.message, call.node) }
         return Function(
             name: name, params: params, returns: function.node("returns").map(AnnotationText.render), body: body)
     }
@@ -338,7 +358,7 @@ final class FunctionLowering {
         switch node.type {
         case "Name":
             let id = node.string("id") ?? "_"
-            if renamed(id) == nil, case .action? = project.resolve(id, in: module) { error(.shadowsAction(id), node) }
+            if renamed(id) == nil, case .action? = project.resolve(id, in: module) { reportShadowing(id, node) }
             return .name(renamed(id) ?? id)
         case "Tuple", "List":
             return .tuple(node.nodes("elts").map { target($0, &out) })
