@@ -192,6 +192,7 @@ public actor WorkerPool {
             for message in messages { handle(message, from: workerID) }
         case .exited(let status):
             guard let worker = workers.removeValue(forKey: workerID) else { return }
+            worker.stop()  // lets its writer thread finish
             if worker.ready {
                 startupFailures = 0
             } else if !worker.retiring && !stopped {
