@@ -36,8 +36,9 @@ public enum BundleWriter {
     /// Builds and validates every workflow's graphs and assembles the bundle.
     public static func bundle(_ input: BundleInput) throws(CodegenError) -> WorkflowBundle {
         var workflows: [BundleWorkflow] = []
+        var lines = SourceLines(input.sources)
         for workflow in input.program.workflows {
-            workflows.append(try self.workflow(workflow, input))
+            workflows.append(try self.workflow(workflow, input, &lines))
         }
         var bundle = WorkflowBundle(
             format: WorkflowBundle.formatName, version: WorkflowBundle.formatVersion, compiler: input.compilerVersion,
@@ -76,7 +77,7 @@ public enum BundleWriter {
         return SHA256.hex(writer.bytes)
     }
 
-    private static func workflow(_ workflow: WorkflowDecl, _ input: BundleInput) throws(CodegenError) -> BundleWorkflow {
+    private static func workflow(_ workflow: WorkflowDecl, _ input: BundleInput, _ lines: inout SourceLines) throws(CodegenError) -> BundleWorkflow {
         let usage = Usage(workflow)
         let actions = input.program.actions.filter { usage.actions.contains($0.qualifiedName) }
         let exceptions = input.program.exceptions.filter { usage.exceptions.contains($0.name) }
@@ -85,18 +86,14 @@ public enum BundleWriter {
 
         var functions: [FunctionGraph] = []
         var sourceMap: [SourceMapEntry] = []
-        var linesByFile: [String: [Substring]] = [:]
         for function in workflow.functions {
             let (graph, locations) = DAGBuilder().build(function)
             let problems = DAGValidator().validate(graph)
             if !problems.isEmpty { throw CodegenError(workflow: workflow.name, function: function.name, problems: problems) }
             functions.append(graph)
             let file = input.moduleFiles[function.module ?? workflow.module] ?? ""
-            let lines = linesByFile[file] ?? (input.sources[file] ?? "").split(separator: "\n", omittingEmptySubsequences: false)
-            linesByFile[file] = lines
             for (node, location) in locations.sorted(by: { $0.key < $1.key }) {
-                let text = lines.indices.contains(location.line - 1)
-                    ? lines[location.line - 1].trimmingCharacters(in: .whitespaces) : ""
+                let text = lines.line(location.line, of: file)
                 sourceMap.append(SourceMapEntry(function: function.name, node: node, file: file, line: location.line, column: location.column, text: text))
             }
         }
@@ -114,6 +111,27 @@ public enum BundleWriter {
             name: param.name, kind: param.kind.rawValue, annotation: param.annotation,
             defaultValue: param.defaultValue.map { WRLPrinter().expr($0) },
             hasDefault: param.defaultValue != nil || param.hasOpaqueDefault, injected: param.isInjected)
+    }
+}
+
+/// Source lines for the source map, each file split once per bundle.
+struct SourceLines {
+    private let sources: [String: String]
+    private var split: [String: [Substring]] = [:]
+
+    init(_ sources: [String: String]) {
+        self.sources = sources
+    }
+
+    /// Line `number` (1-based) of `file` without its surrounding spaces and tabs; "" when out of range.
+    mutating func line(_ number: Int, of file: String) -> String {
+        let lines = split[file] ?? (sources[file] ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+        split[file] = lines
+        guard lines.indices.contains(number - 1) else { return "" }
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
+        let line = lines[number - 1]
+        guard let first = line.firstIndex(where: { !blank($0) }), let last = line.lastIndex(where: { !blank($0) }) else { return "" }
+        return String(line[first...last])
     }
 }
 
