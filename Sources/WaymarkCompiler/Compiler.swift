@@ -82,7 +82,7 @@ public struct Compiler: Sendable {
             throw .python(error)
         }
         let (moduleName, root) = Project.moduleName(ofFile: path)
-        let searchPaths = [root] + options.searchPaths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let searchPaths = [root] + options.searchPaths.map(Paths.standardized)
         let project = Project(searchPaths: searchPaths, bridge: bridge)
         var diagnostics = DiagnosticEngine()
 

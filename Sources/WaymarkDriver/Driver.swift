@@ -30,17 +30,3 @@ public struct Driver: Sendable {
         return try BundleWriter.bundle(input)
     }
 }
-
-public enum Paths {
-    /// `path` relative to the directory `base` (both made absolute first), e.g. `../src/app.py`.
-    public static func relative(_ path: String, to base: String) -> String {
-        let target = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
-        let from = URL(fileURLWithPath: base).standardizedFileURL.pathComponents
-        var common = 0
-        while common < target.count, common < from.count, target[common] == from[common] { common += 1 }
-        let ups = Array(repeating: "..", count: from.count - common)
-        let rest = Array(target[common...])
-        let parts = ups + rest
-        return parts.isEmpty ? "." : parts.joined(separator: "/")
-    }
-}

@@ -110,16 +110,14 @@ final class Project {
     /// The dotted module name of a file and the search root it lives under: the file's
     /// directory, walked up while it holds an `__init__.py`.
     static func moduleName(ofFile path: String) -> (name: String, root: String) {
-        let url = URL(fileURLWithPath: path).standardizedFileURL
-        var components = [url.deletingPathExtension().lastPathComponent]
-        var directory = url.deletingLastPathComponent()
-        let manager = FileManager.default
-        while manager.fileExists(atPath: directory.appendingPathComponent("__init__.py").path) {
-            components.insert(directory.lastPathComponent, at: 0)
-            directory = directory.deletingLastPathComponent()
+        var directory = Paths.components(path)
+        let file = directory.popLast().map(String.init) ?? ""
+        var components = [file.hasSuffix(".py") ? String(file.dropLast(3)) : file]
+        while !directory.isEmpty, FileManager.default.fileExists(atPath: "/" + (directory + ["__init__.py"]).joined(separator: "/")) {
+            components.insert(String(directory.removeLast()), at: 0)
         }
         if components.last == "__init__" { components.removeLast() }
-        return (components.joined(separator: "."), directory.path)
+        return (components.joined(separator: "."), "/" + directory.joined(separator: "/"))
     }
 
     /// Parses and indexes a file as the named module.
@@ -142,7 +140,7 @@ final class Project {
     func module(named name: String) -> PythonModule? {
         if let module = modules[name] { return module }
         if notFound.contains(name) { return nil }
-        let relative = name.replacingOccurrences(of: ".", with: "/")
+        let relative = name.split(separator: ".").joined(separator: "/")
         for root in searchPaths {
             for candidate in ["\(root)/\(relative).py", "\(root)/\(relative)/__init__.py"] {
                 guard FileManager.default.fileExists(atPath: candidate),
