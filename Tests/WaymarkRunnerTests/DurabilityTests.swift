@@ -17,11 +17,10 @@ struct DurabilityTests {
         let state: URL
     }
 
-    func prepare(source: String = "durable_steps.py") throws -> Setup {
+    func prepare(source: String = "durable_steps.py") async throws -> Setup {
         let base = try #require(TestDatabase.url)
-        let admin = try PostgresConnection(url: base)
         let name = "waymark_durable_\(UUID().uuidString.prefix(8).lowercased())"
-        try admin.execute("CREATE DATABASE \(name)")
+        try await TestDatabase.admin(base, "CREATE DATABASE \(name)")
         let state = try temporaryDirectory()
         let directory = Fixtures.root.appendingPathComponent("run").path
         let result = try Driver().compile(file: Fixtures.path("run", source))
@@ -58,7 +57,7 @@ struct DurabilityTests {
     }
 
     func submit(_ setup: Setup, name: String) async throws -> String {
-        let store = try PostgresStore(url: setup.url)
+        let store = try await PostgresStore.open(url: setup.url)
         let bundle = try BundleLoader.load(path: setup.bundle)
         let workflow = try #require(bundle.workflows.first)
         return try await store.instanceCreate(workflow: workflow.name, version: workflow.version, input: .object([("name", .string(name))]))
@@ -94,9 +93,9 @@ struct DurabilityTests {
     /// with the same result, and every action that had completed ran exactly once.
     @Test(arguments: [1, 2, 4])
     func killedRunnerIsRecovered(after recorded: Int) async throws {
-        let setup = try prepare()
+        let setup = try await prepare()
         defer { cleanUp(setup) }
-        let store = try PostgresStore(url: setup.url)
+        let store = try await PostgresStore.open(url: setup.url)
         let id = try await submit(setup, name: "k\(recorded)")
         let first = try serve(setup)
         #expect(try await waitFor(90) { try await store.journalCount(id) >= recorded })
@@ -122,9 +121,9 @@ struct DurabilityTests {
 
     /// Two runners on one database share a batch; every instance completes exactly once.
     @Test func twoRunnersSplitABatch() async throws {
-        let setup = try prepare()
+        let setup = try await prepare()
         defer { cleanUp(setup) }
-        let store = try PostgresStore(url: setup.url)
+        let store = try await PostgresStore.open(url: setup.url)
         var ids: [String] = []
         for index in 0..<8 { ids.append(try await submit(setup, name: "b\(index)")) }
         // Each runner holds at most three instances at a time, so neither can take the whole batch.
@@ -153,10 +152,10 @@ struct DurabilityTests {
         let parts = out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").map(String.init)
         let (url, directory) = (parts[0], parts[1])
         defer { _ = try? Python.runBlocking(["-c", "import subprocess, sys; subprocess.call(['bash', sys.argv[1], 'stop', sys.argv[2]])", script, directory], environment: [:]) }
-        var setup = try prepare()
+        var setup = try await prepare()
         setup = Setup(url: url, bundle: setup.bundle, state: setup.state)
         defer { cleanUp(setup) }
-        let store = try PostgresStore(url: setup.url)
+        let store = try await PostgresStore.open(url: setup.url)
         let id = try await submit(setup, name: "r")
         let runner = try serve(setup)
         defer { runner.terminate() }
@@ -171,9 +170,9 @@ struct DurabilityTests {
     /// A long sleep parks the instance in the database (no runner holds it); a runner killed
     /// meanwhile loses nothing, and a new one wakes it when due.
     @Test func longSleepsParkTheInstance() async throws {
-        let setup = try prepare(source: "durable_sleep.py")
+        let setup = try await prepare(source: "durable_sleep.py")
         defer { cleanUp(setup) }
-        let store = try PostgresStore(url: setup.url)
+        let store = try await PostgresStore.open(url: setup.url)
         let started = Date()
         let id = try await submit(setup, name: "s")
         let first = try serve(setup)
@@ -190,12 +189,12 @@ struct DurabilityTests {
 
     /// A runner serving a different version of the workflow leaves the instance alone.
     @Test func anotherVersionLeavesTheInstanceIntact() async throws {
-        let setup = try prepare()
+        let setup = try await prepare()
         defer { cleanUp(setup) }
-        let store = try PostgresStore(url: setup.url)
+        let store = try await PostgresStore.open(url: setup.url)
         let id = try await submit(setup, name: "v")
         // The same workflow with a changed argument: another version.
-        let other = try prepare(source: "durable_steps_v2.py")
+        let other = try await prepare(source: "durable_steps_v2.py")
         defer { cleanUp(other) }
         let runner = try serve(setup, other.bundle)
         try await Task.sleep(nanoseconds: 1_500_000_000)

@@ -101,7 +101,7 @@ func runCompiled(_ parity: ParityCase, state: String, workers: Int = 2, optimize
     let options = RunnerOptions(
         workers: workers, concurrencyPerWorker: 10, sleepScale: 0, pythonPackage: Python.package,
         environment: ["WAYMARK_TEST_STATE": state])
-    let runner = try Runner(bundle: bundle, bundlePath: directory + "/bundle.wmb", options: options, store: try #require(try store.make()))
+    let runner = try Runner(bundle: bundle, bundlePath: directory + "/bundle.wmb", options: options, store: try #require(try await store.make()))
     let workflow = try runner.workflow(named: parity.workflow)
     let input = try JSON.parse(parity.input)
     let outcome = await runner.run(workflow, input: input, arguments: try Runner.arguments(input, for: workflow.workflow))

@@ -13,11 +13,22 @@ enum TestDatabase {
     /// notifications; dropped when `body` returns.
     static func scoped<T>(_ prefix: String, _ body: (String) async throws -> T) async throws -> T {
         let url = try #require(url)
-        let admin = try PostgresConnection(url: url)
         let database = "waymark_\(prefix)_\(UUID().uuidString.prefix(8).lowercased())"
-        try admin.execute("CREATE DATABASE \(database)")
-        defer { _ = try? admin.execute("DROP DATABASE \(database) WITH (FORCE)") }
-        return try await body(url.replacingOccurrences(of: "/postgres", with: "/\(database)"))
+        try await admin(url, "CREATE DATABASE \(database)")
+        do {
+            let value = try await body(url.replacingOccurrences(of: "/postgres", with: "/\(database)"))
+            _ = try? await admin(url, "DROP DATABASE \(database) WITH (FORCE)")
+            return value
+        } catch {
+            _ = try? await admin(url, "DROP DATABASE \(database) WITH (FORCE)")
+            throw error
+        }
+    }
+
+    /// One statement on a connection of its own, off the cooperative threads (see `blocking`).
+    @discardableResult
+    static func admin(_ url: String, _ sql: String) async throws -> [[String?]] {
+        try await blocking { try PostgresConnection(url: url).execute(sql) }
     }
 }
 
@@ -26,12 +37,12 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     var testDescription: String { rawValue }
 
-    func make() throws -> (any WorkflowStore)? {
+    func make() async throws -> (any WorkflowStore)? {
         switch self {
         case .memory: return InMemoryStore()
         case .postgres:
             guard let url = TestDatabase.url else { return nil }
-            return try PostgresStore(url: url)
+            return try await PostgresStore.open(url: url)
         }
     }
 }
@@ -39,7 +50,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 @Suite struct StoreContractTests {
     @Test(arguments: StoreKind.allCases)
     func instancesMoveThroughTheirLifecycle(_ kind: StoreKind) async throws {
-        guard let store = try kind.make() else { return }
+        guard let store = try await kind.make() else { return }
         let input = JSON.object([("user_ids", .array([.string("a")]))])
         let id = try await store.instanceCreate(workflow: "W", version: "v1", input: input)
         var record = try #require(try await store.instanceGet(id))
@@ -56,7 +67,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     @Test(arguments: StoreKind.allCases)
     func theJournalKeepsTheFirstOutcome(_ kind: StoreKind) async throws {
-        guard let store = try kind.make() else { return }
+        guard let store = try await kind.make() else { return }
         let id = try await store.instanceCreate(workflow: "W", version: "v1", input: .object([]))
         #expect(try await store.journal(id)[0] == nil)
         try await store.journalPut(id, sequence: 0, .value(.string("first")))
@@ -86,7 +97,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// byte for byte, whatever the payload holds.
     @Test(arguments: StoreKind.allCases)
     func concurrentWritesAreEachRecorded(_ kind: StoreKind) async throws {
-        guard let store = try kind.make() else { return }
+        guard let store = try await kind.make() else { return }
         var ids: [String] = []
         for _ in 0..<4 { ids.append(try await store.instanceCreate(workflow: "W", version: "v1", input: .object([]))) }
         func payload(_ index: Int) -> JSON {
@@ -120,23 +131,27 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 }
 
 @Suite(.enabled(if: TestDatabase.available)) struct PostgresMigrationTests {
-    @Test func migrationsAreRecordedAndIdempotent() throws {
-        let connection = try PostgresConnection(url: try #require(TestDatabase.url))
-        try Migrations.apply(connection)
-        #expect(try Migrations.apply(connection) == [])
-        let versions = try connection.execute("SELECT version FROM waymark_migrations ORDER BY version")
+    @Test func migrationsAreRecordedAndIdempotent() async throws {
+        let url = try #require(TestDatabase.url)
+        let again = try await blocking {
+            let connection = try PostgresConnection(url: url)
+            try Migrations.apply(connection)
+            return try Migrations.apply(connection)
+        }
+        #expect(again == [])
+        let versions = try await TestDatabase.admin(url, "SELECT version FROM waymark_migrations ORDER BY version")
         #expect(versions.map { $0[0] } == Migrations.all.map { String($0.version) })
     }
 
     @Test func aNewerSchemaIsRefused() async throws {
         try await TestDatabase.scoped("newer") { scoped in
-            do {
+            try await blocking {
                 let connection = try PostgresConnection(url: scoped)
                 try Migrations.apply(connection)
                 try connection.execute("INSERT INTO waymark_migrations (version, name) VALUES (999, 'from the future')")
             }
             do {
-                _ = try PostgresStore(url: scoped)
+                _ = try await PostgresStore.open(url: scoped)
                 Issue.record("a store opened a database with a newer schema")
             } catch {
                 #expect("\(error)".contains("newer than this runner"))
@@ -148,12 +163,12 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         try await TestDatabase.scoped("race") { scoped in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<4 {
-                    group.addTask { _ = try PostgresStore(url: scoped) }
+                    group.addTask { _ = try await PostgresStore.open(url: scoped) }
                 }
                 try await group.waitForAll()
             }
-            let check = try PostgresConnection(url: scoped)
-            #expect(try check.execute("SELECT count(*) FROM waymark_migrations").first?.first == "\(Migrations.all.count)")
+            let count = try await TestDatabase.admin(scoped, "SELECT count(*) FROM waymark_migrations").first?.first
+            #expect(count == "\(Migrations.all.count)")
         }
     }
 }
@@ -162,10 +177,10 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// A runner that lost an instance's lease can neither record its outcomes nor complete it.
     @Test func writesNeedTheLease() async throws {
         let url = try #require(TestDatabase.url)
-        let shared = try PostgresStore(url: url)
+        let shared = try await PostgresStore.open(url: url)
         let id = try await shared.instanceCreate(workflow: "W", version: "fence-v1", input: .object([]))
-        let first = try PostgresStore(url: url, leaseOwner: "runner-a")
-        let second = try PostgresStore(url: url, leaseOwner: "runner-b")
+        let first = try await PostgresStore.open(url: url, leaseOwner: "runner-a")
+        let second = try await PostgresStore.open(url: url, leaseOwner: "runner-b")
         // runner-a claims it, records an effect, then its lease expires and runner-b takes over.
         #expect(try await first.claim(runner: "runner-a", versions: ["fence-v1"], limit: 10, leaseSeconds: 0.05).map(\.id) == [id])
         try await first.journalPut(id, sequence: 0, .value(.string("by a")))
@@ -188,7 +203,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     @Test func queuingAnInstanceWakesTheListener() async throws {
         // A database of its own: other tests' instances would notify too.
         try await TestDatabase.scoped("listen") { scoped in
-            let store = try PostgresStore(url: scoped)
+            let store = try await PostgresStore.open(url: scoped)
             let listener = PostgresListener(url: scoped)
             defer { listener.stop() }
             // The listener wakes its runner once it is listening (work may have been queued before).
@@ -203,7 +218,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// connections, and every statement is applied once.
     @Test func moreCallersThanConnections() async throws {
         let url = try #require(TestDatabase.url)
-        let store = try PostgresStore(url: url, connections: 2)
+        let store = try await PostgresStore.open(url: url, connections: 2)
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
             for number in 0..<64 {
                 group.addTask {

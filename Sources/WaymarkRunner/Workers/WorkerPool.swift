@@ -188,8 +188,8 @@ public actor WorkerPool {
 
     func handle(_ event: WorkerProcess.Event, from workerID: Int) {
         switch event {
-        case .messages(let messages):
-            for message in messages { handle(message, from: workerID) }
+        case .messages(let messages, let arrival):
+            for message in messages { handle(message, from: workerID, arrivedAt: arrival) }
         case .exited(let status):
             guard let worker = workers.removeValue(forKey: workerID) else { return }
             worker.stop()  // lets its writer thread finish
@@ -211,16 +211,17 @@ public actor WorkerPool {
         }
     }
 
-    private func handle(_ message: JSON, from workerID: Int) {
+    private func handle(_ message: JSON, from workerID: Int, arrivedAt arrival: UInt64) {
         if message["type"]?.stringValue == "ready" {
             workers[workerID]?.ready = true
             resumeSlotWaiters()
             return
         }
         guard message["type"]?.stringValue == "result", let id = message["id"]?.intValue else { return }
-        // The clock decides, not which task ran first: an answer after the deadline is late
-        // and discarded, even when the timer has not fired yet (a busy machine).
-        if let entry = pending[id], let deadline = entry.deadline, DispatchTime.now().uptimeNanoseconds > deadline {
+        // The clock decides, not which task ran first: an answer that arrived after the deadline
+        // is late and discarded, even when the timer has not fired yet (a busy machine); one
+        // that arrived in time counts, however late this task runs.
+        if let entry = pending[id], let deadline = entry.deadline, arrival > deadline {
             complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
             return
         }
@@ -258,9 +259,14 @@ public actor WorkerPool {
                 try? await Task.sleep(nanoseconds: min(earliest - now, 10_000_000))
                 continue
             }
-            let id = deadlines.pop()
-            if let entry = pending[id] {
-                complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
+            // After a stall, answers that arrived in time may be queued behind this task: let
+            // them be handled before judging.
+            await Task.yield()
+            while let due = deadlines.earliest, due <= DispatchTime.now().uptimeNanoseconds {
+                let id = deadlines.pop()
+                if let entry = pending[id] {
+                    complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
+                }
             }
         }
         watching = false
@@ -281,8 +287,8 @@ public actor WorkerPool {
 /// One `python -m waymark.worker` process and the thread that reads its answers.
 final class WorkerProcess: @unchecked Sendable {
     enum Event: Sendable {
-        /// The messages that arrived in one read.
-        case messages([JSON])
+        /// The messages that arrived in one read, and when (monotonic nanoseconds).
+        case messages([JSON], at: UInt64)
         case exited(Int32)
     }
 
@@ -329,8 +335,9 @@ final class WorkerProcess: @unchecked Sendable {
                 let count = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else { break }
+                let arrival = DispatchTime.now().uptimeNanoseconds
                 let messages = frames.append(chunk[0..<count]).compactMap { try? JSON.parse($0) }
-                if !messages.isEmpty { events(.messages(messages)) }
+                if !messages.isEmpty { events(.messages(messages, at: arrival)) }
             }
             process.waitUntilExit()
             events(.exited(process.terminationStatus))

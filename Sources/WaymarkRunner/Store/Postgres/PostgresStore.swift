@@ -27,6 +27,19 @@ public actor PostgresStore: WorkflowStore {
         self.leaseOwner = leaseOwner
     }
 
+    /// Connects and migrates on a thread of its own, so that waiting for the server (or for
+    /// another runner's migration lock) does not hold one of Swift's cooperative threads.
+    public static func open(url: String, leaseOwner: String? = nil, connections: Int = 3) async throws(PostgresError) -> PostgresStore {
+        let opened: Result<PostgresStore, PostgresError> = await withCheckedContinuation { continuation in
+            Thread {
+                continuation.resume(returning: Result { () throws(PostgresError) in
+                    try PostgresStore(url: url, leaseOwner: leaseOwner, connections: connections)
+                })
+            }.start()
+        }
+        return try opened.get()
+    }
+
     /// Runs `body` on one of the store's connections (see PostgresPool), reconnecting once if
     /// the server went away (a restart).
     @discardableResult
