@@ -352,22 +352,47 @@ final class GraphBuilding {
 
     /// Reaching definitions over control, loop-back and exception edges; a data edge from each
     /// definition of a variable to each node that reads it and that the definition reaches.
+    ///
+    /// A definition is a (node, variable) pair, numbered; what reaches the end of each node is a
+    /// bit set of those numbers, iterated to a fixed point.
     func addDataEdges() {
         var predecessors = [[Int]](repeating: [], count: nodes.count)
         for edge in edges where edge.kind != .data {
             predecessors[edge.to].append(edge.from)
         }
-        var reachingOut = [[String: Set<Int>]](repeating: [:], count: nodes.count)
+        var definitionsOf: [String: [Int]] = [:]
+        var definingNode: [Int] = []
+        for node in nodes {
+            for name in node.defines.uniqued() {
+                definitionsOf[name, default: []].append(definingNode.count)
+                definingNode.append(node.id)
+            }
+        }
+        let empty = DefinitionSet(count: definingNode.count)
+        // Each node kills every definition of the variables it defines, then adds its own.
+        var killed = [DefinitionSet](repeating: empty, count: nodes.count)
+        var generated = [DefinitionSet](repeating: empty, count: nodes.count)
+        for node in nodes {
+            for name in node.defines {
+                for definition in definitionsOf[name] ?? [] {
+                    killed[node.id].insert(definition)
+                    if definingNode[definition] == node.id { generated[node.id].insert(definition) }
+                }
+            }
+        }
+        func reachingIn(_ node: Int, _ reachingOut: [DefinitionSet]) -> DefinitionSet {
+            var incoming = empty
+            for predecessor in predecessors[node] { incoming.formUnion(reachingOut[predecessor]) }
+            return incoming
+        }
+        var reachingOut = [DefinitionSet](repeating: empty, count: nodes.count)
         var changed = true
         while changed {
             changed = false
             for node in nodes {
-                var incoming: [String: Set<Int>] = [:]
-                for predecessor in predecessors[node.id] {
-                    incoming.merge(reachingOut[predecessor]) { $0.union($1) }
-                }
-                var outgoing = incoming
-                for name in node.defines { outgoing[name] = [node.id] }
+                var outgoing = reachingIn(node.id, reachingOut)
+                outgoing.subtract(killed[node.id])
+                outgoing.formUnion(generated[node.id])
                 if outgoing != reachingOut[node.id] {
                     reachingOut[node.id] = outgoing
                     changed = true
@@ -376,16 +401,39 @@ final class GraphBuilding {
         }
         var dataEdges: [DAGEdge] = []
         for node in nodes {
-            var incoming: [String: Set<Int>] = [:]
-            for predecessor in predecessors[node.id] {
-                incoming.merge(reachingOut[predecessor]) { $0.union($1) }
-            }
+            let incoming = reachingIn(node.id, reachingOut)
             for name in node.uses {
-                for definition in (incoming[name] ?? []).sorted() {
+                let reaching = (definitionsOf[name] ?? []).filter(incoming.contains).map { definingNode[$0] }
+                for definition in reaching.sorted() {
                     dataEdges.append(DAGEdge(from: definition, to: node.id, kind: .data, variable: name))
                 }
             }
         }
         edges += dataEdges
+    }
+}
+
+/// A set of definition numbers, as bits.
+struct DefinitionSet: Equatable {
+    private var words: [UInt64]
+
+    init(count: Int) {
+        words = [UInt64](repeating: 0, count: (count + 63) / 64)
+    }
+
+    func contains(_ member: Int) -> Bool {
+        words[member / 64] & (1 << UInt64(member % 64)) != 0
+    }
+
+    mutating func insert(_ member: Int) {
+        words[member / 64] |= 1 << UInt64(member % 64)
+    }
+
+    mutating func formUnion(_ other: DefinitionSet) {
+        for index in words.indices { words[index] |= other.words[index] }
+    }
+
+    mutating func subtract(_ other: DefinitionSet) {
+        for index in words.indices { words[index] &= ~other.words[index] }
     }
 }
