@@ -39,9 +39,10 @@ func percentile(_ values: [Double], _ fraction: Double) -> Double {
 }
 
 func measure(_ name: String, workflow: String, input: (String, Int), store: any WorkflowStore) async -> Row {
-    let options = RunnerOptions(
+    var options = RunnerOptions(
         workers: ProcessInfo.processInfo.activeProcessorCount, concurrencyPerWorker: 50, sleepScale: 0,
         pythonPackage: packageRoot.appendingPathComponent("python").path)
+    options.recordLatencies = true
     guard let runner = try? Runner(bundle: bundle, bundlePath: root.appendingPathComponent("bench.wmb").path, options: options, store: store),
         let loaded = try? runner.workflow(named: workflow)
     else { fatalError("cannot start the runner") }

@@ -48,6 +48,9 @@ public struct RunnerOptions: Sendable {
     public var suspendSleepsLongerThan: Double?
     /// Extra environment variables for the workers.
     public var environment: [String: String]
+    /// Keep every action's latency for `Runner.actionLatencies` (benchmarks). Off by default:
+    /// a long-running `serve` would keep one number per action forever.
+    public var recordLatencies = false
 
     public init(
         python: String? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount, concurrencyPerWorker: Int = 10,
@@ -69,18 +72,20 @@ public final class Runner: @unchecked Sendable {
     public let store: any WorkflowStore
     let pool: WorkerPool
     let options: RunnerOptions
-    private let counters = Counters()
+    private let counters: Counters
 
     /// Actions and retries so far, for the summary.
     public var actionsRun: Int { counters.actions }
 
-    /// How long each action took, dispatch to result (seconds), for benchmarks.
+    /// How long each action took, dispatch to result (seconds), when
+    /// `RunnerOptions.recordLatencies` is on (benchmarks); else empty.
     public var actionLatencies: [Double] { counters.latencies }
 
     public init(bundle: WorkflowBundle, bundlePath: String, options: RunnerOptions, store: any WorkflowStore = InMemoryStore(), log: @escaping @Sendable (String) -> Void = { _ in }) throws(RunnerError) {
         self.bundle = bundle
         self.store = store
         self.options = options
+        counters = Counters(recordLatencies: options.recordLatencies)
         let python: String
         if let chosen = options.python { python = chosen } else { python = try Self.findPython() }
         let bundleDirectory = URL(fileURLWithPath: bundlePath).standardizedFileURL.deletingLastPathComponent()
@@ -241,10 +246,15 @@ public final class Runner: @unchecked Sendable {
 }
 
 final class Counters: @unchecked Sendable {
+    private let recordLatencies: Bool
     private let lock = NSLock()
     private var actionCount = 0
     private var failureCount = 0
     private var durations: [Double] = []
+
+    init(recordLatencies: Bool) {
+        self.recordLatencies = recordLatencies
+    }
 
     var actions: Int { lock.withLock { actionCount } }
     var failures: Int { lock.withLock { failureCount } }
@@ -253,7 +263,7 @@ final class Counters: @unchecked Sendable {
     func action(took seconds: Double) {
         lock.withLock {
             actionCount += 1
-            durations.append(seconds)
+            if recordLatencies { durations.append(seconds) }
         }
     }
 
