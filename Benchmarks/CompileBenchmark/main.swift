@@ -9,7 +9,7 @@ import WaymarkDriver
 
 let rounds = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 20
 /// Each row is the best of this many repetitions: the machine's other work only ever adds time.
-let repetitions = 5
+let repetitions = 7
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let fixtures = root.appendingPathComponent("Fixtures")
 let files: [String] = ["compile", "run", "optimize", "check"].flatMap { folder -> [String] in
@@ -18,14 +18,11 @@ let files: [String] = ["compile", "run", "optimize", "check"].flatMap { folder -
     return names.filter { $0.hasSuffix(".py") && $0 != "teststate.py" }.sorted().map { directory.appendingPathComponent($0).path }
 }
 
+/// The time of one call of `body`, in seconds.
 func seconds(_ body: () throws -> Void) rethrows -> Double {
-    var best = Double.infinity
-    for _ in 0..<repetitions {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try body()
-        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-    }
-    return best
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
 // Start the embedded interpreter before timing anything (once per process, ~20 ms).
@@ -58,52 +55,63 @@ func compileAll(_ files: [String], optimize: Bool, bundle: Bool = true) -> Doubl
     }
 }
 
-let parseOnly = seconds {
-    for _ in 0..<rounds {
-        for source in sources { _ = try? bridge.parse(source: source.text, filename: source.path) }
+func parseAll() -> Double {
+    seconds {
+        for _ in 0..<rounds {
+            for source in sources { _ = try? bridge.parse(source: source.text, filename: source.path) }
+        }
     }
 }
-let optimized = compileAll(files, optimize: true)
-let unoptimized = compileAll(files, optimize: false)
-let frontEnd = compileAll(files, optimize: true, bundle: false)
 
 // The baseline: the system's own python3 parsing the same files with ast.parse, timed inside
 // Python so interpreter start-up is not counted.
-let script = "REPETITIONS = \(repetitions)\n" + """
+let script = """
     import ast, sys, time
     files = sys.argv[2:]
     sources = [(f, open(f, encoding="utf-8").read()) for f in files]
-    best = float("inf")
-    for _ in range(REPETITIONS):
-        start = time.perf_counter()
-        for _ in range(int(sys.argv[1])):
-            for name, text in sources:
-                ast.parse(text, name)
-        best = min(best, time.perf_counter() - start)
-    print(best)
+    start = time.perf_counter()
+    for _ in range(int(sys.argv[1])):
+        for name, text in sources:
+            ast.parse(text, name)
+    print(time.perf_counter() - start)
     """
-let process = Process()
-process.executableURL = URL(fileURLWithPath: PythonBridge.systemInterpreter)
-process.arguments = ["-c", script, String(rounds)] + parsed
-let output = Pipe()
-process.standardOutput = output
-try process.run()
-let data = output.fileHandleForReading.readDataToEndOfFile()
-process.waitUntilExit()
-let bare = Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
+
+func bareParse() -> Double {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: PythonBridge.systemInterpreter)
+    process.arguments = ["-c", script, String(rounds)] + parsed
+    let output = Pipe()
+    process.standardOutput = output
+    guard (try? process.run()) != nil else { return .nan }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
+}
+
+// Every measurement once per repetition, interleaved, keeping each one's best: a busy spell on
+// the machine then slows one repetition of every row instead of all repetitions of one row.
+var bare = Double.infinity, parseOnly = Double.infinity, frontEnd = Double.infinity
+var unoptimized = Double.infinity, optimized = Double.infinity
+for _ in 0..<repetitions {
+    bare = min(bare, bareParse())
+    parseOnly = min(parseOnly, parseAll())
+    frontEnd = min(frontEnd, compileAll(files, optimize: true, bundle: false))
+    unoptimized = min(unoptimized, compileAll(files, optimize: false))
+    optimized = min(optimized, compileAll(files, optimize: true))
+}
 
 let count = Double(files.count * rounds)
-func row(_ name: String, _ total: Double) -> String {
+func row(_ name: String, _ total: Double, baseline: Double) -> String {
     let perFile = total / count * 1e6
-    let ratio = total / bare
+    let ratio = total / baseline
     return name.padding(toLength: 38, withPad: " ", startingAt: 0)
         + String(format: "%10.1f %14.1f %10.2fx", total * 1000, perFile, ratio)
 }
-print("compile benchmark: \(files.count) workflow files (\(parsed.count) parses with their imported project modules) x \(rounds) rounds, best of \(repetitions)")
+print("compile benchmark: \(files.count) workflow files (\(parsed.count) parses with their imported project modules) x \(rounds) rounds, best of \(repetitions) interleaved")
 print("embedded Python start-up: \(String(format: "%.1f", startup * 1000)) ms, once per process, not counted")
 print("".padding(toLength: 38, withPad: " ", startingAt: 0) + "  total ms    per file µs    vs parse")
-print(row("bare CPython ast.parse (same files)", bare))
-print(row("waymarkc: CPython parse, read to Swift", parseOnly))
-print(row("waymarkc compile -O (to WRL, no bundle)", frontEnd))
-print(row("waymarkc compile -O0 (to bundle)", unoptimized))
-print(row("waymarkc compile -O (to bundle)", optimized))
+print(row("bare CPython ast.parse (same files)", bare, baseline: bare))
+print(row("waymarkc: CPython parse, read to Swift", parseOnly, baseline: bare))
+print(row("waymarkc compile -O (to WRL, no bundle)", frontEnd, baseline: bare))
+print(row("waymarkc compile -O0 (to bundle)", unoptimized, baseline: bare))
+print(row("waymarkc compile -O (to bundle)", optimized, baseline: bare))
