@@ -167,12 +167,15 @@ public final class Runner: @unchecked Sendable {
 
     /// Runs an instance from its start, replaying its journal: recorded effects are not run
     /// again, so it continues where it stopped (after a crash, or a hand-back).
-    public func resume(_ id: String, _ workflow: LoadedWorkflow, arguments: [String: Value]) async -> RunOutcome {
+    ///
+    /// `journal` is the instance's journal when the caller has read it already (`serve` reads
+    /// those of a whole claim in one query); else it is read here.
+    public func resume(_ id: String, _ workflow: LoadedWorkflow, arguments: [String: Value], journal: [Int: JournalEntry]? = nil) async -> RunOutcome {
         // Unable to read the journal, the runner cannot know which actions already ran: it
         // dispatches nothing, and the instance resumes later.
         let recorded: [Int: JournalEntry]
         do {
-            recorded = try await store.journal(id)
+            if let journal { recorded = journal } else { recorded = try await store.journal(id) }
         } catch {
             counters.failed()
             let reason = PyError.abandon("the journal could not be read: \(error)")

@@ -89,6 +89,8 @@ struct ServeCommand: AsyncParsableCommand {
                 }
                 let room = capacity - inFlight.count
                 let claimed = try await store.claim(runner: runnerID, versions: Array(served.keys), limit: room, leaseSeconds: lease)
+                // One query for the whole claim's journals (each runner reads them itself otherwise).
+                let journals = try await store.journals(claimed.map(\.id))
                 for instance in claimed {
                     guard let (runner, workflow) = served[instance.version] else { continue }
                     inFlight.start(instance.id) {
@@ -98,7 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
                         }
                         do {
                             let arguments = try Runner.arguments(instance.input, for: workflow.workflow)
-                            _ = await runner.resume(instance.id, workflow, arguments: arguments)
+                            _ = await runner.resume(instance.id, workflow, arguments: arguments, journal: journals[instance.id] ?? [:])
                         } catch {
                             let failure = JSON.object([("type", .string("InputError")), ("message", .string("\(error)"))])
                             try? await store.instanceComplete(instance.id, result: nil, error: failure)

@@ -198,7 +198,8 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 }
 
-@Suite(.enabled(if: TestDatabase.available)) struct PostgresWakeUpTests {
+/// What only the Postgres store has: the listener `serve` waits on, the pool, batched reads.
+@Suite(.enabled(if: TestDatabase.available)) struct PostgresStoreTests {
     /// `serve` waits on the listener between claims: a queued instance wakes it, silence does not.
     @Test func queuingAnInstanceWakesTheListener() async throws {
         // A database of its own: other tests' instances would notify too.
@@ -234,5 +235,23 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let record = try #require(try await store.instanceGet(id))
             #expect(record.status == .completed && record.result == record.input["n"])
         }
+    }
+
+    /// `serve` reads a whole claim's journals in one query: each instance gets its own entries,
+    /// and one with none is simply absent.
+    @Test func journalsOfSeveralInstancesAtOnce() async throws {
+        let url = try #require(TestDatabase.url)
+        let store = try await PostgresStore.open(url: url)
+        let first = try await store.instanceCreate(workflow: "W", version: "batch-v1", input: .object([]))
+        let second = try await store.instanceCreate(workflow: "W", version: "batch-v1", input: .object([]))
+        let empty = try await store.instanceCreate(workflow: "W", version: "batch-v1", input: .object([]))
+        try await store.journalPut(first, sequence: 0, .value(.string("a")))
+        try await store.journalPut(first, sequence: 1, .value(.string("b")))
+        try await store.journalPut(second, sequence: 0, .error(.string("boom")))
+        let journals = try await store.journals([first, second, empty])
+        #expect(journals[first] == [0: .value(.string("a")), 1: .value(.string("b"))])
+        #expect(journals[second] == [0: .error(.string("boom"))])
+        #expect(journals[empty] == nil)
+        #expect(try await store.journals([]) == [:])
     }
 }

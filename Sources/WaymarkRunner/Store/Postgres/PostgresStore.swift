@@ -131,18 +131,28 @@ public actor PostgresStore: WorkflowStore {
     }
 
     public func journal(_ id: String) async throws -> [Int: JournalEntry] {
+        try await journals([id])[id] ?? [:]
+    }
+
+    /// The journals of several instances in one query (`serve` reads a whole claim's at once).
+    public func journals(_ ids: [String]) async throws -> [String: [Int: JournalEntry]] {
+        guard !ids.isEmpty else { return [:] }
         let rows = try await withConnection { (connection) throws(PostgresError) in
             try connection.execute(
-                "SELECT sequence, kind, payload, extract(epoch FROM wake_at) FROM waymark_journal WHERE instance_id = $1",
-                [id])
+                """
+                SELECT instance_id, sequence, kind, payload, extract(epoch FROM wake_at) FROM waymark_journal
+                WHERE instance_id = ANY($1::text[])
+                """,
+                [Self.arrayLiteral(ids)])
         }
-        var entries: [Int: JournalEntry] = [:]
+        var journals: [String: [Int: JournalEntry]] = [:]
         for row in rows {
-            guard let sequence = row[0].flatMap({ Int($0) }), let entry = Self.entry(kind: row[1], payload: row[2], wake: row[3])
+            guard let id = row[0], let sequence = row[1].flatMap({ Int($0) }),
+                let entry = Self.entry(kind: row[2], payload: row[3], wake: row[4])
             else { continue }
-            entries[sequence] = entry
+            journals[id, default: [:]][sequence] = entry
         }
-        return entries
+        return journals
     }
 
     static func entry(kind: String?, payload: String?, wake: String?) -> JournalEntry? {
