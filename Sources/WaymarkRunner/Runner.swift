@@ -157,8 +157,9 @@ public final class Runner: @unchecked Sendable {
     public func run(_ workflow: LoadedWorkflow, input: JSON, arguments: [String: Value]) async -> RunOutcome {
         let id: String
         do {
-            id = try await store.instanceCreate(workflow: workflow.workflow.name, version: workflow.workflow.version, input: input)
-            try await store.instanceSetStatus(id, .running)
+            // Created running, not queued: a `serve` on the same database must not claim it.
+            id = try await store.instanceCreate(
+                workflow: workflow.workflow.name, version: workflow.workflow.version, input: input, status: .running)
         } catch {
             return .failure(WorkflowFailure(exception: PyError.builtin("RuntimeError", "store: \(error)").exception, source: nil))
         }

@@ -254,4 +254,17 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         #expect(journals[empty] == nil)
         #expect(try await store.journals([]) == [:])
     }
+
+    /// One-shot `waymark-run` creates its instance running: a `serve` on the same database
+    /// (woken by no notification, polling anyway) claims only the queued one.
+    @Test func aRunningInstanceIsNotClaimed() async throws {
+        let url = try #require(TestDatabase.url)
+        let store = try await PostgresStore.open(url: url)
+        let version = "one-shot-\(UUID().uuidString.prefix(8))"
+        let running = try await store.instanceCreate(workflow: "W", version: version, input: .object([]), status: .running)
+        let queued = try await store.instanceCreate(workflow: "W", version: version, input: .object([]))
+        let claimed = try await store.claim(runner: "runner-c", versions: [version], limit: 10, leaseSeconds: 30)
+        #expect(claimed.map(\.id) == [queued])
+        #expect(try await store.instanceGet(running)?.status == .running)
+    }
 }

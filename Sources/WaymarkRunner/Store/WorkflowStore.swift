@@ -32,7 +32,9 @@ public enum JournalEntry: Sendable, Equatable {
 /// Where instances and their journals live. The in-memory store is the embedded default; the
 /// Postgres store makes the same contract durable, and one contract suite tests both.
 public protocol WorkflowStore: Sendable {
-    func instanceCreate(workflow: String, version: String, input: JSON) async throws -> String
+    /// Creates an instance: `.queued` for a runner to claim (`submit`), or `.running` for the
+    /// caller to run itself (one-shot `waymark-run`), which no runner will claim.
+    func instanceCreate(workflow: String, version: String, input: JSON, status: InstanceStatus) async throws -> String
     func instanceGet(_ id: String) async throws -> InstanceRecord?
     func instanceSetStatus(_ id: String, _ status: InstanceStatus) async throws
     /// Completes an instance with its result or its failure; a second completion is a no-op.
@@ -47,6 +49,11 @@ public protocol WorkflowStore: Sendable {
 }
 
 extension WorkflowStore {
+    /// Queues an instance for a runner to claim.
+    public func instanceCreate(workflow: String, version: String, input: JSON) async throws -> String {
+        try await instanceCreate(workflow: workflow, version: version, input: input, status: .queued)
+    }
+
     public func instanceSuspend(_ id: String, until date: Date) async throws -> Bool { false }
 }
 
@@ -66,12 +73,12 @@ public actor InMemoryStore: WorkflowStore {
 
     public init() {}
 
-    public func instanceCreate(workflow: String, version: String, input: JSON) -> String {
+    public func instanceCreate(workflow: String, version: String, input: JSON, status: InstanceStatus) -> String {
         counter += 1
         let id = String(format: "mem-%08d", counter)
         let now = Date()
         instances[id] = InstanceRecord(
-            id: id, workflow: workflow, version: version, input: input, status: .queued, result: nil, error: nil,
+            id: id, workflow: workflow, version: version, input: input, status: status, result: nil, error: nil,
             createdAt: now, updatedAt: now)
         return id
     }

@@ -54,20 +54,21 @@ public actor PostgresStore: WorkflowStore {
         Date(timeIntervalSince1970: text.flatMap(Double.init) ?? 0)
     }
 
-    /// Queues an instance (one statement, so one commit) and notifies listening runners.
-    public func instanceCreate(workflow: String, version: String, input: JSON) async throws -> String {
+    /// Creates an instance in one statement (so one commit). A queued one notifies listening
+    /// runners; a running one (its creator runs it) has no lease, so no runner claims it.
+    public func instanceCreate(workflow: String, version: String, input: JSON, status: InstanceStatus) async throws -> String {
         let id = UUID().uuidString.lowercased()
-        let parameters = [id, workflow, version, input.serialized()]
+        let parameters = [id, workflow, version, input.serialized(), status.rawValue]
         try await withConnection { (connection) throws(PostgresError) in
             try connection.execute(
                 """
                 WITH version AS (
                     INSERT INTO waymark_workflow_versions (version, name) VALUES ($3, $2) ON CONFLICT (version) DO NOTHING
                 ), created AS (
-                    INSERT INTO waymark_instances (id, workflow, version, status, input) VALUES ($1, $2, $3, 'queued', $4)
-                    RETURNING id
+                    INSERT INTO waymark_instances (id, workflow, version, status, input) VALUES ($1, $2, $3, $5, $4)
+                    RETURNING id, status
                 )
-                SELECT pg_notify('\(Self.channel)', id) FROM created
+                SELECT pg_notify('\(Self.channel)', id) FROM created WHERE status = 'queued'
                 """,
                 parameters)
         }
