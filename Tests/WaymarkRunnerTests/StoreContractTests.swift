@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WaymarkIR
 import WaymarkTestSupport
 @testable import WaymarkRunner
 
@@ -70,8 +71,9 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         guard let store = try await kind.make() else { return }
         let id = try await store.instanceCreate(workflow: "W", version: "v1", input: .object([]))
         #expect(try await store.journal(id)[0] == nil)
-        try await store.journalPut(id, sequence: 0, .value(.string("first")))
-        try await store.journalPut(id, sequence: 0, .value(.string("second")))
+        #expect(try await store.journalPut(id, sequence: 0, .value(.string("first"))) == .value(.string("first")))
+        // The first outcome stands, and the second writer is told which one that is.
+        #expect(try await store.journalPut(id, sequence: 0, .value(.string("second"))) == .value(.string("first")))
         try await store.journalPut(id, sequence: 1, .error(.object([("__wm__", .string("exception")), ("type", .string("ValueError"))])))
         let wake = Date(timeIntervalSince1970: 1_800_000_000.25)
         try await store.journalPut(id, sequence: 2, .wake(wake))
@@ -127,6 +129,34 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
             }
             #expect(abs(recorded.timeIntervalSince(wake)) < 0.001)
         }
+    }
+}
+
+/// An action whose answer is fixed, for the journaling gateway alone.
+struct FixedGateway: ActionGateway {
+    let answer: Value
+
+    func run(_ request: ActionRequest) async throws(PyError) -> Value { answer }
+    func sleep(sequence: Int, seconds: Double) async throws(PyError) {}
+}
+
+@Suite struct JournalingGatewayTests {
+    /// A task that took the instance with an older snapshot of its journal (one effect since
+    /// recorded by another runner) runs that action again (at-least-once), but goes on with the
+    /// recorded outcome, not its own: what it does next agrees with the journal.
+    @Test(arguments: StoreKind.allCases)
+    func aStaleSnapshotGoesOnWithTheRecordedOutcome(_ kind: StoreKind) async throws {
+        guard let store = try await kind.make() else { return }
+        let id = try await store.instanceCreate(workflow: "W", version: "stale-v1", input: .object([]), status: .running)
+        try await store.journalPut(id, sequence: 0, .value(try ValueCodec.encode(.str("recorded by the other runner"))))
+        let gateway = JournalingGateway(instance: id, store: store, recorded: [:], inner: FixedGateway(answer: .str("run again here")))
+        let request = ActionRequest(sequence: 0, module: "m", function: "f", arguments: [], policy: Policy(), site: "test")
+        let value = try await gateway.run(request)
+        guard case .str(let text) = value else {
+            Issue.record("expected a str, got \(value)")
+            return
+        }
+        #expect(text == "recorded by the other runner")
     }
 }
 

@@ -41,8 +41,11 @@ public protocol WorkflowStore: Sendable {
     func instanceComplete(_ id: String, result: JSON?, error: JSON?) async throws
     /// Every recorded effect of an instance, by sequence number: one read when a runner takes it.
     func journal(_ id: String) async throws -> [Int: JournalEntry]
-    /// Records an effect's outcome; recording the same sequence twice keeps the first.
-    func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) async throws
+    /// Records an effect's outcome and returns the outcome that is durable: this one, or the
+    /// one recorded first when the effect was recorded before (the first outcome stands, and a
+    /// caller goes on with it, so what it does next agrees with the journal).
+    @discardableResult
+    func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) async throws -> JournalEntry
     /// Parks a sleeping instance until `date`, holding nothing in memory; false when the store
     /// cannot (the in-memory store: nothing would resume it).
     func instanceSuspend(_ id: String, until date: Date) async throws -> Bool
@@ -107,8 +110,11 @@ public actor InMemoryStore: WorkflowStore {
         journals[id] ?? [:]
     }
 
-    public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) {
-        if journals[id]?[sequence] == nil { journals[id, default: [:]][sequence] = entry }
+    @discardableResult
+    public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) -> JournalEntry {
+        if let recorded = journals[id]?[sequence] { return recorded }
+        journals[id, default: [:]][sequence] = entry
+        return entry
     }
 
     public var instanceCount: Int { instances.count }
@@ -152,12 +158,13 @@ public struct JournalingGateway: ActionGateway {
         } catch {
             entry = .error((try? ValueCodec.encode(.exception(error.exception))) ?? .null)
         }
+        let durable: JournalEntry
         do {
-            try await store.journalPut(instance, sequence: request.sequence, entry)
+            durable = try await store.journalPut(instance, sequence: request.sequence, entry)
         } catch {
             throw .abandon("the outcome of \(request.qualifiedName) could not be recorded: \(error)")
         }
-        return try Self.replay(entry)
+        return try Self.replay(durable)
     }
 
     static func replay(_ entry: JournalEntry) throws(PyError) -> Value {
@@ -181,8 +188,8 @@ public struct JournalingGateway: ActionGateway {
         do {
             if case .wake(let recorded)? = recorded[sequence] {
                 wake = recorded
-            } else {
-                try await store.journalPut(instance, sequence: sequence, .wake(wake))
+            } else if case .wake(let durable) = try await store.journalPut(instance, sequence: sequence, .wake(wake)) {
+                wake = durable
             }
         } catch {
             throw .abandon("the sleep could not be recorded: \(error)")

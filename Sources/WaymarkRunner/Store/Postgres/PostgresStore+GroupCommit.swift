@@ -5,7 +5,8 @@ struct PendingJournalWrite {
     var id: String
     var sequence: Int
     var entry: JournalEntry
-    var continuation: CheckedContinuation<Void, any Error>
+    /// Resumed with the outcome that is durable (this one, or the one recorded first).
+    var continuation: CheckedContinuation<JournalEntry, any Error>
 }
 
 /// One `instanceComplete` waiting for its group commit.
@@ -18,8 +19,8 @@ struct PendingCompletion {
 }
 
 extension PostgresStore {
-    /// Commits every pending journal write in one INSERT, then resumes each writer: with its
-    /// row durable, or with the reason it was not written.
+    /// Commits every pending journal write in one INSERT, then resumes each writer: with the
+    /// outcome that is durable for its effect, or with the reason it was not written.
     ///
     /// One commit is in flight at a time: writes that arrive meanwhile form the next batch, so
     /// under load one commit carries many actions' outcomes; alone, a write commits at once.
@@ -28,13 +29,13 @@ extension PostgresStore {
             let batch = pendingWrites
             pendingWrites = []
             do {
-                let missing = try await insertJournalRows(batch)
+                let durable = try await insertJournalRows(batch)
                 for write in batch {
-                    if missing.contains(Key(id: write.id, sequence: write.sequence)) {
+                    if let durable = durable[Key(id: write.id, sequence: write.sequence)] {
+                        write.continuation.resume(returning: durable)
+                    } else {
                         write.continuation.resume(
                             throwing: StoreError("instance \(write.id) is no longer leased to this runner; its outcome was not recorded"))
-                    } else {
-                        write.continuation.resume()
                     }
                 }
             } catch {
@@ -86,12 +87,18 @@ extension PostgresStore {
         }
     }
 
-    /// Inserts the batch (the first outcome of an effect stands) and returns the writes that
-    /// are in the journal neither now nor before: under `serve`, the runner lost their lease.
-    private func insertJournalRows(_ batch: [PendingJournalWrite]) async throws(PostgresError) -> Set<Key> {
+    /// Inserts the batch (the first outcome of an effect stands) and returns, by effect, the
+    /// outcome now durable: the one written, or the one recorded before. An effect with neither
+    /// was refused: under `serve`, the runner lost the instance's lease.
+    private func insertJournalRows(_ batch: [PendingJournalWrite]) async throws(PostgresError) -> [Key: JournalEntry] {
+        // The first write of an effect in the batch is the one sent.
+        var firstWrites: [Key: JournalEntry] = [:]
         var ids: [String?] = [], sequences: [String?] = [], kinds: [String?] = [], payloads: [String?] = [],
             wakes: [String?] = []
         for write in batch {
+            let key = Key(id: write.id, sequence: write.sequence)
+            guard firstWrites[key] == nil else { continue }
+            firstWrites[key] = write.entry
             ids.append(write.id)
             sequences.append(String(write.sequence))
             switch write.entry {
@@ -101,9 +108,8 @@ extension PostgresStore {
             }
         }
         let parameters = [ids, sequences, kinds, payloads, wakes].map(Self.arrayLiteral) + [leaseOwner]
-        let keys = batch.map { Key(id: $0.id, sequence: $0.sequence) }
-        let fenced = leaseOwner != nil
-        return try await withConnection { (connection) throws(PostgresError) in
+        let sent = firstWrites
+        return try await withConnection { (connection) throws(PostgresError) -> [Key: JournalEntry] in
             let written = try connection.execute(
                 """
                 INSERT INTO waymark_journal (instance_id, sequence, kind, payload, wake_at)
@@ -116,19 +122,24 @@ extension PostgresStore {
                 RETURNING instance_id, sequence
                 """,
                 parameters)
-            guard fenced else { return [] }
-            let writtenKeys = Key.set(written)
-            // Not written: recorded before (the first outcome stands), or the lease is gone.
-            let unwritten = keys.filter { !writtenKeys.contains($0) }
-            guard !unwritten.isEmpty else { return [] }
+            var durable: [Key: JournalEntry] = [:]
+            for key in Key.set(written) { durable[key] = sent[key] }
+            // Not written: recorded before (that outcome stands), or refused (the lease is gone).
+            let unwritten = sent.keys.filter { durable[$0] == nil }
+            guard !unwritten.isEmpty else { return durable }
             let recorded = try connection.execute(
                 """
-                SELECT j.instance_id, j.sequence FROM waymark_journal j
+                SELECT j.instance_id, j.sequence, j.kind, j.payload, extract(epoch FROM j.wake_at) FROM waymark_journal j
                 JOIN unnest($1::text[], $2::int[]) AS v(id, seq) ON j.instance_id = v.id AND j.sequence = v.seq
                 """,
                 [Self.arrayLiteral(unwritten.map(\.id)), Self.arrayLiteral(unwritten.map { String($0.sequence) })])
-            let recordedKeys = Key.set(recorded)
-            return Set(unwritten.filter { !recordedKeys.contains($0) })
+            for row in recorded {
+                guard let id = row[0], let sequence = row[1].flatMap({ Int($0) }),
+                    let entry = Self.entry(kind: row[2], payload: row[3], wake: row[4])
+                else { continue }
+                durable[Key(id: id, sequence: sequence)] = entry
+            }
+            return durable
         }
     }
 

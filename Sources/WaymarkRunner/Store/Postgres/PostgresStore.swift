@@ -168,8 +168,9 @@ public actor PostgresStore: WorkflowStore {
     /// Records an effect's outcome. Writes that arrive while the previous group commit is on
     /// its way are committed together in the next one (one statement); each caller returns only
     /// once its own row is durable, so "recorded before the workflow sees it" still holds.
-    public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+    @discardableResult
+    public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) async throws -> JournalEntry {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JournalEntry, any Error>) in
             pendingWrites.append(PendingJournalWrite(id: id, sequence: sequence, entry: entry, continuation: continuation))
             if !flushScheduled {
                 flushScheduled = true
