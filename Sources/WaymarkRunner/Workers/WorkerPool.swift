@@ -69,6 +69,8 @@ public actor WorkerPool {
     /// Workers that exited before they were ready, in a row; past a few the pool gives up.
     private var startupFailures = 0
     private var broken: DispatchError?
+    /// Answers the reader threads have received and this actor has not handled yet.
+    nonisolated let arrivals = Arrivals()
     /// Count of workers started, for tests and the summary.
     public private(set) var started = 0
 
@@ -97,7 +99,7 @@ public actor WorkerPool {
     private func spawn() throws(DispatchError) {
         let id = nextWorker
         nextWorker += 1
-        let worker = try WorkerProcess(id: id, configuration: configuration) { [weak self] event in
+        let worker = try WorkerProcess(id: id, configuration: configuration, arrivals: arrivals) { [weak self] event in
             guard let self else { return }
             Task { await self.handle(event, from: id) }
         }
@@ -218,6 +220,7 @@ public actor WorkerPool {
             return
         }
         guard message["type"]?.stringValue == "result", let id = message["id"]?.intValue else { return }
+        arrivals.remove(id)
         // The clock decides, not which task ran first: an answer that arrived after the deadline
         // is late and discarded, even when the timer has not fired yet (a busy machine); one
         // that arrived in time counts, however late this task runs.
@@ -259,14 +262,13 @@ public actor WorkerPool {
                 try? await Task.sleep(nanoseconds: min(earliest - now, 10_000_000))
                 continue
             }
-            // After a stall, answers that arrived in time may be queued behind this task: let
-            // them be handled before judging.
-            await Task.yield()
             while let due = deadlines.earliest, due <= DispatchTime.now().uptimeNanoseconds {
                 let id = deadlines.pop()
-                if let entry = pending[id] {
-                    complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
-                }
+                guard let entry = pending[id] else { continue }
+                // An answer that reached its reader thread in time is on its way to `handle`
+                // (which may wait for a thread on a busy machine): it decides, not this watcher.
+                if let arrived = arrivals.time(of: id), arrived <= due { continue }
+                complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
             }
         }
         watching = false
@@ -304,7 +306,7 @@ final class WorkerProcess: @unchecked Sendable {
     var served = 0
     var retiring = false
 
-    init(id: Int, configuration: WorkerConfiguration, events: @escaping @Sendable (Event) -> Void) throws(DispatchError) {
+    init(id: Int, configuration: WorkerConfiguration, arrivals: Arrivals, events: @escaping @Sendable (Event) -> Void) throws(DispatchError) {
         self.id = id
         let stdin = Pipe()
         let stdout = Pipe()
@@ -337,6 +339,9 @@ final class WorkerProcess: @unchecked Sendable {
                 guard count > 0 else { break }
                 let arrival = DispatchTime.now().uptimeNanoseconds
                 let messages = frames.append(chunk[0..<count]).compactMap { try? JSON.parse($0) }
+                for message in messages where message["type"]?.stringValue == "result" {
+                    if let dispatch = message["id"]?.intValue { arrivals.record(dispatch, at: arrival) }
+                }
                 if !messages.isEmpty { events(.messages(messages, at: arrival)) }
             }
             process.waitUntilExit()
@@ -403,6 +408,25 @@ final class WorkerProcess: @unchecked Sendable {
         while process.isRunning {
             try? await Task.sleep(nanoseconds: 5_000_000)
         }
+    }
+}
+
+/// When each answer reached its reader thread, until the pool handles it. Written by reader
+/// threads and read by the pool's deadline watcher, hence a lock rather than the actor.
+final class Arrivals: @unchecked Sendable {
+    private let lock = NSLock()
+    private var times: [Int: UInt64] = [:]
+
+    func record(_ dispatch: Int, at time: UInt64) {
+        lock.withLock { times[dispatch] = time }
+    }
+
+    func time(of dispatch: Int) -> UInt64? {
+        lock.withLock { times[dispatch] }
+    }
+
+    func remove(_ dispatch: Int) {
+        _ = lock.withLock { times.removeValue(forKey: dispatch) }
     }
 }
 
