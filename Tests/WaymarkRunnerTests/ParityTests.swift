@@ -55,14 +55,9 @@ enum Python {
 
     static let package = Fixtures.packageRoot.appendingPathComponent("python").path
 
-    /// Runs a command to its end on a thread of its own: waiting on a process must not block
-    /// Swift's cooperative threads, which the runner's timers in other tests need.
+    /// Runs a command to its end off the cooperative threads (see `blocking`).
     static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String, String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Result { try runBlocking(arguments, environment: environment) })
-            }.start()
-        }
+        try await blocking { try runBlocking(arguments, environment: environment) }
     }
 
     static func runBlocking(_ arguments: [String], environment: [String: String]) throws -> (Int32, String, String) {
