@@ -17,7 +17,16 @@ class ActionTimeout(TimeoutError):
     """An action attempt did not finish within its timeout."""
 
 
+_signatures: dict[Callable[..., Any], inspect.Signature] = {}
 _shapes: dict[Callable[..., Any], tuple[inspect.Signature, dict[str, Any], bool]] = {}
+
+
+def signature_of(fn: Callable[..., Any]) -> inspect.Signature:
+    """`inspect.signature`, once per function: it is slow, and every dispatch needs it."""
+    found = _signatures.get(fn)
+    if found is None:
+        found = _signatures[fn] = inspect.signature(fn)
+    return found
 
 
 def shape(fn: Callable[..., Any]) -> tuple[inspect.Signature, dict[str, Any], bool]:
@@ -25,7 +34,7 @@ def shape(fn: Callable[..., Any]) -> tuple[inspect.Signature, dict[str, Any], bo
     coercing: worked out once per function, since every call of a hot action needs them."""
     found = _shapes.get(fn)
     if found is None:
-        signature = inspect.signature(fn)
+        signature = signature_of(fn)
         hints = typing.get_type_hints(fn, include_extras=True)
         plain = (int, str, float, bool, bytes, type(None), inspect.Parameter.empty)
         coercible = any(

@@ -22,7 +22,7 @@ import sys
 import threading
 from typing import Any
 
-from .actions import ActionInvocation
+from .actions import ActionInvocation, signature_of
 from .serialization import SerializationError, decode, encode, encode_exception
 
 
@@ -94,17 +94,6 @@ class Worker:
                 continue
             args[name] = value
         return args, varargs
-
-
-_signatures: dict[Any, inspect.Signature] = {}
-
-
-def signature_of(function) -> inspect.Signature:
-    """`inspect.signature`, once per action: it is slow, and every dispatch needs it."""
-    found = _signatures.get(function)
-    if found is None:
-        found = _signatures[function] = inspect.signature(function)
-    return found
 
 
 def read_frames(fd: int, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
