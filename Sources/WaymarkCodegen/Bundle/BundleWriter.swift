@@ -117,7 +117,7 @@ public enum BundleWriter {
 /// Source lines for the source map, each file split once per bundle.
 struct SourceLines {
     private let sources: [String: String]
-    private var split: [String: [Substring]] = [:]
+    private var tables: [String: LineTable] = [:]
 
     init(_ sources: [String: String]) {
         self.sources = sources
@@ -125,11 +125,10 @@ struct SourceLines {
 
     /// Line `number` (1-based) of `file` without its surrounding spaces and tabs; "" when out of range.
     mutating func line(_ number: Int, of file: String) -> String {
-        let lines = split[file] ?? (sources[file] ?? "").split(separator: "\n", omittingEmptySubsequences: false)
-        split[file] = lines
-        guard lines.indices.contains(number - 1) else { return "" }
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
-        let line = lines[number - 1]
+        let table = tables[file] ?? LineTable(sources[file] ?? "")
+        tables[file] = table
+        guard let line = table.line(number) else { return "" }
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
         guard let first = line.firstIndex(where: { !blank($0) }), let last = line.lastIndex(where: { !blank($0) }) else { return "" }
         return String(line[first...last])
     }
