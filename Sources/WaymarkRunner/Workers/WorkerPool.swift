@@ -190,8 +190,8 @@ public actor WorkerPool {
 
     func handle(_ event: WorkerProcess.Event, from workerID: Int) {
         switch event {
-        case .messages(let messages, let arrival):
-            for message in messages { handle(message, from: workerID, arrivedAt: arrival) }
+        case .messages(let messages):
+            for message in messages { handle(message, from: workerID) }
         case .exited(let status):
             guard let worker = workers.removeValue(forKey: workerID) else { return }
             worker.stop()  // lets its writer thread finish
@@ -213,14 +213,14 @@ public actor WorkerPool {
         }
     }
 
-    private func handle(_ message: JSON, from workerID: Int, arrivedAt arrival: UInt64) {
+    private func handle(_ message: JSON, from workerID: Int) {
         if message["type"]?.stringValue == "ready" {
             workers[workerID]?.ready = true
             resumeSlotWaiters()
             return
         }
         guard message["type"]?.stringValue == "result", let id = message["id"]?.intValue else { return }
-        arrivals.remove(id)
+        let arrival = arrivals.take(id) ?? DispatchTime.now().uptimeNanoseconds
         // The clock decides, not which task ran first: an answer that arrived after the deadline
         // is late and discarded, even when the timer has not fired yet (a busy machine); one
         // that arrived in time counts, however late this task runs.
@@ -289,8 +289,8 @@ public actor WorkerPool {
 /// One `python -m waymark.worker` process and the thread that reads its answers.
 final class WorkerProcess: @unchecked Sendable {
     enum Event: Sendable {
-        /// The messages that arrived in one read, and when (monotonic nanoseconds).
-        case messages([JSON], at: UInt64)
+        /// The messages that arrived in one read (their arrival times are in `Arrivals`).
+        case messages([JSON])
         case exited(Int32)
     }
 
@@ -342,7 +342,7 @@ final class WorkerProcess: @unchecked Sendable {
                 for message in messages where message["type"]?.stringValue == "result" {
                     if let dispatch = message["id"]?.intValue { arrivals.record(dispatch, at: arrival) }
                 }
-                if !messages.isEmpty { events(.messages(messages, at: arrival)) }
+                if !messages.isEmpty { events(.messages(messages)) }
             }
             process.waitUntilExit()
             events(.exited(process.terminationStatus))
@@ -425,8 +425,9 @@ final class Arrivals: @unchecked Sendable {
         lock.withLock { times[dispatch] }
     }
 
-    func remove(_ dispatch: Int) {
-        _ = lock.withLock { times.removeValue(forKey: dispatch) }
+    /// When the answer arrived, forgetting it: the pool handles it now.
+    func take(_ dispatch: Int) -> UInt64? {
+        lock.withLock { times.removeValue(forKey: dispatch) }
     }
 }
 
