@@ -1,77 +1,51 @@
 import Foundation
 
-/// One `journalPut` waiting for its group commit.
-struct PendingJournalWrite {
+/// One `journalPut`, in a group commit.
+struct JournalWrite: Sendable {
     var id: String
     var sequence: Int
     var entry: JournalEntry
-    /// Resumed with the outcome that is durable (this one, or the one recorded first).
-    var continuation: CheckedContinuation<JournalEntry, any Error>
 }
 
-/// One `instanceComplete` waiting for its group commit.
-struct PendingCompletion {
+/// One `instanceComplete`, in a group commit.
+struct Completion: Sendable {
     var id: String
     var status: String
     var result: String?
     var error: String?
-    var continuation: CheckedContinuation<Void, any Error>
 }
 
+/// The statements of the store's group commits (see GroupCommit).
 extension PostgresStore {
-    /// Commits every pending journal write in one INSERT, then resumes each writer: with the
-    /// outcome that is durable for its effect, or with the reason it was not written.
-    ///
-    /// One commit is in flight at a time: writes that arrive meanwhile form the next batch, so
-    /// under load one commit carries many actions' outcomes; alone, a write commits at once.
-    func flushJournalWrites() async {
-        while !pendingWrites.isEmpty {
-            let batch = pendingWrites
-            pendingWrites = []
-            do {
-                let durable = try await insertJournalRows(batch)
-                for write in batch {
-                    if let durable = durable[Key(id: write.id, sequence: write.sequence)] {
-                        write.continuation.resume(returning: durable)
-                    } else {
-                        write.continuation.resume(
-                            throwing: StoreError("instance \(write.id) is no longer leased to this runner; its outcome was not recorded"))
-                    }
-                }
-            } catch {
-                for write in batch { write.continuation.resume(throwing: error) }
-            }
+    /// Commits completions in one UPDATE, with the rules of one at a time: the first completion
+    /// of an instance stands, and under `serve` only the lease holder's counts.
+    static func commit(_ batch: [Completion], on pool: PostgresPool, leaseOwner: String?) async throws -> [Result<Void, any Error>] {
+        var seen = Set<String>()
+        let first = batch.filter { seen.insert($0.id).inserted }
+        let parameters = [first.map(\.id), first.map(\.status), first.map(\.result), first.map(\.error)].map(arrayLiteral) + [leaseOwner]
+        _ = try await pool.run { (connection) throws(PostgresError) in
+            try connection.execute(
+                """
+                UPDATE waymark_instances i SET status = v.status, result = v.result, error = v.error,
+                    lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(id, status, result, error)
+                WHERE i.id = v.id AND i.status NOT IN ('completed', 'failed') AND ($5::text IS NULL OR i.lease_owner = $5)
+                """,
+                parameters)
         }
-        flushScheduled = false
+        return batch.map { _ in .success(()) }
     }
 
-    /// Commits every pending completion in one UPDATE, then resumes each caller. As one at a
-    /// time: the first completion of an instance stands, and under `serve` only the lease
-    /// holder's counts.
-    func flushCompletions() async {
-        while !pendingCompletions.isEmpty {
-            let batch = pendingCompletions
-            pendingCompletions = []
-            var seen = Set<String>()
-            let first = batch.filter { seen.insert($0.id).inserted }
-            let parameters = [first.map(\.id), first.map(\.status), first.map(\.result), first.map(\.error)].map(Self.arrayLiteral) + [leaseOwner]
-            do {
-                try await withConnection { (connection) throws(PostgresError) in
-                    try connection.execute(
-                        """
-                        UPDATE waymark_instances i SET status = v.status, result = v.result, error = v.error,
-                            lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-                        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(id, status, result, error)
-                        WHERE i.id = v.id AND i.status NOT IN ('completed', 'failed') AND ($5::text IS NULL OR i.lease_owner = $5)
-                        """,
-                        parameters)
-                }
-                for completion in batch { completion.continuation.resume() }
-            } catch {
-                for completion in batch { completion.continuation.resume(throwing: error) }
+    /// Commits journal writes in one INSERT; each write's outcome is the entry now durable for
+    /// its effect (the first outcome stands), or the reason it was refused.
+    static func commit(_ batch: [JournalWrite], on pool: PostgresPool, leaseOwner: String?) async throws -> [Result<JournalEntry, any Error>] {
+        let durable = try await insertJournalRows(batch, on: pool, leaseOwner: leaseOwner)
+        return batch.map { write in
+            guard let entry = durable[Key(id: write.id, sequence: write.sequence)] else {
+                return .failure(StoreError("instance \(write.id) is no longer leased to this runner; its outcome was not recorded"))
             }
+            return .success(entry)
         }
-        completionFlushScheduled = false
     }
 
     struct Key: Hashable, Sendable {
@@ -90,7 +64,9 @@ extension PostgresStore {
     /// Inserts the batch (the first outcome of an effect stands) and returns, by effect, the
     /// outcome now durable: the one written, or the one recorded before. An effect with neither
     /// was refused: under `serve`, the runner lost the instance's lease.
-    private func insertJournalRows(_ batch: [PendingJournalWrite]) async throws(PostgresError) -> [Key: JournalEntry] {
+    private static func insertJournalRows(
+        _ batch: [JournalWrite], on pool: PostgresPool, leaseOwner: String?
+    ) async throws(PostgresError) -> [Key: JournalEntry] {
         // The first write of an effect in the batch is the one sent.
         var firstWrites: [Key: JournalEntry] = [:]
         var ids: [String?] = [], sequences: [String?] = [], kinds: [String?] = [], payloads: [String?] = [],
@@ -107,9 +83,9 @@ extension PostgresStore {
             case .wake(let date): kinds.append("wake"); payloads.append(nil); wakes.append(String(date.timeIntervalSince1970))
             }
         }
-        let parameters = [ids, sequences, kinds, payloads, wakes].map(Self.arrayLiteral) + [leaseOwner]
+        let parameters = [ids, sequences, kinds, payloads, wakes].map(arrayLiteral) + [leaseOwner]
         let sent = firstWrites
-        return try await withConnection { (connection) throws(PostgresError) -> [Key: JournalEntry] in
+        return try await pool.run { (connection) throws(PostgresError) -> [Key: JournalEntry] in
             let written = try connection.execute(
                 """
                 INSERT INTO waymark_journal (instance_id, sequence, kind, payload, wake_at)

@@ -10,21 +10,22 @@ public actor PostgresStore: WorkflowStore {
     /// In `serve`: the runner whose lease every write must hold. A runner presumed dead that is
     /// still alive then cannot record outcomes or complete instances its successor now owns.
     let leaseOwner: String?
-    /// Journal writes waiting for the next group commit (see PostgresStore+GroupCommit.swift).
-    var pendingWrites: [PendingJournalWrite] = []
-    var flushScheduled = false
-    /// Instance completions waiting for theirs.
-    var pendingCompletions: [PendingCompletion] = []
-    var completionFlushScheduled = false
+    /// Journal writes and instance completions, each group-committed (statements in
+    /// PostgresStore+GroupCommit.swift).
+    private let journalWrites: GroupCommit<JournalWrite, JournalEntry>
+    private let completions: GroupCommit<Completion, Void>
 
     /// Connects and applies pending migrations. The store opens up to `connections`
     /// connections as load needs them: journal group commits, claims and instance updates then
     /// do not wait for each other.
     public init(url: String, leaseOwner: String? = nil, connections: Int = 3) throws(PostgresError) {
-        pool = try PostgresPool(url: url, size: connections) { (connection) throws(PostgresError) in
+        let pool = try PostgresPool(url: url, size: connections) { (connection) throws(PostgresError) in
             try Migrations.apply(connection)
         }
+        self.pool = pool
         self.leaseOwner = leaseOwner
+        journalWrites = GroupCommit { writes in try await Self.commit(writes, on: pool, leaseOwner: leaseOwner) }
+        completions = GroupCommit { completions in try await Self.commit(completions, on: pool, leaseOwner: leaseOwner) }
     }
 
     /// Connects and migrates on a thread of its own, so that waiting for the server (or for
@@ -106,15 +107,8 @@ public actor PostgresStore: WorkflowStore {
     /// are committed together (see PostgresStore+GroupCommit.swift); each caller returns once
     /// its own is durable.
     public func instanceComplete(_ id: String, result: JSON?, error: JSON?) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            pendingCompletions.append(PendingCompletion(
-                id: id, status: error == nil ? "completed" : "failed", result: result?.serialized(), error: error?.serialized(),
-                continuation: continuation))
-            if !completionFlushScheduled {
-                completionFlushScheduled = true
-                Task { await self.flushCompletions() }
-            }
-        }
+        try await completions.submit(Completion(
+            id: id, status: error == nil ? "completed" : "failed", result: result?.serialized(), error: error?.serialized()))
     }
 
     public func instanceSuspend(_ id: String, until date: Date) async throws -> Bool {
@@ -170,12 +164,6 @@ public actor PostgresStore: WorkflowStore {
     /// once its own row is durable, so "recorded before the workflow sees it" still holds.
     @discardableResult
     public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) async throws -> JournalEntry {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<JournalEntry, any Error>) in
-            pendingWrites.append(PendingJournalWrite(id: id, sequence: sequence, entry: entry, continuation: continuation))
-            if !flushScheduled {
-                flushScheduled = true
-                Task { await self.flushJournalWrites() }
-            }
-        }
+        try await journalWrites.submit(JournalWrite(id: id, sequence: sequence, entry: entry))
     }
 }
