@@ -36,7 +36,6 @@ public protocol WorkflowStore: Sendable {
     /// caller to run itself (one-shot `waymark-run`), which no runner will claim.
     func instanceCreate(workflow: String, version: String, input: JSON, status: InstanceStatus) async throws -> String
     func instanceGet(_ id: String) async throws -> InstanceRecord?
-    func instanceSetStatus(_ id: String, _ status: InstanceStatus) async throws
     /// Completes an instance with its result or its failure; a second completion is a no-op.
     func instanceComplete(_ id: String, result: JSON?, error: JSON?) async throws
     /// Every recorded effect of an instance, by sequence number: one read when a runner takes it.
@@ -88,13 +87,6 @@ public actor InMemoryStore: WorkflowStore {
 
     public func instanceGet(_ id: String) -> InstanceRecord? {
         instances[id]
-    }
-
-    public func instanceSetStatus(_ id: String, _ status: InstanceStatus) throws {
-        guard instances[id] != nil else { throw StoreError("no instance \(id)") }
-        guard instances[id]?.status != .completed, instances[id]?.status != .failed else { return }
-        instances[id]?.status = status
-        instances[id]?.updatedAt = Date()
     }
 
     public func instanceComplete(_ id: String, result: JSON?, error: JSON?) throws {

@@ -95,14 +95,6 @@ public actor PostgresStore: WorkflowStore {
             createdAt: Self.date(row[7]), updatedAt: Self.date(row[8]))
     }
 
-    public func instanceSetStatus(_ id: String, _ status: InstanceStatus) async throws {
-        try await withConnection { (connection) throws(PostgresError) in
-            try connection.execute(
-                "UPDATE waymark_instances SET status = $2, updated_at = now() WHERE id = $1 AND status NOT IN ('completed', 'failed')",
-                [id, status.rawValue])
-        }
-    }
-
     /// Completes an instance. Completions that arrive while the previous batch is on its way
     /// are committed together (see PostgresStore+GroupCommit.swift); each caller returns once
     /// its own is durable.
