@@ -17,6 +17,10 @@ public enum RunOutcome: Sendable {
     case failure(WorkflowFailure)
     /// Parked in the store until a long sleep ends (under `serve`).
     case suspended(until: Date)
+    /// Given up, not failed: a store write did not happen (the journal could not be read, an
+    /// outcome, a park or the completion could not be recorded, or the runner lost the
+    /// instance). The instance stays as the store last recorded it, to be resumed by replay.
+    case abandoned(reason: String)
 
     /// `{"ok": true, "value": ...}` or `{"ok": false, "error": {"type", "message"}}`, printed as
     /// python/waymark/inline.py prints the same outcome.
@@ -30,6 +34,8 @@ public enum RunOutcome: Sendable {
             return JSON.object([("ok", .bool(false)), ("error", error)]).serialized()
         case .suspended(let date):
             return JSON.object([("ok", .bool(false)), ("suspended_until", .float(date.timeIntervalSince1970))]).serialized()
+        case .abandoned(let reason):
+            return JSON.object([("ok", .bool(false)), ("abandoned", .string(reason))]).serialized()
         }
     }
 }
@@ -179,28 +185,58 @@ public final class Runner: @unchecked Sendable {
             if let journal { recorded = journal } else { recorded = try await store.journal(id) }
         } catch {
             counters.failed()
-            let reason = PyError.abandon("the journal could not be read: \(error)")
-            return .failure(WorkflowFailure(exception: reason.exception, source: nil, abandoned: true))
+            return .abandoned(reason: "the journal could not be read: \(error)")
         }
         let policies = PolicyGateway(pool: pool, sleepScale: options.sleepScale, log: log)
         let gateway = JournalingGateway(
             instance: id, store: store, recorded: recorded, inner: CountingGateway(inner: policies, counters: counters),
             suspendAfter: options.suspendSleepsLongerThan)
         let executor = WorkflowExecutor(workflow: workflow, gateway: gateway)
+        let value: Value
         do {
-            let value = try await executor.run(arguments: arguments)
-            try? await store.instanceComplete(id, result: try? ValueCodec.encode(value, canonical: true), error: nil)
-            return .value(value)
+            value = try await executor.run(arguments: arguments)
         } catch {
-            if let wake = error.suspendedUntil {
-                if (try? await store.instanceSuspend(id, until: wake)) == true { return .suspended(until: wake) }
-            }
+            if let wake = error.suspendedUntil { return await park(id, until: wake) }
             counters.failed()
-            // Given up, not failed: the instance stays as it is, to be resumed by replay.
-            if error.abandoned { return .failure(error) }
+            if error.abandoned { return .abandoned(reason: error.exception.message) }
             let encoded = JSON.object([("type", .string(error.exception.type)), ("message", .string(error.exception.message))])
-            try? await store.instanceComplete(id, result: nil, error: encoded)
-            return .failure(error)
+            return await complete(id, result: nil, error: encoded, outcome: .failure(error))
+        }
+        let result: JSON
+        do {
+            result = try ValueCodec.encode(value, canonical: true)
+        } catch {
+            counters.failed()
+            let reason = "the result of run() cannot be stored: \(error.description)"
+            let failure = WorkflowFailure(exception: PyError.builtin("TypeError", reason).exception, source: nil)
+            let encoded = JSON.object([("type", .string("TypeError")), ("message", .string(reason))])
+            return await complete(id, result: nil, error: encoded, outcome: .failure(failure))
+        }
+        return await complete(id, result: result, error: nil, outcome: .value(value))
+    }
+
+    /// Records an instance's end; `outcome` when it is durable. A completion that cannot be
+    /// recorded leaves the instance running: under `serve` it is replayed (its journal makes
+    /// that cheap) and completed again; a one-shot run reports it.
+    private func complete(_ id: String, result: JSON?, error: JSON?, outcome: RunOutcome) async -> RunOutcome {
+        do {
+            try await store.instanceComplete(id, result: result, error: error)
+            return outcome
+        } catch let failure {
+            counters.failed()
+            let ending = error == nil ? "completed" : "failed"
+            return .abandoned(reason: "the instance \(ending) but that could not be recorded: \(failure)")
+        }
+    }
+
+    /// Parks a sleeping instance. A park that cannot be recorded abandons the instance, never
+    /// fails it: its sleep is in the journal, so replay finds the same wake-up time.
+    private func park(_ id: String, until wake: Date) async -> RunOutcome {
+        do {
+            if try await store.instanceSuspend(id, until: wake) { return .suspended(until: wake) }
+            return .abandoned(reason: "the sleep could not be parked: the store no longer holds the instance as running here")
+        } catch {
+            return .abandoned(reason: "the sleep could not be parked: \(error)")
         }
     }
 

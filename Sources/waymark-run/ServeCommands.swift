@@ -34,10 +34,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Sleeps longer than this park the instance in the database, holding no memory (default: WAYMARK_EVICT_SLEEP_THRESHOLD_MS, else 10000).")
     var evictSleepThresholdMs: Int?
 
+    @Option(help: "Fail an instance that was running when its server died this many times (default: WAYMARK_MAX_INSTANCE_CRASHES, else 3).")
+    var maxInstanceCrashes: Int?
+
     mutating func run() async throws {
         guard !bundles.isEmpty else { fail("name at least one bundle") }
-        guard let url = workerFlags.databaseURL ?? ProcessInfo.processInfo.environment["WAYMARK_DATABASE_URL"], !url.isEmpty else {
-            fail("serve needs PostgreSQL: pass --database-url or set WAYMARK_DATABASE_URL")
+        guard let url = workerFlags.database.connectionString(required: true) else {
+            fail("serve needs PostgreSQL: pass --database-url(-file), set WAYMARK_DATABASE_URL(_FILE) or PG* variables")
         }
         let runnerID = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))"
         let store: PostgresStore
@@ -72,8 +75,12 @@ struct ServeCommand: AsyncParsableCommand {
         let heartbeat = Double(heartbeatMs ?? environmentInt("WAYMARK_LOCK_HEARTBEAT_MS") ?? 5_000) / 1000
         let poll = Double(pollMs ?? environmentInt("WAYMARK_POLL_INTERVAL_MS") ?? 100) / 1000
         let capacity = maxInstances ?? environmentInt("WAYMARK_MAX_CONCURRENT_INSTANCES") ?? 500
+        let maxCrashes = max(1, maxInstanceCrashes ?? environmentInt("WAYMARK_MAX_INSTANCE_CRASHES") ?? 3)
+        // Test hook for poison isolation (DurabilityTests): this process dies as it starts the
+        // named instance, the way a crash in evaluation would kill it.
+        let crashOn = ProcessInfo.processInfo.environment["WAYMARK_TEST_CRASH_ON_INSTANCE"]
         let stop = StopSignal()
-        FileHandle.standardError.write(Data("waymark-run: serving \(served.count) workflow version(s) as \(runnerID)\n".utf8))
+        log("serving \(served.count) workflow version(s) as \(runnerID)")
 
         let inFlight = InFlight()
         let listener = PostgresListener(url: url)
@@ -87,23 +94,53 @@ struct ServeCommand: AsyncParsableCommand {
                     inFlight.cancel(except: held)
                     lastHeartbeat = Date()
                 }
-                let room = capacity - inFlight.count
-                let claimed = try await store.claim(runner: runnerID, versions: Array(served.keys), limit: room, leaseSeconds: lease)
+                // Given up after a store failure: handed back now, so they are replayed soon and
+                // not taken for crashed when their leases expire. Kept until the hand-back works.
+                let abandoned = inFlight.abandoned
+                if !abandoned.isEmpty {
+                    try await store.releaseLeases(runner: runnerID, ids: abandoned)
+                    inFlight.released(abandoned)
+                }
+                // A suspect (an instance running when a runner died) runs alone: claim nothing.
+                let claim: PostgresStore.Claim
+                if inFlight.runningSuspect {
+                    claim = .none
+                } else {
+                    claim = try await store.claim(
+                        runner: runnerID, versions: Array(served.keys), limit: capacity - inFlight.count, leaseSeconds: lease,
+                        idle: inFlight.count == 0, maxCrashes: maxCrashes)
+                }
+                for id in claim.poisoned {
+                    log("instance \(id) failed: instance crashed its server \(maxCrashes) times; not retried")
+                }
+                let claimed = claim.claimed
                 // One query for the whole claim's journals (each runner reads them itself otherwise).
                 let journals = try await store.journals(claimed.map(\.id))
                 for instance in claimed {
                     guard let (runner, workflow) = served[instance.version] else { continue }
-                    inFlight.start(instance.id) {
+                    if let crashOn, crashOn == instance.id { abort() }
+                    inFlight.start(instance.id, suspect: instance.crashes > 0) {
                         defer {
                             // The runner was full: claim again now rather than at the next poll.
                             if inFlight.remove(instance.id) == capacity { listener.wake() }
                         }
+                        let arguments: [String: Value]
                         do {
-                            let arguments = try Runner.arguments(instance.input, for: workflow.workflow)
-                            _ = await runner.resume(instance.id, workflow, arguments: arguments, journal: journals[instance.id] ?? [:])
+                            arguments = try Runner.arguments(instance.input, for: workflow.workflow)
                         } catch {
                             let failure = JSON.object([("type", .string("InputError")), ("message", .string("\(error)"))])
-                            try? await store.instanceComplete(instance.id, result: nil, error: failure)
+                            do {
+                                try await store.instanceComplete(instance.id, result: nil, error: failure)
+                            } catch {
+                                log("instance \(instance.id): its input does not fit run(), and that could not be recorded: \(error); handing it back")
+                                inFlight.abandon(instance.id)
+                            }
+                            return
+                        }
+                        let outcome = await runner.resume(instance.id, workflow, arguments: arguments, journal: journals[instance.id] ?? [:])
+                        if case .abandoned(let reason) = outcome {
+                            log("instance \(instance.id) given up here: \(reason); handing it back to be replayed")
+                            inFlight.abandon(instance.id)
                         }
                     }
                 }
@@ -111,15 +148,24 @@ struct ServeCommand: AsyncParsableCommand {
                 if claimed.isEmpty { await listener.wait(upTo: poll) }
             } catch let error as PostgresError {
                 // The database went away (a restart): wait, then carry on; the store reconnects.
-                FileHandle.standardError.write(Data("waymark-run: \(error); retrying\n".utf8))
-                try? await Task.sleep(nanoseconds: 500_000_000)
+                log("\(error); retrying")
+                try? await Task.sleep(nanoseconds: 500_000_000)  // only a pause; cancellation cannot happen here
             }
         }
         // Graceful stop: whatever is unfinished goes back to the queue for another runner.
-        try? await store.releaseLeases(runner: runnerID)
-        FileHandle.standardError.write(Data("waymark-run: stopped; \(inFlight.count) unfinished instance(s) handed back\n".utf8))
+        do {
+            try await store.releaseLeases(runner: runnerID)
+            log("stopped; \(inFlight.count) unfinished instance(s) handed back")
+        } catch {
+            log("stopped; \(inFlight.count) unfinished instance(s) could not be handed back (\(error)): they resume when their leases expire")
+        }
         Foundation.exit(0)
     }
+}
+
+/// A line on stderr, as `waymark-run: ...`.
+private func log(_ line: String) {
+    FileHandle.standardError.write(Data("waymark-run: \(line)\n".utf8))
 }
 
 /// Set by SIGTERM or SIGINT.
@@ -149,17 +195,32 @@ final class StopSignal: @unchecked Sendable {
 final class InFlight: @unchecked Sendable {
     private let lock = NSLock()
     private var tasks: [String: Task<Void, Never>] = [:]
+    /// Running suspects (see PostgresStore+Serve.swift): while any runs, nothing else starts.
+    private var suspects: Set<String> = []
+    /// Given up after a store failure, and not yet handed back.
+    private var toRelease: Set<String> = []
 
     var count: Int { lock.withLock { tasks.count } }
     var ids: [String] { lock.withLock { Array(tasks.keys) } }
+    var runningSuspect: Bool { lock.withLock { !suspects.isEmpty } }
+    var abandoned: [String] { lock.withLock { Array(toRelease) } }
+
+    func abandon(_ id: String) {
+        lock.withLock { _ = toRelease.insert(id) }
+    }
+
+    func released(_ ids: [String]) {
+        lock.withLock { toRelease.subtract(ids) }
+    }
 
     /// Starts running an instance, unless it is running here already: this runner can claim an
     /// instance of its own again when the lease lapsed before a heartbeat renewed it, and the
     /// claim renewed the lease its running task needs, so a second task would only run the
     /// instance twice at once.
-    func start(_ id: String, _ body: @escaping @Sendable () async -> Void) {
+    func start(_ id: String, suspect: Bool, _ body: @escaping @Sendable () async -> Void) {
         lock.withLock {
             guard tasks[id] == nil else { return }
+            if suspect { suspects.insert(id) }
             tasks[id] = Task { await body() }
         }
     }
@@ -170,6 +231,7 @@ final class InFlight: @unchecked Sendable {
         lock.withLock {
             let before = tasks.count
             tasks.removeValue(forKey: id)
+            suspects.remove(id)
             return before
         }
     }
@@ -195,14 +257,13 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "run()'s arguments as a JSON object.")
     var input: String = "{}"
 
-    @Option(help: "PostgreSQL URL (default: WAYMARK_DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var database: DatabaseOptions
 
     @Flag(help: "Wait until a runner finishes it, then print the result (exit 1 if it failed).")
     var wait = false
 
     mutating func run() async throws {
-        let store = openStore(databaseURL, quiet: true, required: true)
+        let store = openStore(database, quiet: true, required: true)
         let loaded = loadBundle(bundle)
         let chosen: BundleWorkflow
         do {
@@ -239,11 +300,10 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "An instance id.")
     var id: String?
 
-    @Option(help: "PostgreSQL URL (default: WAYMARK_DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var database: DatabaseOptions
 
     mutating func run() async throws {
-        guard let store = openStore(databaseURL, quiet: true, required: true) as? PostgresStore else { fail("status needs PostgreSQL") }
+        guard let store = openStore(database, quiet: true, required: true) as? PostgresStore else { fail("status needs PostgreSQL") }
         if let id {
             guard let record = try await store.instanceGet(id) else { fail("no instance \(id)") }
             let journal = try await store.journalCount(id)
@@ -263,11 +323,10 @@ struct ResultCommand: AsyncParsableCommand {
     @Argument(help: "An instance id.")
     var id: String
 
-    @Option(help: "PostgreSQL URL (default: WAYMARK_DATABASE_URL).")
-    var databaseURL: String?
+    @OptionGroup var database: DatabaseOptions
 
     mutating func run() async throws {
-        let store = openStore(databaseURL, quiet: true, required: true)
+        let store = openStore(database, quiet: true, required: true)
         guard let record = try await store.instanceGet(id) else { fail("no instance \(id)") }
         try Self.report(record)
     }

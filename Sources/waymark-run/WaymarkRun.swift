@@ -43,16 +43,16 @@ func environmentInt(_ name: String) -> Int? {
     ProcessInfo.processInfo.environment[name].flatMap { Int($0) }
 }
 
-/// The store `--database-url` or WAYMARK_DATABASE_URL names, else the in-memory one.
-func openStore(_ databaseURL: String?, quiet: Bool, required: Bool = false) -> any WorkflowStore {
-    if let url = databaseURL ?? ProcessInfo.processInfo.environment["WAYMARK_DATABASE_URL"], !url.isEmpty {
+/// The store the database options name (see DatabaseOptions), else the in-memory one; a
+/// `required` store is PostgreSQL, configured by libpq's PG* variables when nothing else names it.
+func openStore(_ database: DatabaseOptions, quiet: Bool, required: Bool = false) -> any WorkflowStore {
+    if let url = database.connectionString(required: required) {
         do {
             return try PostgresStore(url: url)
         } catch {
             fail("\(error)")
         }
     }
-    if required { fail("this command needs PostgreSQL: pass --database-url or set WAYMARK_DATABASE_URL") }
     if !quiet {
         FileHandle.standardError.write(Data("waymark-run: no WAYMARK_DATABASE_URL: running on the in-memory store (nothing outlives this process)\n".utf8))
     }
@@ -87,8 +87,8 @@ struct WorkerFlags: ParsableArguments {
     @Flag(help: "Do not log retries to stderr.")
     var quiet = false
 
-    @Option(help: "PostgreSQL URL for durable state (default: WAYMARK_DATABASE_URL; without one, the in-memory store).")
-    var databaseURL: String?
+    /// PostgreSQL for durable state; without it `run` uses the in-memory store.
+    @OptionGroup var database: DatabaseOptions
 
     /// Set by `serve` (see its --evict-sleep-threshold-ms).
     var suspendSleepsLongerThan: Double?
@@ -147,7 +147,7 @@ struct RunCommand: AsyncParsableCommand {
     var canonical = false
 
     mutating func run() async throws {
-        let store = openStore(workerFlags.databaseURL, quiet: workerFlags.quiet)
+        let store = openStore(workerFlags.database, quiet: workerFlags.quiet)
         let loaded = loadBundle(bundle)
         let runner = workerFlags.runner(loaded, path: bundle, store: store)
         let workflow: LoadedWorkflow
@@ -190,8 +190,10 @@ struct RunCommand: AsyncParsableCommand {
             await runner.shutdown()
             if canonical {
                 print(outcome.canonical())
-                if case .failure = outcome { Foundation.exit(1) }
-                return
+                switch outcome {
+                case .value, .suspended: return
+                case .failure, .abandoned: Foundation.exit(1)
+                }
             }
             switch outcome {
             case .value(let value):
@@ -204,6 +206,8 @@ struct RunCommand: AsyncParsableCommand {
                 fail("\(workflow.workflow.name) failed: \(failure)", code: 1)
             case .suspended:
                 fail("\(workflow.workflow.name) suspended unexpectedly", code: 1)
+            case .abandoned(let reason):
+                fail("\(workflow.workflow.name) did not finish: \(reason)", code: 1)
             }
             return
         }
@@ -217,7 +221,7 @@ struct RunCommand: AsyncParsableCommand {
         let terminal = isatty(STDERR_FILENO) != 0
         var completed = 0
         var failed = 0
-        var firstFailure: WorkflowFailure?
+        var firstFailure: String?
         await withTaskGroup(of: RunOutcome.self) { group in
             for (input, arguments) in instances {
                 group.addTask { await runner.run(workflow, input: input, arguments: arguments) }
@@ -227,7 +231,10 @@ struct RunCommand: AsyncParsableCommand {
                 case .value, .suspended: completed += 1
                 case .failure(let failure):
                     failed += 1
-                    if firstFailure == nil { firstFailure = failure }
+                    if firstFailure == nil { firstFailure = failure.description }
+                case .abandoned(let reason):
+                    failed += 1
+                    if firstFailure == nil { firstFailure = "did not finish: \(reason)" }
                 }
                 if terminal {
                     FileHandle.standardError.write(Data("\r\(completed + failed)/\(total) instances, \(runner.actionsRun) actions".utf8))

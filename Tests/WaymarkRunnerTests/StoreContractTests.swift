@@ -213,10 +213,10 @@ struct FixedGateway: ActionGateway {
         let first = try await PostgresStore.open(url: url, leaseOwner: "runner-a")
         let second = try await PostgresStore.open(url: url, leaseOwner: "runner-b")
         // runner-a claims it, records an effect, then its lease expires and runner-b takes over.
-        #expect(try await first.claim(runner: "runner-a", versions: ["fence-v1"], limit: 10, leaseSeconds: 0.05).map(\.id) == [id])
+        #expect(try await first.claim(runner: "runner-a", versions: ["fence-v1"], limit: 10, leaseSeconds: 0.05).claimed.map(\.id) == [id])
         try await first.journalPut(id, sequence: 0, .value(.string("by a")))
         try await Task.sleep(nanoseconds: 150_000_000)
-        #expect(try await second.claim(runner: "runner-b", versions: ["fence-v1"], limit: 10, leaseSeconds: 30).map(\.id) == [id])
+        #expect(try await second.claim(runner: "runner-b", versions: ["fence-v1"], limit: 10, leaseSeconds: 30).claimed.map(\.id) == [id])
         await #expect(throws: StoreError.self) { try await first.journalPut(id, sequence: 1, .value(.string("late, by a"))) }
         try await first.instanceComplete(id, result: .string("a's result"), error: nil)
         #expect(try await shared.instanceGet(id)?.status == .running)
@@ -295,7 +295,7 @@ struct FixedGateway: ActionGateway {
         let running = try await store.instanceCreate(workflow: "W", version: version, input: .object([]), status: .running)
         let queued = try await store.instanceCreate(workflow: "W", version: version, input: .object([]))
         let claimed = try await store.claim(runner: "runner-c", versions: [version], limit: 10, leaseSeconds: 30)
-        #expect(claimed.map(\.id) == [queued])
+        #expect(claimed.claimed.map(\.id) == [queued])
         #expect(try await store.instanceGet(running)?.status == .running)
     }
 }

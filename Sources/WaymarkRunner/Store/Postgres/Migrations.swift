@@ -62,6 +62,12 @@ enum Migrations {
             "ALTER TABLE waymark_instances ADD COLUMN wake_at timestamptz",
             "CREATE INDEX waymark_instances_waking ON waymark_instances (status, wake_at)",
         ]),
+        // Poison isolation (PostgresStore+Serve.swift): how often an instance was running when its
+        // runner died without handing it back. Suspects (crash_count > 0) are few, hence partial.
+        Migration(version: 3, name: "instances count the runner crashes they were running in", sql: [
+            "ALTER TABLE waymark_instances ADD COLUMN crash_count integer NOT NULL DEFAULT 0",
+            "CREATE INDEX waymark_instances_suspects ON waymark_instances (created_at) WHERE crash_count > 0",
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }

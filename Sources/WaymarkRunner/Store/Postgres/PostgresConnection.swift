@@ -34,12 +34,18 @@ public final class PostgresConnection: @unchecked Sendable {
         if let connection { PQfinish(connection) }
     }
 
+    /// Connection errors never carry the password (see ConnectionString): libpq quotes a string
+    /// it cannot parse, so that case gets a message of its own, with the string redacted.
     private func connect() throws(PostgresError) {
         if let connection { PQfinish(connection) }
+        connection = nil
+        guard ConnectionString.parses(url) else {
+            throw PostgresError(sqlState: nil, message: "cannot connect to PostgreSQL: \(ConnectionString.malformed(url))")
+        }
         connection = PQconnectdb(url)
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
             let message = connection.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
-            throw PostgresError(sqlState: nil, message: "cannot connect to PostgreSQL: \(message)")
+            throw PostgresError(sqlState: nil, message: "cannot connect to PostgreSQL: \(ConnectionString.scrub(message, conninfo: url))")
         }
         _ = try? execute("SET client_min_messages TO warning")
     }

@@ -103,18 +103,23 @@ public actor PostgresStore: WorkflowStore {
             id: id, status: error == nil ? "completed" : "failed", result: result?.serialized(), error: error?.serialized()))
     }
 
+    /// Parks the instance; false when no row changed (it is not running, or under `serve` this
+    /// runner no longer holds its lease), so the caller does not report a park that did not
+    /// happen. Parking is a clean hand-back: it clears the instance's crash count (poison
+    /// isolation, PostgresStore+Serve.swift).
     public func instanceSuspend(_ id: String, until date: Date) async throws -> Bool {
         let parameters = [id, String(date.timeIntervalSince1970), leaseOwner]
-        try await withConnection { (connection) throws(PostgresError) in
+        let parked = try await withConnection { (connection) throws(PostgresError) in
             try connection.execute(
                 """
                 UPDATE waymark_instances SET status = 'sleeping', wake_at = to_timestamp($2::double precision),
-                    lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+                    lease_owner = NULL, lease_expires_at = NULL, crash_count = 0, updated_at = now()
                 WHERE id = $1 AND status = 'running' AND ($3::text IS NULL OR lease_owner = $3)
+                RETURNING id
                 """,
                 parameters)
         }
-        return true
+        return !parked.isEmpty
     }
 
     public func journal(_ id: String) async throws -> [Int: JournalEntry] {
