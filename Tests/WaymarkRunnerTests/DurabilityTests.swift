@@ -36,7 +36,7 @@ struct DurabilityTests {
     }
 
     /// Starts `waymark-run` with the test database and side-channel directory.
-    func launch(_ arguments: [String], _ setup: Setup) throws -> Process {
+    func launch(_ arguments: [String], _ setup: Setup, environment extra: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
@@ -44,6 +44,7 @@ struct DurabilityTests {
         environment["WAYMARK_DATABASE_URL"] = setup.url
         environment["WAYMARK_TEST_STATE"] = setup.state.path
         environment["WAYMARK_PYTHON_PACKAGE"] = Python.package
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -51,9 +52,10 @@ struct DurabilityTests {
         return process
     }
 
-    func serve(_ setup: Setup, _ bundle: String? = nil, maxInstances: Int = 500) throws -> Process {
+    func serve(_ setup: Setup, _ bundle: String? = nil, maxInstances: Int = 500, environment: [String: String] = [:]) throws -> Process {
         try launch(["serve", bundle ?? setup.bundle, "--lease-ttl-ms", "1500", "--heartbeat-ms", "300", "--poll-ms", "50",
-            "--workers", "1", "--max-instances", String(maxInstances), "--evict-sleep-threshold-ms", "500", "--quiet"], setup)
+            "--workers", "1", "--max-instances", String(maxInstances), "--evict-sleep-threshold-ms", "500", "--quiet"], setup,
+            environment: environment)
     }
 
     func submit(_ setup: Setup, name: String) async throws -> String {
@@ -202,5 +204,48 @@ struct DurabilityTests {
         let record = try #require(try await store.instanceGet(id))
         #expect(record.status == .queued)
         #expect(try await store.journalCount(id) == 0)
+    }
+
+    /// An instance that kills its server whenever it runs (a test hook aborts `serve` as it
+    /// starts it), among healthy ones, under a supervisor that restarts `serve` whenever it
+    /// dies: the healthy instances all complete, the poison one is failed after three crashes
+    /// with a reason that says so, and once nothing is left the supervisor stops.
+    @Test func anInstanceThatCrashesItsServerIsFailedAndTheRestFlow() async throws {
+        let setup = try await prepare()
+        defer { cleanUp(setup) }
+        let store = try await PostgresStore.open(url: setup.url)
+        var healthy = [try await submit(setup, name: "h0"), try await submit(setup, name: "h1")]
+        let poison = try await submit(setup, name: "poison")
+        healthy += [try await submit(setup, name: "h2"), try await submit(setup, name: "h3")]
+        func unfinished() async throws -> Int {
+            try await store.statusCounts().filter { $0.0 != "completed" && $0.0 != "failed" }.reduce(0) { $0 + $1.1 }
+        }
+        // The supervisor: restarts the server whenever it dies, until nothing is left to run.
+        var crashes: [Process.TerminationReason] = []
+        var drained = false
+        while !drained && crashes.count <= 6 {
+            let server = try serve(setup, environment: ["WAYMARK_TEST_CRASH_ON_INSTANCE": poison])
+            _ = try await waitFor(120) { try await unfinished() == 0 || !server.isRunning }
+            if server.isRunning {
+                server.terminate()
+                server.waitUntilExit()
+                drained = true
+            } else {
+                crashes.append(server.terminationReason)
+            }
+        }
+        #expect(drained, "the supervisor stopped once nothing was left")
+        #expect(crashes.count == 3, "the poison instance crashed its server 3 times, then was not run again")
+        #expect(crashes.allSatisfy { $0 == .uncaughtSignal }, "every death was the crash (SIGABRT): \(crashes)")
+        let failed = try #require(try await store.instanceGet(poison))
+        #expect(failed.status == .failed)
+        #expect(failed.error?["message"] == .string("instance crashed its server 3 times; not retried"))
+        for (index, id) in healthy.enumerated() {
+            let record = try #require(try await store.instanceGet(id))
+            #expect(record.status == .completed && record.result == expected("h\(index)"), "\(id): \(record.status)")
+        }
+        let counts = executions(setup)
+        #expect(counts.filter { $0.key.hasPrefix("poison") }.isEmpty, "the poison instance never ran an action")
+        #expect(counts.filter { $0.key.hasPrefix("h") }.values.allSatisfy { (1...2).contains($0) }, "\(counts)")
     }
 }
