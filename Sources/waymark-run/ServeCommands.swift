@@ -114,10 +114,30 @@ struct ServeCommand: AsyncParsableCommand {
                     log("instance \(id) failed: instance crashed its server \(maxCrashes) times; not retried")
                 }
                 let claimed = claim.claimed
-                // One query for the whole claim's journals (each runner reads them itself otherwise).
-                let journals = try await store.journals(claimed.map(\.id))
+                let journals = await Self.journals(of: claimed, store)
                 for instance in claimed {
                     guard let (runner, workflow) = served[instance.version] else { continue }
+                    let journal: [Int: JournalEntry]
+                    switch journals[instance.id] {
+                    case .success(let read)?: journal = read
+                    case .failure(let error)? where (error as? PostgresError)?.isDataCorrupted == true:
+                        // Unreadable rows do not heal: replaying without them would run recorded
+                        // effects again, so the instance fails, saying why.
+                        log("instance \(instance.id) failed: \(error)")
+                        let failure = JSON.object([("type", .string("WaymarkJournalCorrupt")), ("message", .string("\(error)"))])
+                        do {
+                            try await store.instanceComplete(instance.id, result: nil, error: failure)
+                        } catch {
+                            log("instance \(instance.id): that could not be recorded (\(error)); handing it back")
+                            inFlight.abandon(instance.id)
+                        }
+                        continue
+                    case .failure(let error)?:
+                        log("instance \(instance.id): its journal could not be read (\(error)); handing it back")
+                        inFlight.abandon(instance.id)
+                        continue
+                    case nil: journal = [:]
+                    }
                     if let crashOn, crashOn == instance.id { abort() }
                     inFlight.start(instance.id, suspect: instance.crashes > 0) {
                         defer {
@@ -137,7 +157,7 @@ struct ServeCommand: AsyncParsableCommand {
                             }
                             return
                         }
-                        let outcome = await runner.resume(instance.id, workflow, arguments: arguments, journal: journals[instance.id] ?? [:])
+                        let outcome = await runner.resume(instance.id, workflow, arguments: arguments, journal: journal)
                         if case .abandoned(let reason) = outcome {
                             log("instance \(instance.id) given up here: \(reason); handing it back to be replayed")
                             inFlight.abandon(instance.id)
@@ -160,6 +180,30 @@ struct ServeCommand: AsyncParsableCommand {
             log("stopped; \(inFlight.count) unfinished instance(s) could not be handed back (\(error)): they resume when their leases expire")
         }
         Foundation.exit(0)
+    }
+}
+
+extension ServeCommand {
+    /// The journals of a claim: one query for all (each runner reads its own otherwise), and
+    /// one per instance only when that fails, so one unreadable journal or a brief database
+    /// error does not strand the whole claim under leases nobody runs.
+    static func journals(of claimed: [PostgresStore.Claimed], _ store: PostgresStore) async -> [String: Result<[Int: JournalEntry], any Error>] {
+        guard !claimed.isEmpty else { return [:] }
+        let ids = claimed.map(\.id)
+        var results: [String: Result<[Int: JournalEntry], any Error>] = [:]
+        do {
+            let journals = try await store.journals(ids)
+            for id in ids { results[id] = .success(journals[id] ?? [:]) }
+        } catch {
+            for id in ids {
+                do {
+                    results[id] = .success(try await store.journal(id))
+                } catch {
+                    results[id] = .failure(error)
+                }
+            }
+        }
+        return results
     }
 }
 

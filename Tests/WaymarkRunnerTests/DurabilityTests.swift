@@ -248,4 +248,22 @@ struct DurabilityTests {
         #expect(counts.filter { $0.key.hasPrefix("poison") }.isEmpty, "the poison instance never ran an action")
         #expect(counts.filter { $0.key.hasPrefix("h") }.values.allSatisfy { (1...2).contains($0) }, "\(counts)")
     }
+
+    /// An instance whose journal holds a row nobody can read is failed, saying so; the rest of
+    /// the claim runs.
+    @Test func anUnreadableJournalFailsItsInstanceOnly() async throws {
+        let setup = try await prepare()
+        defer { cleanUp(setup) }
+        let store = try await PostgresStore.open(url: setup.url)
+        let corrupt = try await submit(setup, name: "c")
+        let fine = try await submit(setup, name: "f")
+        try await TestDatabase.admin(setup.url, "INSERT INTO waymark_journal (instance_id, sequence, kind) VALUES ('\(corrupt)', 0, 'bogus')")
+        let server = try serve(setup)
+        defer { server.terminate() }
+        #expect(try await waitFor(90) { try await store.instanceGet(fine)?.status == .completed })
+        let record = try #require(try await store.instanceGet(corrupt))
+        #expect(record.status == .failed)
+        #expect(record.error?["type"] == .string("WaymarkJournalCorrupt"))
+        #expect(executions(setup).keys.allSatisfy { $0.hasPrefix("f:") })
+    }
 }

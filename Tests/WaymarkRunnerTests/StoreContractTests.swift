@@ -286,6 +286,25 @@ struct FixedGateway: ActionGateway {
         #expect(try await store.journals([]) == [:])
     }
 
+    /// A journal row that cannot be read fails the read, naming it: skipped, its effect would
+    /// run again; read as null, the workflow would go on with a value nobody recorded.
+    @Test func anUnreadableJournalRowFailsTheRead() async throws {
+        try await TestDatabase.scoped("corrupt") { url in
+            let store = try await PostgresStore.open(url: url)
+            let id = try await store.instanceCreate(workflow: "W", version: "corrupt-v1", input: .object([]))
+            try await store.journalPut(id, sequence: 0, .value(.string("fine")))
+            try await TestDatabase.admin(url, "INSERT INTO waymark_journal (instance_id, sequence, kind, payload) VALUES ('\(id)', 1, 'value', '{not json')")
+            do {
+                _ = try await store.journal(id)
+                Issue.record("an unreadable row was read")
+            } catch let error as PostgresError {
+                #expect(error.isDataCorrupted && error.description.contains("journal entry 1 of instance \(id) is not valid JSON"))
+            }
+            // The write path reads recorded rows too (when an effect was recorded before).
+            await #expect(throws: PostgresError.self) { try await store.journalPut(id, sequence: 1, .value(.string("late"))) }
+        }
+    }
+
     /// One-shot `waymark-run` creates its instance running: a `serve` on the same database
     /// (woken by no notification, polling anyway) claims only the queued one.
     @Test func aRunningInstanceIsNotClaimed() async throws {

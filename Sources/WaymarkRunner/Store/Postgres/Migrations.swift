@@ -76,6 +76,7 @@ enum Migrations {
     @discardableResult
     static func apply(_ connection: PostgresConnection) throws(PostgresError) -> [Int] {
         try connection.execute("SELECT pg_advisory_lock($1::bigint)", [lockKey])
+        // A session lock: if unlocking fails the connection is gone, and the server releases it.
         defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1::bigint)", [lockKey]) }
         try connection.execute("""
             CREATE TABLE IF NOT EXISTS waymark_migrations (

@@ -13,6 +13,12 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         return text
     }
 
+    /// PostgreSQL's `data_corrupted`; the store also uses it for rows it cannot read.
+    static let dataCorrupted = "XX001"
+
+    /// A row that cannot be read (see PostgresStore.journalRow): retrying will not help.
+    public var isDataCorrupted: Bool { sqlState == Self.dataCorrupted }
+
     /// Lost connection or a server shutting down: worth reconnecting.
     public var isConnectionFailure: Bool {
         sqlState == nil || sqlState?.hasPrefix("08") == true || sqlState == "57P01" || sqlState == "57P02" || sqlState == "57P03"
@@ -47,6 +53,7 @@ public final class PostgresConnection: @unchecked Sendable {
             let message = connection.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             throw PostgresError(sqlState: nil, message: "cannot connect to PostgreSQL: \(ConnectionString.scrub(message, conninfo: url))")
         }
+        // Only quiets server notices on stderr; a connection without it works the same.
         _ = try? execute("SET client_min_messages TO warning")
     }
 
@@ -129,6 +136,8 @@ public final class PostgresConnection: @unchecked Sendable {
             try execute("COMMIT")
             return value
         } catch {
+            // The body's error is the one to report; a failed ROLLBACK means the connection is
+            // gone, and the server rolls the transaction back itself.
             _ = try? execute("ROLLBACK")
             throw error
         }

@@ -110,9 +110,7 @@ extension PostgresStore {
                 """,
                 [Self.arrayLiteral(unwritten.map(\.id)), Self.arrayLiteral(unwritten.map { String($0.sequence) })])
             for row in recorded {
-                guard let id = row[0], let sequence = row[1].flatMap({ Int($0) }),
-                    let entry = Self.entry(kind: row[2], payload: row[3], wake: row[4])
-                else { continue }
+                let (id, sequence, entry) = try Self.journalRow(row)
                 durable[Key(id: id, sequence: sequence)] = entry
             }
             return durable

@@ -139,21 +139,40 @@ public actor PostgresStore: WorkflowStore {
         }
         var journals: [String: [Int: JournalEntry]] = [:]
         for row in rows {
-            guard let id = row[0], let sequence = row[1].flatMap({ Int($0) }),
-                let entry = Self.entry(kind: row[2], payload: row[3], wake: row[4])
-            else { continue }
+            let (id, sequence, entry) = try Self.journalRow(row)
             journals[id, default: [:]][sequence] = entry
         }
         return journals
     }
 
-    static func entry(kind: String?, payload: String?, wake: String?) -> JournalEntry? {
-        switch kind {
-        case "value": return .value((try? JSON.parse(payload ?? "null")) ?? .null)
-        case "error": return .error((try? JSON.parse(payload ?? "null")) ?? .null)
-        case "wake": return .wake(date(wake))
-        default: return nil
+    /// One `(instance_id, sequence, kind, payload, wake_at)` row. A row that cannot be read
+    /// fails the read: skipped, its effect would run again; read as null, the workflow would
+    /// go on with a value nobody recorded.
+    static func journalRow(_ row: [String?]) throws(PostgresError) -> (String, Int, JournalEntry) {
+        guard row.count == 5, let id = row[0], let sequence = row[1].flatMap({ Int($0) }) else {
+            throw corrupt("a journal row without an instance or a sequence number")
         }
+        func json(_ payload: String?) throws(PostgresError) -> JSON {
+            do {
+                return try JSON.parse(payload ?? "null")
+            } catch {
+                throw corrupt("the journal entry \(sequence) of instance \(id) is not valid JSON: \(error)")
+            }
+        }
+        switch row[2] {
+        case "value": return (id, sequence, .value(try json(row[3])))
+        case "error": return (id, sequence, .error(try json(row[3])))
+        case "wake":
+            guard let wake = row[4] else { throw corrupt("the journal entry \(sequence) of instance \(id) is a wake-up without a time") }
+            return (id, sequence, .wake(date(wake)))
+        default:
+            throw corrupt("the journal entry \(sequence) of instance \(id) has an unknown kind '\(row[2] ?? "null")'")
+        }
+    }
+
+    /// XX001 is PostgreSQL's own `data_corrupted`: not a connection failure, so not retried.
+    static func corrupt(_ message: String) -> PostgresError {
+        PostgresError(sqlState: PostgresError.dataCorrupted, message: message)
     }
 
     /// Records an effect's outcome. Writes that arrive while the previous group commit is on
