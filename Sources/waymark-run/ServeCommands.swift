@@ -123,14 +123,7 @@ struct ServeCommand: AsyncParsableCommand {
                     case .failure(let error)? where (error as? PostgresError)?.isDataCorrupted == true:
                         // Unreadable rows do not heal: replaying without them would run recorded
                         // effects again, so the instance fails, saying why.
-                        log("instance \(instance.id) failed: \(error)")
-                        let failure = JSON.object([("type", .string("WaymarkJournalCorrupt")), ("message", .string("\(error)"))])
-                        do {
-                            try await store.instanceComplete(instance.id, result: nil, error: failure)
-                        } catch {
-                            log("instance \(instance.id): that could not be recorded (\(error)); handing it back")
-                            inFlight.abandon(instance.id)
-                        }
+                        await Self.failInstance(instance.id, type: "WaymarkJournalCorrupt", "\(error)", store, inFlight)
                         continue
                     case .failure(let error)?:
                         log("instance \(instance.id): its journal could not be read (\(error)); handing it back")
@@ -148,13 +141,7 @@ struct ServeCommand: AsyncParsableCommand {
                         do {
                             arguments = try Runner.arguments(instance.input, for: workflow.workflow)
                         } catch {
-                            let failure = JSON.object([("type", .string("InputError")), ("message", .string("\(error)"))])
-                            do {
-                                try await store.instanceComplete(instance.id, result: nil, error: failure)
-                            } catch {
-                                log("instance \(instance.id): its input does not fit run(), and that could not be recorded: \(error); handing it back")
-                                inFlight.abandon(instance.id)
-                            }
+                            await Self.failInstance(instance.id, type: "InputError", "\(error)", store, inFlight)
                             return
                         }
                         let outcome = await runner.resume(instance.id, workflow, arguments: arguments, journal: journal)
@@ -184,6 +171,18 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
+    /// Fails an instance that cannot run (its input or journal is unusable); when even that
+    /// cannot be recorded, hands it back, to be tried again.
+    static func failInstance(_ id: String, type: String, _ message: String, _ store: PostgresStore, _ inFlight: InFlight) async {
+        log("instance \(id) failed: \(message)")
+        do {
+            try await store.instanceComplete(id, result: nil, error: .object([("type", .string(type)), ("message", .string(message))]))
+        } catch {
+            log("instance \(id): its failure could not be recorded (\(error)); handing it back")
+            inFlight.abandon(id)
+        }
+    }
+
     /// The journals of a claim: one query for all (each runner reads its own otherwise), and
     /// one per instance only when that fails, so one unreadable journal or a brief database
     /// error does not strand the whole claim under leases nobody runs.
