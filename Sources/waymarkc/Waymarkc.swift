@@ -231,7 +231,10 @@ struct VisualizeCommand: ParsableCommand {
         do {
             rendered = try Graphviz.render(dot, format: format.rawValue, program: program)
         } catch {
-            fail("\(error)")
+            // Keep the DOT so the graph can be inspected or drawn with another layout engine.
+            let kept = FileManager.default.temporaryDirectory.appendingPathComponent("waymarkc-\(ProcessInfo.processInfo.processIdentifier).dot").path
+            let note = (try? OutputFile.write(Data(dot.utf8), to: kept)) != nil ? "; the DOT is kept at \(kept)" : ""
+            fail("\(error)\(note)")
         }
         guard let output else { return FileHandle.standardOutput.write(rendered) }
         do {
