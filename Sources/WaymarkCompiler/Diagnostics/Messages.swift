@@ -104,6 +104,12 @@ extension DiagnosticMessage {
             hint: "pass the project root with -I, or make it an @action in this file")
     }
 
+    static func unresolvedBaseClass(_ module: String, _ name: String) -> Self {
+        .error(
+            "WMK118", "'\(name)' is imported from '\(module)', which was not found on the search paths, so it is not known to be a Workflow class",
+            hint: "pass the project root with -I")
+    }
+
     static func missingImportedName(_ module: String, _ name: String) -> Self {
         .error(
             "WMK118", "'\(name)' is imported from '\(module)', but '\(module)' defines no '\(name)'",
