@@ -29,4 +29,20 @@ public struct Driver: Sendable {
             compilerVersion: "waymarkc \(WaymarkVersion.current)")
         return try BundleWriter.bundle(input)
     }
+
+    /// Loads an encoded bundle back as `waymark-run` does (BundleLoader, then every node's WRL
+    /// through NodePayloads) so that a bundle that does not load is never written: that is a
+    /// compiler bug, such as a printer/parser round-trip gap.
+    public static func checkLoads(_ encoded: String) throws(LoadCheckError) {
+        do {
+            let loaded = try BundleLoader.load(data: Data(encoded.utf8))
+            try NodePayloads.check(loaded)
+        } catch {
+            throw LoadCheckError(description: "\(error)")
+        }
+    }
+
+    public struct LoadCheckError: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
 }

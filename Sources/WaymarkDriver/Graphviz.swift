@@ -41,7 +41,10 @@ public enum Graphviz {
         let messages = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw RenderError(description: "dot failed: \(String(decoding: messages, as: UTF8.self))")
+            // Graphviz prints its whole internal trace; its first line says what went wrong.
+            let text = String(decoding: messages, as: UTF8.self)
+            let first = text.split(separator: "\n").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            throw RenderError(description: "Graphviz's dot failed (exit \(process.terminationStatus)): \(first.map(String.init) ?? "no message")")
         }
         return data
     }

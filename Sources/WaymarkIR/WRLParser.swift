@@ -536,12 +536,15 @@ public struct WRLParser {
         if isPunct("(") {
             position += 1
             var items: [Target] = []
+            // Exactly one ')' closes this tuple: a nested tuple consumes its own, so
+            // `(n, (key, val))` parses back as printed.
             while !accept(")") {
-                if !items.isEmpty { try expect(",") }
-                if isPunct(")") { break }
+                if !items.isEmpty {
+                    try expect(",")
+                    if accept(")") { break }  // `(a,)`
+                }
                 items.append(try target())
             }
-            _ = accept(")")
             return .tuple(items)
         }
         let base = try postfix()

@@ -55,8 +55,14 @@ struct CompilerFlags: ParsableArguments {
         case text, json
     }
 
-    /// Compiles, prints diagnostics to stderr, and exits 1 if there were errors.
-    func compile() throws -> CompileResult {
+    /// Compiles, prints diagnostics, and exits 1 if there were errors. Text diagnostics go to
+    /// stderr; JSON diagnostics are data and go to stdout when `dataOnStdout` (for `check`,
+    /// whose stdout carries nothing else).
+    func compile(dataOnStdout: Bool = false) throws -> CompileResult {
+        guard file.hasSuffix(".py") else {
+            let hint = file.hasSuffix(".wmb") ? "; to summarise a bundle, run 'waymarkc inspect \(file)'" : ""
+            fail("'\(file)' is not a Python file: give the workflow's .py source\(hint)")
+        }
         let result: CompileResult
         do {
             result = try Driver(options: options).compile(file: file)
@@ -73,7 +79,8 @@ struct CompilerFlags: ParsableArguments {
             let count = result.diagnostics.filter { $0.severity == .error }.count
             text += "\(count) error\(count == 1 ? "" : "s") generated.\n"
         }
-        FileHandle.standardError.write(Data(text.utf8))
+        let stream = dataOnStdout && diagnosticFormat == .json ? FileHandle.standardOutput : FileHandle.standardError
+        stream.write(Data(text.utf8))
         if result.hasErrors { throw ExitCode(1) }
         return result
     }
@@ -121,6 +128,11 @@ struct CompileCommand: ParsableCommand {
             let directory = output.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
                 ?? FileManager.default.currentDirectoryPath
             text = BundleWriter.encode(try makeBundle(result, directory: directory))
+            do {
+                try Driver.checkLoads(text)
+            } catch {
+                fail("the compiled bundle does not load, so it was not written (a waymarkc bug): \(error)")
+            }
         }
         try write(text, to: output)
     }
@@ -173,7 +185,7 @@ struct CheckCommand: ParsableCommand {
     @OptionGroup var flags: CompilerFlags
 
     func run() throws {
-        _ = try flags.compile()
+        _ = try flags.compile(dataOnStdout: true)
     }
 }
 
@@ -219,7 +231,10 @@ struct VisualizeCommand: ParsableCommand {
         do {
             rendered = try Graphviz.render(dot, format: format.rawValue, program: program)
         } catch {
-            fail("\(error)")
+            // Keep the DOT so the graph can be inspected or drawn with another layout engine.
+            let kept = FileManager.default.temporaryDirectory.appendingPathComponent("waymarkc-\(ProcessInfo.processInfo.processIdentifier).dot").path
+            let note = (try? OutputFile.write(Data(dot.utf8), to: kept)) != nil ? "; the DOT is kept at \(kept)" : ""
+            fail("\(error)\(note)")
         }
         guard let output else { return FileHandle.standardOutput.write(rendered) }
         do {

@@ -52,7 +52,7 @@ import WaymarkIR
         ("{\"a\": 1}[\"b\"]", "KeyError: 'b'"), ("\"a\" + 1", "TypeError: can only concatenate str (not \"int\") to str"),
         ("1 + \"a\"", "TypeError: unsupported operand type(s) for +: 'int' and 'str'"), ("int(\"x\")", "ValueError: invalid literal for int() with base 10: 'x'"),
         ("[1] < \"a\"", "TypeError: '<' not supported between instances of 'list' and 'str'"), ("{[1]: 2}", "TypeError: unhashable type: 'list'"),
-        ("len(5)", "TypeError: object of type 'int' has no len()"), ("undefined_name", "NameError: name 'undefined_name' is not defined"),
+        ("len(5)", "TypeError: object of type 'int' has no len()"), ("undefined_name", "UnboundLocalError: cannot access local variable 'undefined_name' where it is not associated with a value"),
     ])
     func pythonErrors(_ text: String, _ expected: String) {
         #expect(error(text) == expected, "\(text)")

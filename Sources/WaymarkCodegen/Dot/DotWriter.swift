@@ -9,6 +9,9 @@ public struct DotWriter {
     public func dot(_ workflows: [BundleWorkflow]) -> String {
         let title = workflows.count == 1 ? workflows[0].name : "workflows"
         var out = "digraph \(quote(title)) {\n"
+        // No newrank=true: with it Graphviz 2.43 stops with "trouble in init_rank" on a try
+        // inside nested loops (Fixtures/compile/nested_loops_try.py); without it every fixture
+        // and waymark's own corpus render (the tests draw them all).
         out += "  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=11, compound=true];\n"
         out += "  node [fontname=\"Helvetica\", fontsize=10];\n"
         out += "  edge [fontname=\"Helvetica\", fontsize=9];\n"

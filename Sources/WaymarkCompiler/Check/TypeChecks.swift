@@ -18,6 +18,7 @@ extension FunctionLowering {
         switch target {
         case .name(let name):
             types[name] = type
+            forgetPaths(under: name)
         case .tuple(let items):
             if case .tuple(let parts) = type, parts.count == items.count, !items.contains(where: { if case .starred = $0 { true } else { false } }) {
                 for (item, part) in zip(items, parts) { setType(item, part) }
@@ -26,7 +27,12 @@ extension FunctionLowering {
             }
         case .starred(let inner):
             for name in inner.boundNames { types[name] = .list(type.element) }
-        case .index, .attribute:
+        case .attribute(let base, let attribute):
+            if let key = narrowingKey(.attribute(base, attribute)) {
+                types[key] = nil
+                forgetPaths(under: key)
+            }
+        case .index:
             break
         }
     }
@@ -36,7 +42,10 @@ extension FunctionLowering {
         let saved = locals
         locals = []
         collectAssignedNames(statements)
-        for name in locals { types[name] = .unknown }
+        for name in locals {
+            types[name] = .unknown
+            forgetPaths(under: name)
+        }
         locals = saved
     }
 
@@ -65,20 +74,27 @@ extension FunctionLowering {
     }
 
     /// Runs `body` for each branch from the same starting knowledge, then keeps only what all
-    /// branches agree on.
-    func mergeTypes(branches: [() -> Void]) {
+    /// branches that fall through (those returning true) agree on; a branch that returns,
+    /// raises, breaks or continues does not reach the code after it (`if x is None: return`).
+    /// Where branches differ but the type known before fits them all, that type stays.
+    func mergeTypes(branches: [() -> Bool]) {
         let start = types
         var outcomes: [[String: PyType]] = []
         for branch in branches {
             types = start
-            branch()
-            outcomes.append(types)
+            if branch() { outcomes.append(types) }
+        }
+        guard !outcomes.isEmpty else {
+            types = start
+            return
         }
         var merged: [String: PyType] = [:]
         let names = Set(outcomes.flatMap(\.keys))
         for name in names {
             let all = outcomes.map { $0[name] ?? .unknown }
-            merged[name] = all.dropFirst().reduce(all[0]) { $0.join($1) }
+            var type = all.dropFirst().reduce(all[0]) { $0.join($1) }
+            if type == .unknown, let before = start[name], before != .unknown, all.allSatisfy({ before.accepts($0) }) { type = before }
+            merged[name] = type
         }
         types = merged
     }
@@ -110,6 +126,7 @@ extension FunctionLowering {
         case .boolean(_, let operands): return joined(operands.map(infer))
         case .conditional(_, let then, let orElse): return infer(then).join(infer(orElse))
         case .attribute(let base, let name):
+            if let key = narrowingKey(expr), let narrowed = types[key] { return narrowed }
             if case .model(_, let attributes?) = infer(base) { return attributes[name] ?? .unknown }
             return .unknown
         case .index(let base, let index):

@@ -61,10 +61,17 @@ indirect enum PyType: Hashable, CustomStringConvertible {
     func accepts(_ value: PyType) -> Bool {
         switch (self, value) {
         case (.unknown, _), (_, .unknown): return true
-        case (.union(let options), _): return options.contains { $0.accepts(value) }
+        // A union value fits when each of its members fits (`str | None` where `str | None`,
+        // or `Optional[str]`, is declared); checked before the declared union so that each
+        // member may match a different declared option.
         case (_, .union(let options)): return options.allSatisfy { accepts($0) }
+        case (.union(let options), _): return options.contains { $0.accepts(value) }
         case (.float, .int), (.float, .bool), (.int, .bool): return true
         case (.list(let declared), .list(let element)): return declared.accepts(element)
+        // A gather of fixed items is typed as a tuple so it can be unpacked, but Python gives a
+        // list: a list annotation for it is right. Pydantic also takes tuples for list fields.
+        case (.list(let declared), .tuple(let items)): return items.allSatisfy { declared.accepts($0) }
+        case (.list(let declared), .tupleOf(let element)): return declared.accepts(element)
         case (.set(let declared), .set(let element)): return declared.accepts(element)
         case (.tupleOf(let declared), .tuple(let items)): return items.allSatisfy { declared.accepts($0) }
         case (.tupleOf(let declared), .tupleOf(let element)): return declared.accepts(element)

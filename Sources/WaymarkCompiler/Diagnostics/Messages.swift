@@ -104,6 +104,18 @@ extension DiagnosticMessage {
             hint: "pass the project root with -I, or make it an @action in this file")
     }
 
+    static func unresolvedBaseClass(_ module: String, _ name: String) -> Self {
+        .error(
+            "WMK118", "'\(name)' is imported from '\(module)', which was not found on the search paths, so it is not known to be a Workflow class",
+            hint: "pass the project root with -I")
+    }
+
+    static func missingImportedName(_ module: String, _ name: String) -> Self {
+        .error(
+            "WMK118", "'\(name)' is imported from '\(module)', but '\(module)' defines no '\(name)'",
+            hint: "check the spelling, or define '\(name)' in '\(module)'")
+    }
+
     static func badExceptionType(_ text: String) -> Self {
         .error("WMK119", "\(text)", hint: "name exception classes directly, e.g. 'except (ValueError, KeyError) as e'")
     }
@@ -172,8 +184,10 @@ extension DiagnosticMessage {
 
     // MARK: Names
 
+    /// A warning, not an error: the path that leaves the name unbound may never be taken (Python
+    /// accepts the code and raises UnboundLocalError only if it is). `-Werror` makes it fail.
     static func possiblyUnbound(_ name: String) -> Self {
-        .error(
+        .warning(
             "WMK210", "'\(name)' may be unbound here: it is not assigned on every path that reaches this line",
             hint: "assign '\(name)' a default before the branch or loop that sets it")
     }

@@ -15,6 +15,8 @@ enum Callee {
     case notAllowed(String)
     case notCallable(String)
     case unresolvedImport(module: String, name: String)
+    /// The project module was found but does not bind the name.
+    case missingName(module: String, name: String)
     case undefined(String)
     /// A local variable named like an action (see `FunctionLowering.shadowedCall`).
     case shadowedAction(String)
@@ -64,7 +66,7 @@ extension FunctionLowering {
             }
             return .notAllowed(display)
         case .missing(let source, let name):
-            return .unresolvedImport(module: source, name: name)
+            return .missingName(module: source, name: name)
         case .klass(let info):
             if let bases = workflow.exceptionBases(info) {
                 workflow.useException(info, bases: bases)
@@ -107,13 +109,7 @@ extension FunctionLowering {
             guard let gather = gather(call, &out) else { return true }
             out.append(Statement(.gather(target, gather), at: loc))
             if let target {
-                var type = PyType.list(.unknown)
-                if !gather.returnExceptions, gather.items.count == 1, case .spread(_, _, let spreadCall) = gather.items[0],
-                    let decl = workflow.actions[spreadCall.action]
-                {
-                    type = .list(returnType(of: decl))
-                }
-                setType(target, type)
+                setType(target, gatherType(gather))
             }
         case .sleep:
             guard let seconds = sleepDuration(call, &out) else { return true }
@@ -128,6 +124,8 @@ extension FunctionLowering {
             if let target { setType(target, helperReturnType(helperName)) }
         case .unresolvedImport(let source, let name):
             error(.unresolvedImport(source, name), call)
+        case .missingName(let source, let name):
+            error(.missingImportedName(source, name), call)
         case .undefined(let name):
             error(name.hasPrefix("self.") ? .unknownSelfAttribute(String(name.dropFirst(5))) : .undefinedName(name), call)
         case .notAllowed(let name):
@@ -193,6 +191,8 @@ extension FunctionLowering {
             error(.notCallable(what), node)
         case .unresolvedImport(let source, let name):
             error(.unresolvedImport(source, name), node)
+        case .missingName(let source, let name):
+            error(.missingImportedName(source, name), node)
         case .undefined(let name):
             error(name.hasPrefix("self.") ? .unknownSelfAttribute(String(name.dropFirst(5))) : .undefinedName(name), node)
         case .shadowedAction(let name):
@@ -377,8 +377,39 @@ extension FunctionLowering {
         return Gather(items: items, returnExceptions: returnExceptions)
     }
 
+    /// A gather of fixed items is a tuple of its items' types, so that `a, b = await
+    /// asyncio.gather(f(), g())` and `return await asyncio.gather(...)` as a tuple check; one
+    /// spread is a list of the action's return type. With `return_exceptions=True` any item may
+    /// be an exception, so nothing is known of the items.
+    func gatherType(_ gather: Gather) -> PyType {
+        let fixed = gather.items.compactMap { item -> ActionCall? in
+            if case .call(let call) = item { return call }
+            return nil
+        }
+        if fixed.count == gather.items.count {
+            return .tuple(fixed.map { call in
+                guard !gather.returnExceptions, let decl = workflow.actions[call.action] else { return .unknown }
+                return returnType(of: decl)
+            })
+        }
+        if !gather.returnExceptions, gather.items.count == 1, case .spread(_, _, let spreadCall) = gather.items[0],
+            let decl = workflow.actions[spreadCall.action]
+        {
+            return .list(returnType(of: decl))
+        }
+        return .list(.unknown)
+    }
+
     /// One branch of a gather: an action call or `self.run_action(...)`, not awaited.
     private func gatherCall(_ node: PyNode, _ out: inout Block) -> ActionCall? {
+        if node.type == "GeneratorExp" {
+            // Python awaits the generator as one awaitable and fails ('Task got bad yield').
+            error(
+                .badGather(
+                    "a generator passed to asyncio.gather is one argument, not one per element: Python fails on it",
+                    hint: "spread it: asyncio.gather(*(act(x) for x in xs))"), node)
+            return nil
+        }
         guard node.type == "Call" else {
             let hint = node.type == "Await" ? "drop the 'await': gather awaits its branches" : "pass action calls, e.g. asyncio.gather(a(x), b(y))"
             error(.badGather("each argument of asyncio.gather must be an action call", hint: hint), node)
@@ -393,6 +424,8 @@ extension FunctionLowering {
             error(.badGather("helper method 'self.\(name)' cannot run inside asyncio.gather", hint: "gather action calls; call the helper before or after"), node)
         case .unresolvedImport(let source, let name):
             error(.unresolvedImport(source, name), node)
+        case .missingName(let source, let name):
+            error(.missingImportedName(source, name), node)
         default:
             error(.badGather("each argument of asyncio.gather must be an action call", hint: "pass action calls, e.g. asyncio.gather(a(x), b(y))"), node)
         }

@@ -254,11 +254,19 @@ extension FunctionLowering {
         guard let firstNode = operands.first else { return Self.poison }
         let first = expr(firstNode, &out)
         var rest: [(prelude: Block, value: Expr)] = []
+        // A later operand runs only when the earlier ones were true (`and`) or false (`or`):
+        // `x is not None and f(x)` checks f(x) with x known not to be None.
+        let saved = types
+        var previous = first
         for operand in operands.dropFirst() {
+            let facts = narrowing(previous)
+            apply(op == .and ? facts.whenTrue : facts.whenFalse)
             var prelude: Block = []
             let value = expr(operand, &prelude)
             rest.append((prelude, value))
+            previous = value
         }
+        types = saved
         if rest.allSatisfy({ $0.prelude.isEmpty }) { return .boolean(op, [first] + rest.map(\.value)) }
         let result = temporary()
         let loc = location(node)
@@ -317,10 +325,11 @@ extension FunctionLowering {
             return Self.poison
         }
         let test = expr(testNode, &out)
+        let facts = narrowing(test)
         var thenPrelude: Block = []
-        let then = expr(bodyNode, &thenPrelude)
+        let then = withFacts(facts.whenTrue) { expr(bodyNode, &thenPrelude) }
         var elsePrelude: Block = []
-        let orElse = expr(elseNode, &elsePrelude)
+        let orElse = withFacts(facts.whenFalse) { expr(elseNode, &elsePrelude) }
         if thenPrelude.isEmpty && elsePrelude.isEmpty { return .conditional(test: test, then: then, orElse: orElse) }
         let result = temporary()
         let loc = location(node)

@@ -205,7 +205,19 @@ final class FunctionLowering {
             let test = expr(testNode, &out)
             var then: Block = []
             var orElse: Block = []
-            mergeTypes(branches: [{ then = self.block(node.nodes("body")) }, { orElse = self.block(node.nodes("orelse")) }])
+            let facts = narrowing(test)
+            mergeTypes(branches: [
+                {
+                    self.apply(facts.whenTrue)
+                    then = self.block(node.nodes("body"))
+                    return self.fallsThrough(then)
+                },
+                {
+                    self.apply(facts.whenFalse)
+                    orElse = self.block(node.nodes("orelse"))
+                    return self.fallsThrough(orElse)
+                },
+            ])
             out.append(Statement(.ifElse(test, then, orElse), at: loc))
         case "For":
             guard let targetNode = node.node("target"), let iterNode = node.node("iter") else { return }

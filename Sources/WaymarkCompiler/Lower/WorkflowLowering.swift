@@ -21,10 +21,29 @@ final class WorkflowLowering {
 
     var module: PythonModule { workflowClass.module }
 
+    /// The first base class imported from a module outside waymark that is not on the search
+    /// paths (a base workflow class of the project, given without its root).
+    private func unresolvedProjectBase(_ info: ClassInfo) -> (module: String, name: String)? {
+        for base in info.node.nodes("bases") {
+            guard base.type == "Name", let id = base.string("id"),
+                case .external(let source, let name)? = project.resolve(id, in: info.module),
+                source != "waymark", !source.hasPrefix("waymark.")
+            else { continue }
+            return (source, name)
+        }
+        return nil
+    }
+
     func lower() -> WorkflowDecl? {
         let name = workflowClass.name
         if !isWorkflowSubclass(workflowClass) {
-            diagnostics.emit(.workflowNotSubclass(name), in: module.file, at: workflowClass.node.span)
+            // A base class imported from a project module that was not found: say that (WMK118),
+            // not that the class is no Workflow, which it may well be.
+            if let (source, base) = unresolvedProjectBase(workflowClass) {
+                diagnostics.emit(.unresolvedBaseClass(source, base), in: module.file, at: workflowClass.node.span)
+            } else {
+                diagnostics.emit(.workflowNotSubclass(name), in: module.file, at: workflowClass.node.span)
+            }
         }
         guard let (run, owner) = method("run") else {
             diagnostics.emit(.workflowHasNoRun(name), in: module.file, at: workflowClass.node.span)

@@ -106,7 +106,9 @@ struct Evaluator {
     func lookup(_ name: String, _ env: Environment) throws(PyError) -> Value {
         if let value = env.variables[name] { return value }
         if PythonBuiltins.typeNames.contains(name) || hierarchy(of: name) != nil || name.contains(".") { return .type(name) }
-        throw .builtin("NameError", "name '\(name)' is not defined")
+        // waymarkc rejects names that are not defined, so a name with no value here is a local
+        // read on a path that did not assign it (WMK210 warns of it): Python's error for that.
+        throw .builtin("UnboundLocalError", "cannot access local variable '\(name)' where it is not associated with a value")
     }
 
     func elements(_ items: [Expr], _ env: Environment) throws(PyError) -> [Value] {

@@ -79,27 +79,25 @@ struct LoadedFunction: Sendable {
         func fail(_ node: DAGNode, _ message: String) -> LoadedWorkflow.LoadError {
             LoadedWorkflow.LoadError(description: "workflow '\(workflow)', \(graph.name) node \(node.id) (\(node.kind.rawValue) \(node.code)): \(message)")
         }
+        // Parsed by WaymarkCodegen's NodePayloads, which `waymarkc compile` also runs on every
+        // bundle before writing it.
+        let payloads: [NodePayload]
+        do {
+            payloads = try NodePayloads.parse(graph, workflow: workflow)
+        } catch {
+            throw LoadedWorkflow.LoadError(description: error.description)
+        }
         func statement(_ node: DAGNode) throws(LoadedWorkflow.LoadError) -> Statement {
-            do {
-                return try WRLParser.parseStatement(node.code)
-            } catch {
-                throw fail(node, error.description)
-            }
+            guard let statement = payloads[node.id].statement else { throw fail(node, "no statement") }
+            return statement
         }
-        func expression(_ text: String, _ node: DAGNode) throws(LoadedWorkflow.LoadError) -> Expr {
-            do {
-                return try WRLParser.parseExpression(text)
-            } catch {
-                throw fail(node, error.description)
-            }
+        func expression(_ node: DAGNode) throws(LoadedWorkflow.LoadError) -> Expr {
+            guard let expression = payloads[node.id].expression else { throw fail(node, "no expression") }
+            return expression
         }
-        func target(_ text: String?, _ node: DAGNode) throws(LoadedWorkflow.LoadError) -> Target {
-            guard let text else { throw fail(node, "no target") }
-            do {
-                return try WRLParser.parseTarget(text)
-            } catch {
-                throw fail(node, error.description)
-            }
+        func target(_ node: DAGNode) throws(LoadedWorkflow.LoadError) -> Target {
+            guard let target = payloads[node.id].target else { throw fail(node, "no target") }
+            return target
         }
         func actionCall(_ id: Int) throws(LoadedWorkflow.LoadError) -> ActionCall {
             let node = graph.nodes[id]
@@ -119,12 +117,12 @@ struct LoadedFunction: Sendable {
                 let inGather = node.kind == .action && graph.nodes[node.id].scopes.last.map { graph.scopes[$0].kind == .gather } == true
                 operations.append(inGather ? .insideGather : .statement(try statement(node)))
             case .branch:
-                operations.append(.test(try expression(node.code, node)))
+                operations.append(.test(try expression(node)))
             case .loopHead:
-                if let targetText = node.target {
-                    operations.append(.forHead(try expression(node.code, node), try target(targetText, node)))
+                if node.target != nil {
+                    operations.append(.forHead(try expression(node), try target(node)))
                 } else {
-                    operations.append(.test(try expression(node.code, node)))
+                    operations.append(.test(try expression(node)))
                 }
             case .join, .loopExit, .finally, .handler:
                 operations.append(.pass)
@@ -143,8 +141,8 @@ struct LoadedFunction: Sendable {
                     let spreadNode = graph.nodes[spread]
                     guard let action = only(spread) else { throw fail(spreadNode, "a spread without its action") }
                     let item = GatherPlan.Item.spread(
-                        node: action, collection: try expression(spreadNode.code, spreadNode),
-                        target: try target(spreadNode.target, spreadNode), call: try actionCall(action))
+                        node: action, collection: try expression(spreadNode),
+                        target: try target(spreadNode), call: try actionCall(action))
                     return (item, only(action))
                 }
                 if node.kind == .spread {
@@ -174,7 +172,7 @@ struct LoadedFunction: Sendable {
                 let aggregateNode = graph.nodes[aggregate]
                 let plan = GatherPlan(
                     items: items, aggregate: aggregate,
-                    target: try aggregateNode.target.mappedLoad { text throws(LoadedWorkflow.LoadError) in try target(text, aggregateNode) },
+                    target: aggregateNode.target == nil ? nil : try target(aggregateNode),
                     returnExceptions: aggregateNode.code.hasSuffix("return_exceptions"))
                 operations.append(.gather(plan))
             }
@@ -188,12 +186,5 @@ struct LoadedFunction: Sendable {
         if let label, let match = candidates.first(where: { $0.label == label }) { return (match.to, match.loopBack) }
         if let plain = candidates.first(where: { $0.label == nil }) ?? candidates.first { return (plain.to, plain.loopBack) }
         return nil
-    }
-}
-
-extension Optional {
-    func mappedLoad<T>(_ transform: (Wrapped) throws(LoadedWorkflow.LoadError) -> T) throws(LoadedWorkflow.LoadError) -> T? {
-        guard let value = self else { return nil }
-        return try transform(value)
     }
 }
