@@ -32,6 +32,14 @@ public enum RunOutcome: Sendable {
             return JSON.object([("ok", .bool(false)), ("suspended_until", .float(date.timeIntervalSince1970))]).serialized()
         }
     }
+
+    /// The same outcome with the value as plain JSON (`ValueCodec.plain`): what
+    /// `waymark-run --canonical` and `python -m waymark.inline` print.
+    public func plain() -> String {
+        guard case .value(let value) = self else { return canonical() }
+        let encoded = (try? ValueCodec.plain(value)) ?? .string(PyRepr.repr(value))
+        return JSON.object([("ok", .bool(true)), ("value", encoded)]).serialized()
+    }
 }
 
 public struct RunnerOptions: Sendable {
@@ -230,13 +238,27 @@ public final class Runner: @unchecked Sendable {
         throw RunnerError("no python3 on PATH; pass --python or set WAYMARK_PYTHON")
     }
 
+    /// This executable's real path: /proc/self/exe where there is one (argv[0] may be a bare name
+    /// found on PATH, or a symlink, and is relative to a working directory that is not ours to
+    /// trust), else Foundation's view of it, else argv[0] resolved.
+    static func executableURL() -> URL {
+        // try? : without /proc (not Linux), the next candidate answers.
+        if let real = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: real)
+        }
+        if let path = Bundle.main.executablePath {
+            return URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        }
+        return URL(fileURLWithPath: CommandLine.arguments.first ?? ".").standardizedFileURL.resolvingSymlinksInPath()
+    }
+
     /// The directory holding the `waymark` package: `WAYMARK_PYTHON_PACKAGE`, else a `python/`
     /// folder beside or above this executable (a source checkout), else none (an installed
     /// `waymark` on the interpreter's own path).
     static func findPythonPackage() -> String? {
         let manager = FileManager.default
         if let configured = ProcessInfo.processInfo.environment["WAYMARK_PYTHON_PACKAGE"], !configured.isEmpty { return configured }
-        var directory = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").standardizedFileURL.resolvingSymlinksInPath().deletingLastPathComponent()
+        var directory = executableURL().deletingLastPathComponent()
         for _ in 0..<8 {
             if manager.fileExists(atPath: directory.appendingPathComponent("python/waymark/__init__.py").path) {
                 return directory.appendingPathComponent("python").path

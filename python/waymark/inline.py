@@ -1,8 +1,11 @@
 """Inline mode from the command line: run a workflow's `run()` directly in Python and print the
-outcome as canonical JSON, exactly as `waymark-run --canonical` prints it. The parity tests
-compare the two.
+outcome as plain JSON, exactly as `waymark-run --canonical` prints it; exit 1 when the workflow
+fails, as `waymark-run` does. The parity tests compare the two.
 
     python -m waymark.inline FILE.py --workflow Name --input '{"x": 1}'
+
+`--tagged` (for the parity tests) prints the outcome twice: first in the strict tagged form the
+journal keeps (tuples, sets, models and their types kept apart), then the plain form.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import json
 import os
 import sys
 
-from .serialization import dumps, encode, encode_exception
+from .serialization import dumps, encode, encode_exception, plain
 
 
 def module_name(path: str) -> tuple[str, str]:
@@ -47,7 +50,8 @@ def scale_sleeps() -> None:
     asyncio.sleep = scaled
 
 
-def outcome(file: str, workflow: str, arguments: dict) -> dict:
+def outcome(file: str, workflow: str, arguments: dict) -> tuple[dict, dict]:
+    """The outcome of one run, tagged (the journal's form) and plain (what people read)."""
     scale_sleeps()
     name, root = module_name(file)
     if root not in sys.path:
@@ -58,8 +62,9 @@ def outcome(file: str, workflow: str, arguments: dict) -> dict:
         value = asyncio.run(cls().run(**arguments))
     except Exception as error:  # noqa: BLE001 - the outcome is the error
         encoded = encode_exception(error, canonical=True)
-        return {"ok": False, "error": {"type": encoded["type"], "message": encoded["message"]}}
-    return {"ok": True, "value": encode(value, canonical=True)}
+        failure = {"ok": False, "error": {"type": encoded["type"], "message": encoded["message"]}}
+        return failure, failure
+    return {"ok": True, "value": encode(value, canonical=True)}, {"ok": True, "value": plain(value)}
 
 
 def entry() -> None:
@@ -67,11 +72,17 @@ def entry() -> None:
     parser.add_argument("file")
     parser.add_argument("--workflow", required=True)
     parser.add_argument("--input", default="{}")
+    parser.add_argument("--tagged", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     from .serialization import decode
 
     arguments = decode(json.loads(options.input))
-    print(dumps(outcome(options.file, options.workflow, arguments)))
+    tagged, plain_outcome = outcome(options.file, options.workflow, arguments)
+    if options.tagged:
+        print(dumps(tagged))
+    print(dumps(plain_outcome))
+    if not plain_outcome["ok"]:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
