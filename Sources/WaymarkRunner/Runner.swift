@@ -132,21 +132,43 @@ public final class Runner: @unchecked Sendable {
         return only
     }
 
-    /// `run()`'s arguments from a JSON object, checked against its parameters.
+    /// The qualified names of the types a bundle's workflows declare (models, dataclasses,
+    /// enums): the allow-list of types a tagged value may name, for the workers' decoding.
+    public static func declaredTypeNames(of bundle: WorkflowBundle) -> Set<String> {
+        bundle.workflows.reduce(into: Set<String>()) { $0.formUnion($1.declaredTypeNames) }
+    }
+
+    /// `run()`'s arguments from a JSON object, checked against its parameters and coerced to
+    /// their annotations (pydantic's lax mode); a mismatch names the parameter and the path.
     public static func arguments(_ input: JSON, for workflow: BundleWorkflow) throws(RunnerError) -> [String: Value] {
         guard case .object(let members) = input else {
             throw RunnerError("the input of \(workflow.name) must be a JSON object of run()'s arguments, e.g. {\"\(workflow.params.first?.name ?? "name")\": ...}")
         }
         let signature = "run(\(workflow.params.map(\.name).joined(separator: ", ")))"
+        let evaluator = Evaluator(exceptions: [], types: workflow.types)
         var arguments: [String: Value] = [:]
         for (name, json) in members {
             guard workflow.params.contains(where: { $0.name == name && $0.kind != "varPositional" && $0.kind != "varKeyword" }) else {
                 throw RunnerError("\(workflow.name) has no parameter '\(name)' (\(signature))")
             }
+            let decoded: Value
             do {
-                arguments[name] = try ValueCodec.decode(json)
+                try ValueCodec.checkTags(json, declared: workflow.declaredTypeNames)
+                decoded = try ValueCodec.decode(json)
             } catch {
                 throw RunnerError("input '\(name)': \(error.description)")
+            }
+            guard let annotation = workflow.types.runAnnotations[name] else {
+                arguments[name] = decoded
+                continue
+            }
+            // Checked and coerced as pydantic's lax mode would, before anything is stored.
+            do {
+                arguments[name] = try evaluator.coerce(decoded, to: evaluator.types.form(annotation), at: name)
+            } catch let failures as CoercionFailures {
+                throw RunnerError("input does not match run(): \(failures.items.map(\.description).joined(separator: "; "))")
+            } catch {
+                throw RunnerError("input '\(name)': \(error)")
             }
         }
         for param in workflow.params where (param.kind == "positional" || param.kind == "keywordOnly") && arguments[param.name] == nil {

@@ -16,6 +16,7 @@ import importlib
 import json
 import os
 import sys
+import typing
 
 from .serialization import dumps, encode, encode_exception, plain
 
@@ -50,6 +51,38 @@ def scale_sleeps() -> None:
     asyncio.sleep = scaled
 
 
+class InputError(ValueError):
+    """run()'s input does not fit its annotations."""
+
+
+def coerce_inputs(run, arguments: dict) -> dict:
+    """run()'s arguments validated and coerced against its annotations, as pydantic's lax mode
+    does (and as the runner does before it stores an instance): dicts become models, ISO text
+    datetimes, "5" an int."""
+    try:
+        hints = typing.get_type_hints(run)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: take the input as it is
+        return arguments
+    try:
+        from pydantic import TypeAdapter, ValidationError
+    except ImportError:
+        return arguments
+    coerced = {}
+    for name, value in arguments.items():
+        if name not in hints:
+            coerced[name] = value
+            continue
+        try:
+            coerced[name] = TypeAdapter(hints[name]).validate_python(value)
+        except ValidationError as error:
+            problems = []
+            for item in error.errors():
+                path = name + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in item["loc"])
+                problems.append(f"{path}: {item['msg']}, got {item.get('input')!r}")
+            raise InputError("input does not match run(): " + "; ".join(problems)) from None
+    return coerced
+
+
 def outcome(file: str, workflow: str, arguments: dict) -> tuple[dict, dict]:
     """The outcome of one run, tagged (the journal's form) and plain (what people read)."""
     scale_sleeps()
@@ -58,6 +91,7 @@ def outcome(file: str, workflow: str, arguments: dict) -> tuple[dict, dict]:
         sys.path.insert(0, root)
     module = importlib.import_module(name)
     cls = getattr(module, workflow)
+    arguments = coerce_inputs(cls.run, arguments)
     try:
         value = asyncio.run(cls().run(**arguments))
     except Exception as error:  # noqa: BLE001 - the outcome is the error
@@ -77,7 +111,11 @@ def entry() -> None:
     from .serialization import decode
 
     arguments = decode(json.loads(options.input))
-    tagged, plain_outcome = outcome(options.file, options.workflow, arguments)
+    try:
+        tagged, plain_outcome = outcome(options.file, options.workflow, arguments)
+    except InputError as error:
+        print(f"waymark.inline: error: {error}", file=sys.stderr)
+        sys.exit(2)
     if options.tagged:
         print(dumps(tagged))
     print(dumps(plain_outcome))

@@ -142,6 +142,33 @@ public enum ValueCodec {
         public var description: String
     }
 
+    /// Tags a value may carry from outside (inputs): the standard ones, and models and enums
+    /// only of the types the workflow declares. Data never names what a worker imports.
+    public static let standardTags: Set<String> = ["tuple", "set", "dict", "datetime", "date", "time", "timedelta", "uuid", "decimal", "bytes"]
+
+    /// Refuses a tagged value naming a type the workflow does not declare, or an unknown tag.
+    public static func checkTags(_ json: JSON, declared: Set<String>) throws(DecodeError) {
+        switch json {
+        case .array(let items):
+            for item in items { try checkTags(item, declared: declared) }
+        case .object(let members):
+            if let kind = json[tag]?.stringValue {
+                switch kind {
+                case "model", "enum":
+                    let type = json["type"]?.stringValue ?? "?"
+                    guard declared.contains(type) else {
+                        throw DecodeError(description: "a tagged \(kind) of type '\(type)', which the workflow does not declare")
+                    }
+                default:
+                    guard standardTags.contains(kind) else { throw DecodeError(description: "a tagged value of unknown type '\(kind)'") }
+                }
+            }
+            for (key, member) in members where key != tag { try checkTags(member, declared: declared) }
+        default:
+            return
+        }
+    }
+
     public static func decode(_ json: JSON) throws(DecodeError) -> Value {
         switch json {
         case .null: return .none

@@ -15,11 +15,14 @@ public final class Environment: @unchecked Sendable {
 struct Evaluator {
     /// User exception classes: name -> class hierarchy, the class first.
     let exceptionClasses: [String: [String]]
+    /// The workflow's models, dataclasses and enums (its types table).
+    let types: ModelTypes
 
-    init(exceptions: [BundleException]) {
+    init(exceptions: [BundleException], types: WorkflowTypes = WorkflowTypes()) {
         var classes: [String: [String]] = [:]
         for exception in exceptions { classes[exception.name] = [exception.name] + exception.bases }
         exceptionClasses = classes
+        self.types = ModelTypes(types)
     }
 
     func hierarchy(of type: String) -> [String]? {
@@ -266,6 +269,7 @@ struct Evaluator {
             }
             return .exception(ExceptionValue(type: type, module: module, message: message, repr: repr, mro: mro, args: encodedArgs))
         }
+        if let declared = types.byName[type] { return try constructModel(declared, args) }
         guard args.positional.isEmpty else {
             throw .type("\(type)() takes keyword arguments only in workflow code")
         }
