@@ -47,6 +47,8 @@ public struct CompileResult: Sendable {
     public var moduleFiles: [String: String] = [:]
     /// The program as lowered, before the optimizer (for `--stats`); nil at -O0 or on errors.
     public var unoptimized: WRLProgram?
+    /// Each workflow's types table, by workflow name (see `TypeFacts`).
+    public var types: [String: WorkflowTypes] = [:]
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 }
@@ -110,11 +112,15 @@ public struct Compiler: Sendable {
         var actions: [String: ActionDecl] = [:]
         var exceptions: [String: ExceptionDecl] = [:]
         var failedFunctions: Set<String> = []
+        var types: [String: WorkflowTypes] = [:]
         for workflowClass in workflowClasses {
             let lowering = WorkflowLowering(project: project, workflowClass: workflowClass, diagnostics: diagnostics)
             let workflow = lowering.lower()
             diagnostics = lowering.diagnostics
-            if let workflow { program.workflows.append(workflow) }
+            if let workflow {
+                program.workflows.append(workflow)
+                types[workflow.name] = TypeFacts(lowering: lowering).table(for: workflowClass)
+            }
             failedFunctions.formUnion(lowering.functionsWithErrors.map { "\(workflowClass.name).\($0)" })
             actions.merge(lowering.actions) { a, _ in a }
             exceptions.merge(lowering.exceptions) { a, _ in a }
@@ -143,6 +149,7 @@ public struct Compiler: Sendable {
             program: hasErrors ? nil : program, diagnostics: diagnostics.sorted, files: project.files, searchPaths: searchPaths)
         result.moduleFiles = project.modules.mapValues(\.file.path)
         result.unoptimized = unoptimized
+        result.types = types
         return result
     }
 

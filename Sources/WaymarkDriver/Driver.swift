@@ -26,7 +26,7 @@ public struct Driver: Sendable {
         let input = BundleInput(
             program: program, sources: sources, moduleFiles: moduleFiles,
             searchPaths: result.searchPaths.map { Paths.relative($0, to: bundleDirectory) },
-            compilerVersion: "waymarkc \(WaymarkVersion.current)")
+            compilerVersion: "waymarkc \(WaymarkVersion.current)", types: result.types)
         return try BundleWriter.bundle(input)
     }
 

@@ -38,6 +38,14 @@ public enum RunOutcome: Sendable {
             return JSON.object([("ok", .bool(false)), ("abandoned", .string(reason))]).serialized()
         }
     }
+
+    /// The same outcome with the value as plain JSON (`ValueCodec.plain`): what
+    /// `waymark-run --canonical` and `python -m waymark.inline` print.
+    public func plain() -> String {
+        guard case .value(let value) = self else { return canonical() }
+        let encoded = (try? ValueCodec.plain(value)) ?? .string(PyRepr.repr(value))
+        return JSON.object([("ok", .bool(true)), ("value", encoded)]).serialized()
+    }
 }
 
 public struct RunnerOptions: Sendable {
@@ -130,21 +138,43 @@ public final class Runner: @unchecked Sendable {
         return only
     }
 
-    /// `run()`'s arguments from a JSON object, checked against its parameters.
+    /// The qualified names of the types a bundle's workflows declare (models, dataclasses,
+    /// enums): the allow-list of types a tagged value may name, for the workers' decoding.
+    public static func declaredTypeNames(of bundle: WorkflowBundle) -> Set<String> {
+        bundle.workflows.reduce(into: Set<String>()) { $0.formUnion($1.declaredTypeNames) }
+    }
+
+    /// `run()`'s arguments from a JSON object, checked against its parameters and coerced to
+    /// their annotations (pydantic's lax mode); a mismatch names the parameter and the path.
     public static func arguments(_ input: JSON, for workflow: BundleWorkflow) throws(RunnerError) -> [String: Value] {
         guard case .object(let members) = input else {
             throw RunnerError("the input of \(workflow.name) must be a JSON object of run()'s arguments, e.g. {\"\(workflow.params.first?.name ?? "name")\": ...}")
         }
         let signature = "run(\(workflow.params.map(\.name).joined(separator: ", ")))"
+        let evaluator = Evaluator(exceptions: [], types: workflow.types)
         var arguments: [String: Value] = [:]
         for (name, json) in members {
             guard workflow.params.contains(where: { $0.name == name && $0.kind != "varPositional" && $0.kind != "varKeyword" }) else {
                 throw RunnerError("\(workflow.name) has no parameter '\(name)' (\(signature))")
             }
+            let decoded: Value
             do {
-                arguments[name] = try ValueCodec.decode(json)
+                try ValueCodec.checkTags(json, declared: workflow.declaredTypeNames)
+                decoded = try ValueCodec.decode(json)
             } catch {
                 throw RunnerError("input '\(name)': \(error.description)")
+            }
+            guard let annotation = workflow.types.runAnnotations[name] else {
+                arguments[name] = decoded
+                continue
+            }
+            // Checked and coerced as pydantic's lax mode would, before anything is stored.
+            do {
+                arguments[name] = try evaluator.coerce(decoded, to: evaluator.types.form(annotation), at: name)
+            } catch let failures as CoercionFailures {
+                throw RunnerError("input does not match run(): \(failures.items.map(\.description).joined(separator: "; "))")
+            } catch {
+                throw RunnerError("input '\(name)': \(error)")
             }
         }
         for param in workflow.params where (param.kind == "positional" || param.kind == "keywordOnly") && arguments[param.name] == nil {
@@ -266,13 +296,27 @@ public final class Runner: @unchecked Sendable {
         throw RunnerError("no python3 on PATH; pass --python or set WAYMARK_PYTHON")
     }
 
+    /// This executable's real path: /proc/self/exe where there is one (argv[0] may be a bare name
+    /// found on PATH, or a symlink, and is relative to a working directory that is not ours to
+    /// trust), else Foundation's view of it, else argv[0] resolved.
+    static func executableURL() -> URL {
+        // try? : without /proc (not Linux), the next candidate answers.
+        if let real = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: real)
+        }
+        if let path = Bundle.main.executablePath {
+            return URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        }
+        return URL(fileURLWithPath: CommandLine.arguments.first ?? ".").standardizedFileURL.resolvingSymlinksInPath()
+    }
+
     /// The directory holding the `waymark` package: `WAYMARK_PYTHON_PACKAGE`, else a `python/`
     /// folder beside or above this executable (a source checkout), else none (an installed
     /// `waymark` on the interpreter's own path).
     static func findPythonPackage() -> String? {
         let manager = FileManager.default
         if let configured = ProcessInfo.processInfo.environment["WAYMARK_PYTHON_PACKAGE"], !configured.isEmpty { return configured }
-        var directory = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").standardizedFileURL.resolvingSymlinksInPath().deletingLastPathComponent()
+        var directory = executableURL().deletingLastPathComponent()
         for _ in 0..<8 {
             if manager.fileExists(atPath: directory.appendingPathComponent("python/waymark/__init__.py").path) {
                 return directory.appendingPathComponent("python").path

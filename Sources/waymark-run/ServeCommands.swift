@@ -377,7 +377,8 @@ struct ResultCommand: AsyncParsableCommand {
     static func report(_ record: InstanceRecord) throws {
         switch record.status {
         case .completed:
-            print((record.result ?? .null).serialized())
+            // The store keeps the tagged form (for the Python client); people and programs get plain JSON.
+            print(ValueCodec.plain(tagged: record.result ?? .null).serialized())
         case .failed:
             FileHandle.standardError.write(Data("\(record.workflow) failed: \((record.error ?? .null).serialized())\n".utf8))
             throw ExitCode(1)

@@ -143,10 +143,13 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var workerFlags: WorkerFlags
 
-    @Flag(help: "Print the outcome as canonical JSON {\"ok\": ..., \"value\"|\"error\": ...} (what the parity tests compare).")
+    @Flag(help: "Print the outcome as JSON {\"ok\": ..., \"value\"|\"error\": ...}, as python -m waymark.inline prints it.")
     var canonical = false
 
     mutating func run() async throws {
+        if bundle.hasSuffix(".py") {
+            fail("'\(bundle)' is Python source; compile it first with waymarkc compile \(bundle) -o app.wmb, then run app.wmb")
+        }
         let store = openStore(workerFlags.database, quiet: workerFlags.quiet)
         let loaded = loadBundle(bundle)
         let runner = workerFlags.runner(loaded, path: bundle, store: store)
@@ -189,7 +192,7 @@ struct RunCommand: AsyncParsableCommand {
             let outcome = await runner.run(workflow, input: instances[0].0, arguments: instances[0].1)
             await runner.shutdown()
             if canonical {
-                print(outcome.canonical())
+                print(outcome.plain())
                 switch outcome {
                 case .value, .suspended: return
                 case .failure, .abandoned: Foundation.exit(1)
@@ -198,7 +201,7 @@ struct RunCommand: AsyncParsableCommand {
             switch outcome {
             case .value(let value):
                 do {
-                    print(try ValueCodec.encode(value, canonical: true).serialized())
+                    print(try ValueCodec.plain(value).serialized())
                 } catch {
                     print(PyRepr.repr(value))
                 }

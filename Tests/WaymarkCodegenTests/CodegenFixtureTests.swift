@@ -156,7 +156,7 @@ enum Bundles {
     }
 
     @Test func unknownVersionIsRejected() throws {
-        let newer = try text().replacingOccurrences(of: "\"version\" : 1,", with: "\"version\" : 99,")
+        let newer = try text().replacingOccurrences(of: "\"version\" : \(WorkflowBundle.formatVersion),", with: "\"version\" : 99,")
         #expect(rejection(newer) == .unsupportedVersion(found: 99))
     }
 
@@ -179,7 +179,7 @@ enum Bundles {
     @Test func brokenGraphIsRejected() throws {
         var bundle = try Bundles.make("welcome_email.py")
         bundle.workflows[0].functions[0].edges.append(DAGEdge(from: 0, to: 999, kind: .control))
-        bundle.workflows[0].version = BundleWriter.version(wrl: bundle.workflows[0].wrl, functions: bundle.workflows[0].functions)
+        bundle.workflows[0].version = BundleWriter.version(wrl: bundle.workflows[0].wrl, functions: bundle.workflows[0].functions, types: bundle.workflows[0].types)
         bundle.checksum = BundleWriter.checksum(of: bundle)
         guard case .invalidGraph(let workflow, let function, let problems)? = rejection(BundleWriter.encode(bundle)) else {
             Issue.record("expected an invalid graph")

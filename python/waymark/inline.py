@@ -1,8 +1,11 @@
 """Inline mode from the command line: run a workflow's `run()` directly in Python and print the
-outcome as canonical JSON, exactly as `waymark-run --canonical` prints it. The parity tests
-compare the two.
+outcome as plain JSON, exactly as `waymark-run --canonical` prints it; exit 1 when the workflow
+fails, as `waymark-run` does. The parity tests compare the two.
 
     python -m waymark.inline FILE.py --workflow Name --input '{"x": 1}'
+
+`--tagged` (for the parity tests) prints the outcome twice: first in the strict tagged form the
+journal keeps (tuples, sets, models and their types kept apart), then the plain form.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import importlib
 import json
 import os
 import sys
+import typing
 
-from .serialization import dumps, encode, encode_exception
+from .serialization import dumps, encode, encode_exception, plain
 
 
 def module_name(path: str) -> tuple[str, str]:
@@ -47,19 +51,54 @@ def scale_sleeps() -> None:
     asyncio.sleep = scaled
 
 
-def outcome(file: str, workflow: str, arguments: dict) -> dict:
+class InputError(ValueError):
+    """run()'s input does not fit its annotations."""
+
+
+def coerce_inputs(run, arguments: dict) -> dict:
+    """run()'s arguments validated and coerced against its annotations, as pydantic's lax mode
+    does (and as the runner does before it stores an instance): dicts become models, ISO text
+    datetimes, "5" an int."""
+    try:
+        hints = typing.get_type_hints(run)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: take the input as it is
+        return arguments
+    try:
+        from pydantic import TypeAdapter, ValidationError
+    except ImportError:
+        return arguments
+    coerced = {}
+    for name, value in arguments.items():
+        if name not in hints:
+            coerced[name] = value
+            continue
+        try:
+            coerced[name] = TypeAdapter(hints[name]).validate_python(value)
+        except ValidationError as error:
+            problems = []
+            for item in error.errors():
+                path = name + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in item["loc"])
+                problems.append(f"{path}: {item['msg']}, got {item.get('input')!r}")
+            raise InputError("input does not match run(): " + "; ".join(problems)) from None
+    return coerced
+
+
+def outcome(file: str, workflow: str, arguments: dict) -> tuple[dict, dict]:
+    """The outcome of one run, tagged (the journal's form) and plain (what people read)."""
     scale_sleeps()
     name, root = module_name(file)
     if root not in sys.path:
         sys.path.insert(0, root)
     module = importlib.import_module(name)
     cls = getattr(module, workflow)
+    arguments = coerce_inputs(cls.run, arguments)
     try:
         value = asyncio.run(cls().run(**arguments))
     except Exception as error:  # noqa: BLE001 - the outcome is the error
         encoded = encode_exception(error, canonical=True)
-        return {"ok": False, "error": {"type": encoded["type"], "message": encoded["message"]}}
-    return {"ok": True, "value": encode(value, canonical=True)}
+        failure = {"ok": False, "error": {"type": encoded["type"], "message": encoded["message"]}}
+        return failure, failure
+    return {"ok": True, "value": encode(value, canonical=True)}, {"ok": True, "value": plain(value)}
 
 
 def entry() -> None:
@@ -67,11 +106,21 @@ def entry() -> None:
     parser.add_argument("file")
     parser.add_argument("--workflow", required=True)
     parser.add_argument("--input", default="{}")
+    parser.add_argument("--tagged", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     from .serialization import decode
 
     arguments = decode(json.loads(options.input))
-    print(dumps(outcome(options.file, options.workflow, arguments)))
+    try:
+        tagged, plain_outcome = outcome(options.file, options.workflow, arguments)
+    except InputError as error:
+        print(f"waymark.inline: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    if options.tagged:
+        print(dumps(tagged))
+    print(dumps(plain_outcome))
+    if not plain_outcome["ok"]:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

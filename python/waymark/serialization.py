@@ -61,38 +61,126 @@ def encode(value: Any, canonical: bool = False) -> Any:
         return encode_exception(value, canonical)
     if _is_pydantic(value):
         fields = {name: encode(getattr(value, name), canonical) for name in type(value).model_fields}
-        return {TAG: "model", "type": _qualified(type(value)), "fields": dict(sorted(fields.items()))}
+        return {TAG: "model", "type": _qualified(type(value)), "fields": _field_order(fields, canonical)}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: encode(getattr(value, f.name), canonical) for f in dataclasses.fields(value)}
-        return {TAG: "model", "type": _qualified(type(value)), "fields": dict(sorted(fields.items()))}
+        return {TAG: "model", "type": _qualified(type(value)), "fields": _field_order(fields, canonical)}
     if isinstance(value, enum.Enum):
-        return {TAG: "enum", "type": _qualified(type(value)), "name": value.name, "repr": repr(value), "str": str(value)}
+        return {TAG: "enum", "type": _qualified(type(value)), "name": value.name, "repr": repr(value), "str": str(value), "json": plain(value)}
     if isinstance(value, datetime.datetime):
-        return {TAG: "datetime", "value": value.isoformat(), "repr": repr(value), "str": str(value)}
+        return {TAG: "datetime", "value": value.isoformat(), "repr": repr(value), "str": str(value), "json": plain(value)}
     if isinstance(value, datetime.date):
-        return {TAG: "date", "value": value.isoformat(), "repr": repr(value), "str": str(value)}
+        return {TAG: "date", "value": value.isoformat(), "repr": repr(value), "str": str(value), "json": plain(value)}
     if isinstance(value, datetime.time):
-        return {TAG: "time", "value": value.isoformat(), "repr": repr(value), "str": str(value)}
+        return {TAG: "time", "value": value.isoformat(), "repr": repr(value), "str": str(value), "json": plain(value)}
     if isinstance(value, datetime.timedelta):
-        return {TAG: "timedelta", "value": value.total_seconds(), "repr": repr(value), "str": str(value)}
+        return {TAG: "timedelta", "value": value.total_seconds(), "repr": repr(value), "str": str(value), "json": plain(value)}
     if isinstance(value, uuid.UUID):
-        return {TAG: "uuid", "value": str(value), "repr": repr(value), "str": str(value)}
+        return {TAG: "uuid", "value": str(value), "repr": repr(value), "str": str(value), "json": plain(value)}
     if isinstance(value, decimal.Decimal):
-        return {TAG: "decimal", "value": str(value), "repr": repr(value), "str": str(value)}
+        return {TAG: "decimal", "value": str(value), "repr": repr(value), "str": str(value), "json": plain(value)}
     if isinstance(value, (bytes, bytearray)):
-        return {TAG: "bytes", "value": base64.b64encode(bytes(value)).decode(), "repr": repr(bytes(value)), "str": str(bytes(value))}
+        return {
+            TAG: "bytes", "value": base64.b64encode(bytes(value)).decode(), "repr": repr(bytes(value)), "str": str(bytes(value)),
+            "json": plain(value),
+        }
     if hasattr(value, "_fields") and isinstance(value, tuple):  # namedtuple: a tuple to the workflow
         return {TAG: "tuple", "items": [encode(item, canonical) for item in value]}
     raise SerializationError(f"cannot serialize a value of type {type(value).__qualname__}")
 
 
+def _field_order(fields: dict, canonical: bool) -> dict:
+    """Model fields sorted by name in the canonical form; in declaration order otherwise, so the
+    runner can print a model as `model_dump` orders it."""
+    return dict(sorted(fields.items())) if canonical else fields
+
+
+def _attributes(error: BaseException) -> dict:
+    """An exception's instance attributes (`vars(exc)`), without Python's own dunders
+    (`__notes__`, ...): what `except RateLimited as err: err.wait_seconds` reads."""
+    return {name: item for name, item in getattr(error, "__dict__", {}).items() if not name.startswith("__")}
+
+
+def _encode_or_repr(value: Any, canonical: bool) -> Any:
+    """An exception's argument or attribute, encoded; one that cannot cross becomes its repr, so
+    a raising action still reports its error instead of failing to serialize it."""
+    try:
+        return encode(value, canonical)
+    except SerializationError:
+        return repr(value)
+
+
 def encode_exception(error: BaseException, canonical: bool = False) -> dict:
     encoded = {TAG: "exception", "type": type(error).__name__, "module": type(error).__module__, "message": str(error)}
+    attributes = {name: _encode_or_repr(item, canonical) for name, item in _attributes(error).items()}
+    if attributes:
+        encoded["attrs"] = attributes
     if not canonical:
+        encoded["args"] = [_encode_or_repr(arg, canonical) for arg in error.args]
         encoded["repr"] = repr(error)
         encoded["mro"] = [cls.__name__ for cls in type(error).__mro__ if cls is not object]
         encoded["traceback"] = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     return encoded
+
+
+def plain(value: Any) -> Any:
+    """The value as plain JSON data, for people and programs reading a result: what `json.dumps`
+    gives after pydantic's `model_dump(mode="json")`, with tuples as lists, sets as lists sorted
+    by their JSON, and exceptions as {"type", "message", ...attributes}. The runner's
+    `ValueCodec.plain` writes the same; tags (`__wm__`) never appear in it."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return plain(value.value)
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        items = [plain(item) for item in value]
+        items.sort(key=dumps)
+        return items
+    if isinstance(value, dict):
+        return {_plain_key(key): plain(item) for key, item in value.items()}
+    if isinstance(value, BaseException):
+        out = {"type": type(value).__name__, "message": str(value)}
+        for name, item in _attributes(value).items():
+            try:
+                out[name] = plain(item)
+            except SerializationError:
+                out[name] = repr(item)
+        return out
+    if _is_pydantic(value):
+        return {name: plain(getattr(value, name)) for name in type(value).model_fields}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    try:
+        from pydantic_core import to_jsonable_python
+    except ImportError:  # without pydantic: the ISO/str forms pydantic would also give for most types
+        to_jsonable_python = None
+    if to_jsonable_python is not None:
+        try:
+            return to_jsonable_python(value)
+        except Exception as error:  # noqa: BLE001 - pydantic's PydanticSerializationError
+            raise SerializationError(f"cannot serialize a value of type {type(value).__qualname__}: {error}") from None
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (uuid.UUID, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", errors="replace")
+    raise SerializationError(f"cannot serialize a value of type {type(value).__qualname__}")
+
+
+def _plain_key(key: Any) -> str:
+    """A dict key as `json.dumps` writes it (True -> "true", None -> "null", 1.5 -> "1.5")."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)
+    return str(key)
 
 
 def _import(qualified: str) -> Any:

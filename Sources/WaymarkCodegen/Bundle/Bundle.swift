@@ -8,7 +8,8 @@ import WaymarkIR
 /// formatting and line numbers are not part of it; they live in the source map).
 public struct WorkflowBundle: Codable, Hashable, Sendable {
     public static let formatName = "waymark-bundle"
-    public static let formatVersion = 1
+    /// 2: workflows carry their types table (`types`).
+    public static let formatVersion = 2
 
     public var format: String
     public var version: Int
@@ -48,6 +49,13 @@ public struct BundleWorkflow: Codable, Hashable, Sendable {
     /// `run` first, then helpers.
     public var functions: [FunctionGraph]
     public var sourceMap: [SourceMapEntry]
+    /// The models, dataclasses and enums its values may have, and `run()`'s annotations
+    /// resolved: what the runner builds models and checks inputs with.
+    public var types: WorkflowTypes
+
+    /// The qualified names of the types the workflow declares: the allow-list of types a tagged
+    /// value (`{"__wm__": "model", "type": ...}`) may name, besides the standard ones.
+    public var declaredTypeNames: Set<String> { Set(types.declared.map(\.name)) }
 
     public func function(named name: String) -> FunctionGraph? {
         functions.first { $0.name == name }

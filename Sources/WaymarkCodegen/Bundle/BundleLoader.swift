@@ -34,7 +34,7 @@ public enum BundleLoader {
         let actual = BundleWriter.checksum(of: bundle)
         guard actual == bundle.checksum else { throw .checksumMismatch(expected: bundle.checksum, actual: actual) }
         for workflow in bundle.workflows {
-            guard BundleWriter.version(wrl: workflow.wrl, functions: workflow.functions) == workflow.version else {
+            guard BundleWriter.version(wrl: workflow.wrl, functions: workflow.functions, types: workflow.types) == workflow.version else {
                 throw .workflowVersionMismatch(workflow: workflow.name)
             }
             do {

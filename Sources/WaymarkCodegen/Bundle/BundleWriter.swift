@@ -11,8 +11,14 @@ public struct BundleInput: Sendable {
     /// Import roots, relative to where the bundle will be written.
     public var searchPaths: [String]
     public var compilerVersion: String
+    /// Each workflow's types table, by workflow name.
+    public var types: [String: WorkflowTypes]
 
-    public init(program: WRLProgram, sources: [String: String], moduleFiles: [String: String], searchPaths: [String], compilerVersion: String) {
+    public init(
+        program: WRLProgram, sources: [String: String], moduleFiles: [String: String], searchPaths: [String], compilerVersion: String,
+        types: [String: WorkflowTypes] = [:]
+    ) {
+        self.types = types
         self.program = program
         self.sources = sources
         self.moduleFiles = moduleFiles
@@ -69,11 +75,15 @@ public enum BundleWriter {
         return encoder
     }
 
-    /// A workflow's version: its canonical WRL and its graphs, nothing else.
-    public static func version(wrl: String, functions: [FunctionGraph]) -> String {
+    /// A workflow's version: its canonical WRL, its graphs and its declared types (field
+    /// defaults and coercions are behaviour too), nothing else. `run()`'s annotations are left
+    /// out: they are checked before an instance exists. A workflow without declared types has
+    /// the version it had before types tables existed.
+    public static func version(wrl: String, functions: [FunctionGraph], types: WorkflowTypes) -> String {
         var writer = CanonicalWriter()
         writer.write(wrl)
         writer.write(functions) { $0.write($1) }
+        if !types.declared.isEmpty { writer.write(WorkflowTypes(declared: types.declared)) }
         return SHA256.hex(writer.bytes)
     }
 
@@ -98,12 +108,13 @@ public enum BundleWriter {
             }
         }
         let run = workflow.run
+        let types = input.types[workflow.name] ?? WorkflowTypes()
         return BundleWorkflow(
-            name: workflow.name, module: workflow.module, version: version(wrl: wrl, functions: functions),
+            name: workflow.name, module: workflow.module, version: version(wrl: wrl, functions: functions, types: types),
             params: (run?.params ?? []).map(param), returns: run?.returns,
             actions: actions.map { BundleAction(module: $0.module, function: $0.name, isAsync: $0.isAsync, params: $0.params.map(param), returns: $0.returns) },
             exceptions: exceptions.map { BundleException(name: $0.name, bases: $0.bases) },
-            wrl: wrl, functions: functions, sourceMap: sourceMap)
+            wrl: wrl, functions: functions, sourceMap: sourceMap, types: types)
     }
 
     static func param(_ param: Param) -> BundleParam {

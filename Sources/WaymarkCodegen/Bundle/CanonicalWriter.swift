@@ -1,3 +1,5 @@
+import WaymarkIR
+
 /// An unambiguous byte form of bundle content for hashing: every string is length-prefixed,
 /// every list counted, so no two different values write the same bytes. Much cheaper than
 /// JSON-encoding for a hash, which the bundle writer and loader both do on every bundle.
@@ -102,6 +104,24 @@ struct CanonicalWriter {
         write(param.injected)
     }
 
+    mutating func write(_ types: WorkflowTypes) {
+        write(types.declared) { w, type in
+            w.write(type.name)
+            w.write(type.kind.rawValue)
+            w.write(type.fields) { w, field in
+                w.write(field.name)
+                w.write(field.annotation)
+                w.write(field.defaultValue)
+                w.write(field.defaultFactory)
+                w.write(field.hasOpaqueDefault)
+            }
+        }
+        write(types.runAnnotations.keys.sorted()) { w, name in
+            w.write(name)
+            w.write(types.runAnnotations[name])
+        }
+    }
+
     /// Everything in a bundle but its checksum.
     mutating func write(_ bundle: WorkflowBundle) {
         write(bundle.format)
@@ -131,6 +151,7 @@ struct CanonicalWriter {
                 w.write(exception.name)
                 w.write(exception.bases)
             }
+            w.write(workflow.types)
             w.write(workflow.sourceMap) { w, entry in
                 w.write(entry.function)
                 w.write(entry.node)

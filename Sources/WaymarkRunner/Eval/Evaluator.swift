@@ -15,11 +15,14 @@ public final class Environment: @unchecked Sendable {
 struct Evaluator {
     /// User exception classes: name -> class hierarchy, the class first.
     let exceptionClasses: [String: [String]]
+    /// The workflow's models, dataclasses and enums (its types table).
+    let types: ModelTypes
 
-    init(exceptions: [BundleException]) {
+    init(exceptions: [BundleException], types: WorkflowTypes = WorkflowTypes()) {
         var classes: [String: [String]] = [:]
         for exception in exceptions { classes[exception.name] = [exception.name] + exception.bases }
         exceptionClasses = classes
+        self.types = ModelTypes(types)
     }
 
     func hierarchy(of type: String) -> [String]? {
@@ -147,10 +150,13 @@ struct Evaluator {
         case .model(_, let fields):
             if let field = try fields.get(.str(name)) { return field }
         case .exception(let error):
-            switch name {
-            case "args": return .tuple(error.message.isEmpty ? [] : [.str(error.message)])
-            default: break
+            if name == "args" {
+                guard let args = error.args else { return .tuple(error.message.isEmpty ? [] : [.str(error.message)]) }
+                var items: [Value] = []
+                for arg in args { items.append(try Self.decodeAttribute(arg, of: error, "args")) }
+                return .tuple(items)
             }
+            if let encoded = error.attribute(name) { return try Self.decodeAttribute(encoded, of: error, name) }
         case .float(let number) where name == "real": return .float(number)
         case .int, .bigInt, .bool:
             if name == "real" || name == "numerator" { return .integer(value.bigIntValue ?? 0) }
@@ -160,6 +166,15 @@ struct Evaluator {
             break
         }
         throw .attribute("'\(value.typeName)' object has no attribute '\(name)'")
+    }
+
+    /// An exception's encoded attribute as a value (it came from a worker, or from `construct`).
+    static func decodeAttribute(_ encoded: JSON, of exception: ExceptionValue, _ name: String) throws(PyError) -> Value {
+        do {
+            return try ValueCodec.decode(encoded)
+        } catch {
+            throw .type("attribute '\(name)' of \(exception.type) cannot be read: \(error.description)")
+        }
     }
 
     func normalizedIndex(_ index: Value, count: Int, kind: String) throws(PyError) -> Int {
@@ -244,8 +259,19 @@ struct Evaluator {
             }
             let repr = "\(type)(\(args.positional.map(PyRepr.repr).joined(separator: ", ")))"
             let module = exceptionClasses[type] != nil ? "" : "builtins"
-            return .exception(ExceptionValue(type: type, module: module, message: message, repr: repr, mro: mro))
+            // `args` as Python keeps them; an argument that cannot be encoded leaves them to the message.
+            var encodedArgs: [JSON]? = []
+            for arg in args.positional {
+                // try? : a value that cannot be encoded (a class) leaves `args` to the message.
+                guard let encoded = try? ValueCodec.encode(arg) else {
+                    encodedArgs = nil
+                    break
+                }
+                encodedArgs?.append(encoded)
+            }
+            return .exception(ExceptionValue(type: type, module: module, message: message, repr: repr, mro: mro, args: encodedArgs))
         }
+        if let declared = types.byName[type] { return try constructModel(declared, args) }
         guard args.positional.isEmpty else {
             throw .type("\(type)() takes keyword arguments only in workflow code")
         }

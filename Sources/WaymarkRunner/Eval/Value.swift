@@ -219,18 +219,45 @@ public struct ExceptionValue: Sendable, Hashable {
     public var mro: [String]
     /// Python's traceback text, for actions.
     public var traceback: String?
+    /// `exc.args`, encoded as ValueCodec writes values; nil when only the message is known (then
+    /// `args` reads as `(message,)`, or `()` for an empty message).
+    public var args: [JSON]?
+    /// The instance attributes (`vars(exc)`), encoded, in the order Python set them. Kept
+    /// encoded so the exception stays a hashable, sendable value; read back on attribute access.
+    public var attributes: [ExceptionAttribute]
 
-    public init(type: String, module: String = "builtins", message: String, repr: String? = nil, mro: [String], traceback: String? = nil) {
+    public init(
+        type: String, module: String = "builtins", message: String, repr: String? = nil, mro: [String], traceback: String? = nil,
+        args: [JSON]? = nil, attributes: [ExceptionAttribute] = []
+    ) {
         self.type = type
         self.module = module
         self.message = message
         self.repr = repr ?? "\(type)(\(message.isEmpty ? "" : PyRepr.string(message)))"
         self.mro = mro
         self.traceback = traceback
+        self.args = args
+        self.attributes = attributes
+    }
+
+    /// The instance attribute `name`, if the exception has one.
+    public func attribute(_ name: String) -> JSON? {
+        attributes.first { $0.name == name }?.value
     }
 
     public func isInstance(of name: String) -> Bool {
         mro.contains(name)
+    }
+}
+
+/// One instance attribute of an exception (`self.wait_seconds = 5` in its `__init__`).
+public struct ExceptionAttribute: Sendable, Hashable {
+    public var name: String
+    public var value: JSON
+
+    public init(name: String, value: JSON) {
+        self.name = name
+        self.value = value
     }
 }
 

@@ -14,7 +14,7 @@ public struct LoadedWorkflow: Sendable {
 
     public init(_ workflow: BundleWorkflow) throws(LoadError) {
         self.workflow = workflow
-        evaluator = Evaluator(exceptions: workflow.exceptions)
+        evaluator = Evaluator(exceptions: workflow.exceptions, types: workflow.types)
         var functions: [String: LoadedFunction] = [:]
         for graph in workflow.functions {
             functions[graph.name] = try LoadedFunction(graph, workflow: workflow.name)
