@@ -98,3 +98,24 @@ import WaymarkIR
         #expect(PyRepr.repr(try await Task.detached { try self.eval(nested) }.value) == "1")
     }
 }
+
+/// Peak memory of decoding a large input, step by step (set WAYMARK_MEASURE_INPUT_MB; prints only).
+@Suite struct SecurityInputMemory {
+    static func peakMB() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss / 1024
+    }
+
+    @Test func largeArrayInputMemory() throws {
+        guard let megabytes = ProcessInfo.processInfo.environment["WAYMARK_MEASURE_INPUT_MB"].flatMap(Int.init) else { return }
+        let text = "[" + Array(repeating: "1", count: megabytes * 500_000).joined(separator: ",") + "]"
+        print("MEASURE stride Value \(MemoryLayout<Value>.stride), JSON \(MemoryLayout<JSON>.stride)")
+        print("MEASURE text \(text.utf8.count / 1_000_000) MB, peak \(Self.peakMB()) MB")
+        let json = try JSON.parse(text, limits: .input)
+        print("MEASURE parsed, peak \(Self.peakMB()) MB")
+        let value = try ValueCodec.decode(json)
+        print("MEASURE decoded, peak \(Self.peakMB()) MB")
+        _ = value
+    }
+}
