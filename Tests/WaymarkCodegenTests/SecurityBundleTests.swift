@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WaymarkCodegen
 import WaymarkIR
+import WaymarkTestSupport
 
 /// Re-sealed bundles (checksum and versions recomputed, as anyone who edits a bundle can) that
 /// contradict what the runner relies on are refused, and the refusal names the workflow,
@@ -105,9 +106,18 @@ import WaymarkIR
     @Test func mutatedBundlesAreRefusedOrLoadWithoutCrashing() throws {
         let count = Int(ProcessInfo.processInfo.environment["WAYMARK_ATTACK_MUTANTS"] ?? "") ?? 200
         var tally = BundleMutations.Tally()
+        // scripts/attack.sh runs the mutants that load: written here with an absolute search path.
+        let keep = ProcessInfo.processInfo.environment["WAYMARK_ATTACK_MUTANT_DIR"]
         for fixture in ["welcome_email.py", "helpers.py", "try_else_finally.py", "gather_spread.py", "nested_loops_try.py"] {
-            let bundle = try Bundles.make(fixture)
-            tally.add(BundleMutations.run(bundle, count: count / 5, seed: UInt64(fixture.utf8.count)))
+            var bundle = try Bundles.make(fixture)
+            if keep != nil { bundle.searchPaths = [Fixtures.root.appendingPathComponent("compile").standardizedFileURL.path] }
+            var index = 0
+            tally.add(BundleMutations.run(bundle, count: count / 5, seed: UInt64(fixture.utf8.count)) { category, bytes in
+                guard let keep else { return }
+                index += 1
+                let name = "\(fixture.dropLast(3))-\(index)-\(category).wmb"
+                FileManager.default.createFile(atPath: keep + "/" + name, contents: Data(bytes))
+            })
         }
         if ProcessInfo.processInfo.environment["WAYMARK_ATTACK_TABLE"] != nil { print(tally.rows()) }
         #expect(tally.tried == count / 5 * 5)
@@ -163,7 +173,8 @@ enum BundleMutations {
         mutating func below(_ bound: Int) -> Int { bound <= 0 ? 0 : Int(next() % UInt64(bound)) }
     }
 
-    static func run(_ bundle: WorkflowBundle, count: Int, seed: UInt64) -> Tally {
+    /// Mutates `bundle` `count` times; `loaded` receives each mutant the loader accepted.
+    static func run(_ bundle: WorkflowBundle, count: Int, seed: UInt64, loaded: (String, [UInt8]) -> Void = { _, _ in }) -> Tally {
         var random = Random(state: seed)
         var tally = Tally()
         let encoded = Array(BundleWriter.encode(bundle).utf8)
@@ -172,6 +183,7 @@ enum BundleMutations {
             do {
                 _ = try BundleLoader.load(data: Data(bytes))
                 tally.record(category, refused: false)
+                loaded(category, bytes)
             } catch {
                 tally.record(category, refused: true)
             }
