@@ -27,6 +27,20 @@ import WaymarkTestSupport
         }
     }
 
+    /// What the compiler writes always passes: the validator only refuses what it never writes.
+    @Test(arguments: ["compile", "run", "optimize"].flatMap { folder in Fixtures.files(in: folder).map { (folder, $0) } })
+    func everyCompiledFixturePassesTheValidator(_ folder: String, _ fixture: String) throws {
+        #expect(BundleValidator.problems(in: try Bundles.make(fixture, folder: folder)) == [])
+    }
+
+    @Test func cycleWithoutALoopBackEdgeIsRefused() throws {
+        var bundle = try Bundles.make("welcome_email.py")
+        let last = bundle.workflows[0].functions[0].nodes.count - 1
+        bundle.workflows[0].functions[0].edges.append(DAGEdge(from: last, to: 1, kind: .control, label: "again"))
+        let message = try #require(refusal(bundle))
+        #expect(message.contains("is on a cycle that is not a loop"), "\(message)")
+    }
+
     @Test func actionOutsideTheActionTableIsRefused() throws {
         var bundle = try Bundles.make("welcome_email.py")
         let run = try #require(bundle.workflows[0].functions.firstIndex { $0.name == "run" })

@@ -34,6 +34,9 @@ public enum BundleValidator {
         var calls: [String: Set<String>] = [:]
         for function in workflow.functions {
             problems += scopeProblems(function).map { "function '\(function.name)': \($0)" }
+            if let node = forwardCycle(function) {
+                problems.append("function '\(function.name)': node \(node) is on a cycle that is not a loop (only loop-back edges may return)")
+            }
             for node in function.nodes {
                 let label = "function '\(function.name)', node \(node.id) (\(node.kind.rawValue))"
                 switch payloadCheck(node, actions: actions) {
@@ -120,6 +123,31 @@ public enum BundleValidator {
             }
         }
         return problems
+    }
+
+    /// A node on a cycle of control and exception edges, or nil. The compiler closes every
+    /// cycle with a loop-back edge; without one, a mutated edge could spin the runner forever.
+    /// Kahn's algorithm: what remains after removing nodes without predecessors is cyclic.
+    static func forwardCycle(_ graph: FunctionGraph) -> Int? {
+        let count = graph.nodes.count
+        var successors = [[Int]](repeating: [], count: count)
+        var predecessors = [Int](repeating: 0, count: count)
+        for edge in graph.edges where edge.kind == .control || edge.kind == .exception {
+            guard (0..<count).contains(edge.from), (0..<count).contains(edge.to) else { continue }
+            successors[edge.from].append(edge.to)
+            predecessors[edge.to] += 1
+        }
+        var ready = (0..<count).filter { predecessors[$0] == 0 }
+        var removed = 0
+        while let node = ready.popLast() {
+            removed += 1
+            for next in successors[node] {
+                predecessors[next] -= 1
+                if predecessors[next] == 0 { ready.append(next) }
+            }
+        }
+        guard removed < count else { return nil }
+        return (0..<count).first { predecessors[$0] > 0 }
     }
 
     /// A cycle in the helper call graph, as the names along it, or nil. Iterative (an explicit
