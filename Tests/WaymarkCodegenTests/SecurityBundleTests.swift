@@ -30,7 +30,8 @@ import WaymarkTestSupport
     /// What the compiler writes always passes: the validator only refuses what it never writes.
     @Test(arguments: ["compile", "run", "optimize"].flatMap { folder in Fixtures.files(in: folder).map { (folder, $0) } })
     func everyCompiledFixturePassesTheValidator(_ folder: String, _ fixture: String) throws {
-        #expect(BundleValidator.problems(in: try Bundles.make(fixture, folder: folder)) == [])
+        let problems = BundleValidator.problems(in: try Bundles.make(fixture, folder: folder))
+        #expect(problems.isEmpty, "\(problems)")
     }
 
     @Test func cycleWithoutALoopBackEdgeIsRefused() throws {
@@ -39,6 +40,14 @@ import WaymarkTestSupport
         bundle.workflows[0].functions[0].edges.append(DAGEdge(from: last, to: 1, kind: .control, label: "again"))
         let message = try #require(refusal(bundle))
         #expect(message.contains("is on a cycle that is not a loop"), "\(message)")
+    }
+
+    @Test func loopBackToANodeThatIsNotItsHeadIsRefused() throws {
+        var bundle = try Bundles.make("helpers.py")
+        let edge = try #require(bundle.workflows[0].functions[0].edges.firstIndex { $0.kind == .loopBack })
+        bundle.workflows[0].functions[0].edges[edge].to = 1
+        let message = try #require(refusal(bundle))
+        #expect(message.contains("does not lead back to the head of a loop"), "\(message)")
     }
 
     @Test func actionOutsideTheActionTableIsRefused() throws {

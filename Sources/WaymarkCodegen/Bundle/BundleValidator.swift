@@ -34,6 +34,7 @@ public enum BundleValidator {
         var calls: [String: Set<String>] = [:]
         for function in workflow.functions {
             problems += scopeProblems(function).map { "function '\(function.name)': \($0)" }
+            problems += loopBackProblems(function).map { "function '\(function.name)': \($0)" }
             if let node = forwardCycle(function) {
                 problems.append("function '\(function.name)': node \(node) is on a cycle that is not a loop (only loop-back edges may return)")
             }
@@ -120,6 +121,39 @@ public enum BundleValidator {
                     break
                 }
                 current = graph.scopes[parent].parent
+            }
+        }
+        return problems
+    }
+
+    /// A loop-back edge returns into a loop its source is inside, to a node from which the
+    /// loop's head is reached going forward (the head itself, or a `while` condition's prelude):
+    /// otherwise the runner would go round forever without testing the loop's condition.
+    static func loopBackProblems(_ graph: FunctionGraph) -> [String] {
+        var forward = [[Int]](repeating: [], count: graph.nodes.count)
+        for edge in graph.edges where edge.kind == .control || edge.kind == .exception {
+            if forward.indices.contains(edge.from) { forward[edge.from].append(edge.to) }
+        }
+        func reaches(_ start: Int, _ goal: Int) -> Bool {
+            var seen: Set<Int> = [start]
+            var work = [start]
+            while let next = work.popLast() {
+                if next == goal { return true }
+                for successor in forward[next] where forward.indices.contains(successor) && seen.insert(successor).inserted {
+                    work.append(successor)
+                }
+            }
+            return false
+        }
+        var problems: [String] = []
+        for edge in graph.edges where edge.kind == .loopBack {
+            guard let source = graph.node(edge.from), let target = graph.node(edge.to) else { continue }  // the DAG validator reports it
+            let returns = graph.scopes.contains { loop in
+                guard loop.kind == .loop, let head = loop.head, source.scopes.contains(loop.id) || edge.from == head else { return false }
+                return (edge.to == head || target.scopes.contains(loop.id)) && reaches(edge.to, head)
+            }
+            if !returns {
+                problems.append("loop-back edge \(edge.from) -> \(edge.to) does not lead back to the head of a loop it is inside")
             }
         }
         return problems
