@@ -102,10 +102,12 @@ cases = {
 tags = ["tuple", "set", "dict", "model", "exception", "enum", "datetime", "date", "time", "timedelta", "uuid", "decimal", "bytes"]
 hostile = []
 for tag in tags:
-    for target in ["os.system", "subprocess.getoutput", "builtins.eval", "posix.system"]:
+    # Each callable with the keyword its command goes under, so a resolved tag would really run it.
+    for target, keyword in [("os.system", "command"), ("subprocess.getoutput", "cmd"), ("posix.system", "command"),
+                            ("builtins.exec", "source")]:
         module, _, name = target.rpartition(".")
         hostile.append({"payload": {"v": {"__wm__": tag, "type": target, "module": module, "name": name,
-                                          "fields": {"command": cmd, "cmd": cmd}, "value": cmd, "items": [cmd],
+                                          "fields": {keyword: cmd}, "value": cmd, "items": [cmd],
                                           "args": [cmd], "message": cmd, "repr": cmd}}})
     hostile.append({"payload": {"v": {"__wm__": tag, "module": "antigravity", "type": "antigravity.fly", "value": 1}}})
 cases["input-tag"] = hostile
