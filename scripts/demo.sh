@@ -8,7 +8,7 @@ swift build -c release --product waymarkc
 swift build -c release --product waymark-run
 mkdir -p out
 .build/release/waymarkc compile Fixtures/compile/welcome_email.py -o out/welcome.wmb
-.build/release/waymark-run out/welcome.wmb --input '{"user_ids": ["ada", "xavier", "grace"]}'
+.build/release/waymark-run out/welcome.wmb --allow-search-path Fixtures/compile --input '{"user_ids": ["ada", "xavier", "grace"]}'
 .build/release/waymarkc inspect out/welcome.wmb
 .build/release/waymarkc visualize out/welcome.wmb --format svg -o out/welcome.svg
 echo "wrote out/welcome.wmb and out/welcome.svg"

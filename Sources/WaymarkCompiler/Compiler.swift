@@ -167,6 +167,7 @@ public struct Compiler: Sendable {
                     if !(quiet && message.severity == .warning) { found.append((message, file, location)) }
                 }
                 checks.check(function)
+                DepthChecks { message, location in found.append((message, file, location)) }.check(function.body)
             }
         }
         for (message, file, location) in found {

@@ -11,8 +11,10 @@ public struct Driver: Sendable {
         self.options = options
     }
 
+    /// On a large stack: the passes recurse as deep as the Python source nests (LargeStack).
     public func compile(file: String) throws(CompilerError) -> CompileResult {
-        try Compiler(options: options).compile(path: file)
+        let options = self.options
+        return try LargeStack.run { () throws(CompilerError) in try Compiler(options: options).compile(path: file) }
     }
 
     /// The bundle for a successful compilation. Source paths are recorded relative to the
@@ -27,7 +29,7 @@ public struct Driver: Sendable {
             program: program, sources: sources, moduleFiles: moduleFiles,
             searchPaths: result.searchPaths.map { Paths.relative($0, to: bundleDirectory) },
             compilerVersion: "waymarkc \(WaymarkVersion.current)", types: result.types)
-        return try BundleWriter.bundle(input)
+        return try LargeStack.run { () throws(CodegenError) in try BundleWriter.bundle(input) }
     }
 
     /// Loads an encoded bundle back as `waymark-run` does (BundleLoader, then every node's WRL

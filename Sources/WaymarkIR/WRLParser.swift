@@ -2,6 +2,12 @@
 public struct WRLParser {
     var tokens: [WRLToken]
     var position = 0
+    /// Current recursion through `unary()` (see WRLLimits.maxNesting).
+    var nesting = 0
+    /// Current block nesting (see WRLLimits.maxBlockNesting).
+    var blocks = 0
+    /// Tree-deepening operators read since the current statement began (see WRLLimits.maxChainedOperators).
+    var chained = 0
 
     public static func parse(_ text: String) throws(WRLSyntaxError) -> WRLProgram {
         var parser = WRLParser(tokens: try WRLLexer.tokenize(text))
@@ -258,6 +264,11 @@ public struct WRLParser {
 
     /// Statements after an opening brace (and its optional location), through the closing one.
     mutating func blockBody() throws(WRLSyntaxError) -> Block {
+        blocks += 1
+        defer { blocks -= 1 }
+        guard blocks <= WRLLimits.maxBlockNesting else {
+            throw error("blocks nested deeper than \(WRLLimits.maxBlockNesting) levels")
+        }
         skipNewlines()
         var statements: Block = []
         while !accept("}") {
@@ -292,6 +303,7 @@ public struct WRLParser {
     }
 
     mutating func statementWithoutLineEnd() throws(WRLSyntaxError) -> Statement {
+        chained = 0
         if current.kind == .word {
             switch current.text {
             case "if": return try ifStatement()
@@ -532,6 +544,8 @@ public struct WRLParser {
     // MARK: Targets
 
     mutating func target() throws(WRLSyntaxError) -> Target {
+        try enter()
+        defer { nesting -= 1 }
         if accept("*") { return .starred(try target()) }
         if isPunct("(") {
             position += 1
@@ -559,6 +573,8 @@ public struct WRLParser {
     // MARK: Expressions (loosest first, as WRLPrinter.Precedence)
 
     mutating func expression() throws(WRLSyntaxError) -> Expr {
+        try enter()
+        defer { nesting -= 1 }
         let then = try orTest()
         guard accept(keyword: "if") else { return then }
         let test = try orTest()
@@ -580,6 +596,8 @@ public struct WRLParser {
     }
 
     mutating func notTest() throws(WRLSyntaxError) -> Expr {
+        try enter()
+        defer { nesting -= 1 }
         if accept(keyword: "not") { return .unary(.not, try notTest()) }
         return try comparison()
     }
@@ -617,13 +635,32 @@ public struct WRLParser {
         if level > WRLPrinter.Precedence.multiplicative { return try unary() }
         var left = try binary(level + 1)
         while let op = binaryOperator(at: level) {
+            try chain()
             position += 1
             left = .binary(op, left, try binary(level + 1))
         }
         return left
     }
 
+    /// Counts one operator that deepens the tree in a loop.
+    mutating func chain() throws(WRLSyntaxError) {
+        chained += 1
+        guard chained <= WRLLimits.maxChainedOperators else {
+            throw error("more than \(WRLLimits.maxChainedOperators) chained operators in one statement")
+        }
+    }
+
+    /// Enters one level of recursive nesting; call `nesting -= 1` (in a defer) on the way out.
+    mutating func enter() throws(WRLSyntaxError) {
+        nesting += 1
+        guard nesting <= WRLLimits.maxNesting else {
+            throw error("expression nested deeper than \(WRLLimits.maxNesting) levels")
+        }
+    }
+
     mutating func unary() throws(WRLSyntaxError) -> Expr {
+        try enter()
+        defer { nesting -= 1 }
         if isPunct("-"), [.int, .float].contains(peek().kind) || (peek().kind == .word && peek().text == "inf"),
             !(peek(2).kind == .punct && peek(2).text == "**")
         {
@@ -642,12 +679,14 @@ public struct WRLParser {
 
     mutating func power(_ base: Expr) throws(WRLSyntaxError) -> Expr {
         guard accept("**") else { return base }
+        try chain()
         return .binary(.power, base, try unary())
     }
 
     mutating func postfix() throws(WRLSyntaxError) -> Expr {
         var value = try atom()
         while true {
+            if isPunct(".") || isPunct("[") { try chain() }
             if accept(".") {
                 let member = try name()
                 if accept("(") {

@@ -103,7 +103,10 @@ public final class Runner: @unchecked Sendable {
         let python: String
         if let chosen = options.python { python = chosen } else { python = try Self.findPython() }
         let bundleDirectory = URL(fileURLWithPath: bundlePath).standardizedFileURL.deletingLastPathComponent()
-        var paths = bundle.searchPaths.map { bundleDirectory.appendingPathComponent($0).standardizedFileURL.path }
+        // An absolute search path (allowed with --allow-search-path) is used as it is.
+        var paths = bundle.searchPaths.map {
+            ($0.hasPrefix("/") ? URL(fileURLWithPath: $0) : bundleDirectory.appendingPathComponent($0)).standardizedFileURL.path
+        }
         if let package = options.pythonPackage ?? Self.findPythonPackage() { paths.append(package) }
         pool = WorkerPool(WorkerConfiguration(
             python: python, paths: paths, workers: options.workers, concurrency: options.concurrencyPerWorker,

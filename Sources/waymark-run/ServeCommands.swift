@@ -19,6 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var workerFlags: WorkerFlags
 
+    @OptionGroup var searchPaths: SearchPathFlags
+
     @Option(help: "Lease length in ms (default: WAYMARK_LOCK_TTL_MS, else 15000).")
     var leaseTtlMs: Int?
 
@@ -54,7 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         var flags = workerFlags
         flags.suspendSleepsLongerThan = Double(evictSleepThresholdMs ?? environmentInt("WAYMARK_EVICT_SLEEP_THRESHOLD_MS") ?? 10_000) / 1000
         for path in bundles {
-            let bundle = loadBundle(path)
+            let bundle = loadRunnableBundle(path, allowing: searchPaths)
             let runner = flags.runner(bundle, path: path, store: store)
             for workflow in bundle.workflows {
                 do {
@@ -302,6 +304,8 @@ struct SubmitCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var limits: InputLimits
+
     @Flag(help: "Wait until a runner finishes it, then print the result (exit 1 if it failed).")
     var wait = false
 
@@ -314,14 +318,11 @@ struct SubmitCommand: AsyncParsableCommand {
         } catch {
             fail(error.description)
         }
-        let json: JSON
+        let json = limits.parse(input, origin: "--input")
         do {
-            json = try JSON.parse(input)
             _ = try Runner.arguments(json, for: chosen)
-        } catch let error as RunnerError {
-            fail("--input: \(error.description)")
         } catch {
-            fail("--input is not valid JSON: \(error)")
+            fail("--input: \(error.description)")
         }
         let id = try await store.instanceCreate(workflow: chosen.name, version: chosen.version, input: json)
         print(id)

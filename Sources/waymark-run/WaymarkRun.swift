@@ -143,6 +143,10 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var workerFlags: WorkerFlags
 
+    @OptionGroup var limits: InputLimits
+
+    @OptionGroup var searchPaths: SearchPathFlags
+
     @Flag(help: "Print the outcome as JSON {\"ok\": ..., \"value\"|\"error\": ...}, as python -m waymark.inline prints it.")
     var canonical = false
 
@@ -151,7 +155,7 @@ struct RunCommand: AsyncParsableCommand {
             fail("'\(bundle)' is Python source; compile it first with waymarkc compile \(bundle) -o app.wmb, then run app.wmb")
         }
         let store = openStore(workerFlags.database, quiet: workerFlags.quiet)
-        let loaded = loadBundle(bundle)
+        let loaded = loadRunnableBundle(bundle, allowing: searchPaths)
         let runner = workerFlags.runner(loaded, path: bundle, store: store)
         let workflow: LoadedWorkflow
         do {
@@ -161,21 +165,27 @@ struct RunCommand: AsyncParsableCommand {
         }
         var inputTexts: [String] = []
         if let inputs {
-            guard let text = try? String(contentsOfFile: inputs, encoding: .utf8) else { fail("cannot read '\(inputs)'") }
+            let text: String
+            do {
+                text = try String(contentsOfFile: inputs, encoding: .utf8)
+            } catch {
+                fail("cannot read '\(inputs)': \(error.localizedDescription)")
+            }
             inputTexts = text.split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            guard inputTexts.count <= limits.batchInstances else {
+                fail("\(inputs) holds \(inputTexts.count) inputs, more than the limit of \(limits.batchInstances) instances per batch (--max-batch-instances or WAYMARK_MAX_BATCH_INSTANCES)")
+            }
         } else {
             guard count >= 1 else { fail("--count must be at least 1") }
+            guard count <= limits.batchInstances else {
+                fail("--count \(count) is more than the limit of \(limits.batchInstances) instances per batch (--max-batch-instances or WAYMARK_MAX_BATCH_INSTANCES)")
+            }
             inputTexts = Array(repeating: input, count: count)
         }
         var instances: [(JSON, [String: Value])] = []
         for (index, text) in inputTexts.enumerated() {
             let where_ = inputs.map { "\($0):\(index + 1)" } ?? "--input"
-            let json: JSON
-            do {
-                json = try JSON.parse(text)
-            } catch {
-                fail("\(where_) is not valid JSON: \(error)")
-            }
+            let json = limits.parse(text, origin: where_)
             do {
                 instances.append((json, try Runner.arguments(json, for: workflow.workflow)))
             } catch {

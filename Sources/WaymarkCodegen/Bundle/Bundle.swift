@@ -105,6 +105,10 @@ public enum BundleError: Error, Equatable, CustomStringConvertible, Sendable {
     case workflowVersionMismatch(workflow: String)
     case invalidGraph(workflow: String, function: String, problems: [String])
     case invalidWRL(workflow: String, reason: String)
+    /// Sound graphs that contradict what the runner relies on (see BundleValidator).
+    case inconsistent(problems: [String])
+    /// Search paths outside the bundle's directory that the command line did not allow.
+    case searchPathRefused(problems: [String])
 
     public var description: String {
         switch self {
@@ -124,6 +128,10 @@ public enum BundleError: Error, Equatable, CustomStringConvertible, Sendable {
             "workflow '\(workflow)', function '\(function)': invalid graph: \(problems.joined(separator: "; "))"
         case .invalidWRL(let workflow, let reason):
             "workflow '\(workflow)': its WRL does not parse: \(reason)"
+        case .inconsistent(let problems):
+            "inconsistent bundle: \(problems.prefix(5).joined(separator: "; "))\(problems.count > 5 ? "; and \(problems.count - 5) more" : "")"
+        case .searchPathRefused(let problems):
+            problems.joined(separator: "; ")
         }
     }
 }

@@ -13,6 +13,15 @@ public enum BundleLoader {
         return try load(data: data)
     }
 
+    /// Loads a bundle that will run: also refuses search paths outside its directory unless
+    /// `allowedSearchPaths` (from the command line) names them.
+    public static func load(path: String, allowedSearchPaths: [String]) throws(BundleError) -> WorkflowBundle {
+        let bundle = try load(path: path)
+        let problems = BundleValidator.searchPathProblems(in: bundle, bundlePath: path, allowed: allowedSearchPaths)
+        guard problems.isEmpty else { throw .searchPathRefused(problems: problems) }
+        return bundle
+    }
+
     public static func load(data: Data) throws(BundleError) -> WorkflowBundle {
         // Format and version first, so an old or foreign file gets the precise message even
         // when its shape differs from this version's.
@@ -47,6 +56,8 @@ public enum BundleLoader {
                 if !problems.isEmpty { throw .invalidGraph(workflow: workflow.name, function: function.name, problems: problems) }
             }
         }
+        let problems = BundleValidator.problems(in: bundle)
+        guard problems.isEmpty else { throw .inconsistent(problems: problems) }
         return bundle
     }
 

@@ -1,7 +1,7 @@
 /// Every diagnostic the compiler front end emits, with its stable code.
 ///
 /// Codes: WMK100–WMK119 structure and syntax, WMK120–WMK129 call binding, WMK130–WMK139 policies
-/// and gathers, WMK200–WMK209 types, WMK210–WMK219 names, WMK220–WMK229 warnings. A code is
+/// and gathers, WMK140–WMK149 limits, WMK200–WMK209 types, WMK210–WMK219 names, WMK220–WMK229 warnings. A code is
 /// never reused for another meaning; README lists them.
 extension DiagnosticMessage {
     static func syntaxError(_ text: String) -> Self {
@@ -180,6 +180,12 @@ extension DiagnosticMessage {
 
     static func returnType(functionName: String, expected: String, actual: String) -> Self {
         .error("WMK204", "\(functionName)() is declared to return \(expected), but this returns \(actual)", hint: "return a \(expected), or change the annotation")
+    }
+
+    // MARK: Limits
+
+    static func nestedTooDeeply(_ reason: String) -> Self {
+        .error("WMK140", "this statement is too deeply nested for a bundle: \(reason)", hint: "split the expression into several assignments")
     }
 
     // MARK: Names

@@ -4,7 +4,10 @@ import WaymarkIR
 /// `1` and `1.0` apart, ints of any size (as their digits), and the key order of objects, and
 /// it prints floats and strings exactly as Python's `json.dumps` does, so canonical output from
 /// the runner and from Python can be compared byte for byte.
-public indirect enum JSON: Sendable, Hashable {
+///
+/// Not `indirect`: arrays and objects already hold their members on the heap, and boxing every
+/// scalar as well tripled the memory a large decoded input takes.
+public enum JSON: Sendable, Hashable {
     case null
     case bool(Bool)
     /// Decimal digits with an optional leading minus.
@@ -101,12 +104,35 @@ public indirect enum JSON: Sendable, Hashable {
         public var description: String { "invalid JSON at byte \(offset): \(message)" }
     }
 
-    public static func parse(_ text: String) throws(ParseError) -> JSON {
-        try parse(Array(text.utf8))
+    /// What a parse accepts. Every limit is checked while reading, so a hostile document is
+    /// refused before it costs more than its own size in memory or any stack depth.
+    public struct Limits: Sendable {
+        /// Nested arrays and objects.
+        public var maxDepth: Int
+        /// Digits of one integer: Python's own `int_max_str_digits` default.
+        public var maxIntegerDigits: Int
+        /// UTF-8 bytes of one string or key.
+        public var maxStringBytes: Int
+
+        public init(maxDepth: Int, maxIntegerDigits: Int, maxStringBytes: Int) {
+            self.maxDepth = maxDepth
+            self.maxIntegerDigits = maxIntegerDigits
+            self.maxStringBytes = maxStringBytes
+        }
+
+        /// For what Python workers and the store send back: as deep as Python's json module
+        /// writes by default (its recursion limit), no string limit beyond the frame's size.
+        public static let standard = Limits(maxDepth: 1_000, maxIntegerDigits: 4_300, maxStringBytes: .max)
+        /// For workflow inputs, which come from outside.
+        public static let input = Limits(maxDepth: 256, maxIntegerDigits: 4_300, maxStringBytes: 4 << 20)
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSON {
-        var reader = Reader(bytes: bytes)
+    public static func parse(_ text: String, limits: Limits = .standard) throws(ParseError) -> JSON {
+        try parse(Array(text.utf8), limits: limits)
+    }
+
+    public static func parse(_ bytes: [UInt8], limits: Limits = .standard) throws(ParseError) -> JSON {
+        var reader = Reader(bytes: bytes, limits: limits)
         reader.skipSpace()
         let value = try reader.value()
         reader.skipSpace()
@@ -116,7 +142,22 @@ public indirect enum JSON: Sendable, Hashable {
 
     struct Reader {
         let bytes: [UInt8]
+        let limits: Limits
         var position = 0
+        var depth = 0
+
+        init(bytes: [UInt8], limits: Limits) {
+            self.bytes = bytes
+            self.limits = limits
+        }
+
+        /// Enters an array or object; `depth -= 1` on the way out.
+        mutating func enter() throws(ParseError) {
+            depth += 1
+            guard depth <= limits.maxDepth else {
+                throw error("arrays and objects nested deeper than \(limits.maxDepth) levels")
+            }
+        }
 
         func error(_ message: String) -> ParseError {
             ParseError(offset: position, message: message)
@@ -137,6 +178,8 @@ public indirect enum JSON: Sendable, Hashable {
             guard position < bytes.count else { throw error("unexpected end of input") }
             switch bytes[position] {
             case UInt8(ascii: "{"):
+                try enter()
+                defer { depth -= 1 }
                 position += 1
                 var members: [(String, JSON)] = []
                 skipSpace()
@@ -164,6 +207,8 @@ public indirect enum JSON: Sendable, Hashable {
                     return .object(members)
                 }
             case UInt8(ascii: "["):
+                try enter()
+                defer { depth -= 1 }
                 position += 1
                 var items: [JSON] = []
                 skipSpace()
@@ -225,13 +270,21 @@ public indirect enum JSON: Sendable, Hashable {
             let text = String(decoding: bytes[start..<position], as: UTF8.self)
             guard !text.isEmpty, text != "-" else { throw error("expected a value") }
             if isFloat {
-                guard let value = Double(text) else { throw error("bad number \(text)") }
+                guard let value = Double(text) else { throw error("bad number \(text.prefix(40))") }
                 return .float(value)
+            }
+            let digits = text.hasPrefix("-") ? text.utf8.count - 1 : text.utf8.count
+            guard digits <= limits.maxIntegerDigits else {
+                throw ParseError(offset: start, message: "an integer of \(digits) digits exceeds the limit of \(limits.maxIntegerDigits) digits")
+            }
+            guard digits == 1 || !text.drop(while: { $0 == "-" }).hasPrefix("0") else {
+                throw ParseError(offset: start, message: "an integer with a leading zero")
             }
             return .int(text)
         }
 
         mutating func string() throws(ParseError) -> String {
+            let start = position
             position += 1  // opening quote
             var scalars = String.UnicodeScalarView()
             var run = position
@@ -243,6 +296,9 @@ public indirect enum JSON: Sendable, Hashable {
                 if byte == UInt8(ascii: "\"") {
                     flush(position)
                     position += 1
+                    guard position - start - 2 <= limits.maxStringBytes else {
+                        throw ParseError(offset: start, message: "a string longer than \(limits.maxStringBytes) bytes")
+                    }
                     return String(scalars)
                 }
                 if byte == UInt8(ascii: "\\") {
@@ -258,12 +314,19 @@ public indirect enum JSON: Sendable, Hashable {
                     case UInt8(ascii: "b"): scalars.append("\u{08}")
                     case UInt8(ascii: "f"): scalars.append("\u{0C}")
                     case UInt8(ascii: "u"):
+                        let escapeStart = position - 2
                         var code = try hex4()
-                        if (0xD800..<0xDC00).contains(code), literal("\\u") {
-                            let low = try hex4()
-                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        if (0xD800..<0xDC00).contains(code) {
+                            let high = code
+                            guard literal("\\u"), case let low = try hex4(), (0xDC00..<0xE000).contains(low) else {
+                                throw ParseError(offset: escapeStart, message: "a lone surrogate \\u\(String(high, radix: 16)) in a string")
+                            }
+                            code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
                         }
-                        scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                        guard let scalar = Unicode.Scalar(code) else {
+                            throw ParseError(offset: escapeStart, message: "a lone surrogate \\u\(String(code, radix: 16)) in a string")
+                        }
+                        scalars.append(scalar)
                     default: scalars.append(Unicode.Scalar(escape))
                     }
                     run = position
