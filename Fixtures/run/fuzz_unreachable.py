@@ -33,3 +33,28 @@ class UnreachableWorkflow(Workflow):
             out.append("after return")
         return out
         out.append("never")
+
+
+@workflow
+class UnreachableHandlersWorkflow(Workflow):
+    """Handlers of a try whose body cannot raise, and a loop whose `else` always breaks out of
+    the loop around it (so nothing follows the inner loop): nodes nothing reaches."""
+
+    async def run(self, xs: list[int]) -> list:
+        out = []
+        while len(out) < 3:
+            out.append(len(out))
+            try:
+                if True:
+                    break
+            except KeyError:
+                out.append("never")
+            finally:
+                out.append("finally")
+        for x in xs:
+            for y in range(x):
+                out.append(y)
+            else:
+                break
+        out.append(await echo(len(xs)))
+        return out

@@ -18,6 +18,7 @@ public struct DAGBuilder {
             building.connect(exits, to: implicitReturn)
         }
         building.addExceptionEdges()
+        building.pruneUnreachable(entry: input)
         building.addDataEdges()
         let graph = FunctionGraph(
             name: function.name, params: params, entry: input, nodes: building.nodes,
