@@ -56,5 +56,13 @@ class UnreachableHandlersWorkflow(Workflow):
                 out.append(y)
             else:
                 break
+        for x in xs:
+            try:
+                if True:
+                    continue
+            except IndexError:
+                out.append("never")
+            for y in str(x):  # a whole loop nothing reaches
+                out.append(y)
         out.append(await echo(len(xs)))
         return out

@@ -1,6 +1,6 @@
 """Found by the differential fuzzer: Python's value semantics that compiled runs got wrong (set
 ordering by inclusion, error messages of %, max and divmod, Unicode digits in int(), slice
-assignment that inserts)."""
+assignment that inserts, where str.center puts odd padding)."""
 from waymark import Workflow, action, workflow
 
 
@@ -44,4 +44,5 @@ class FuzzValuesWorkflow(Workflow):
         vs = [1, 2, 3]
         vs[-2:] = []
         out.append([ys, zs, ws, vs])
+        out.append([word.center(width, ".") for word in ["Zz", "abc", "a", digits] for width in [4, 5, 8, 9]])
         return out

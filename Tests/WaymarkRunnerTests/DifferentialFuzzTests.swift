@@ -34,7 +34,7 @@ struct FuzzModule: Sendable {
 struct FuzzReport: Sendable {
     var generated = 0
     /// Programs Python rejects (a syntax error, a NameError from a generator slip) or takes over
-    /// five seconds to run: left out, and counted.
+    /// fifteen seconds to run: left out, and counted.
     var pythonRejected = 0
     var compilerRejected: [String] = []
     var ran = 0

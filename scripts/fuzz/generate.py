@@ -23,6 +23,7 @@ import copy
 import json
 import os
 import random
+import re
 import signal
 import sys
 
@@ -95,7 +96,7 @@ FAIL_KINDS = ["key", "index", "value", "zero", "fuzz", "sub", "none"]
 
 
 class TooSlow(BaseException):
-    """A program Python itself takes more than five seconds to run (say, an int squared in nested
+    """A program Python itself takes more than fifteen seconds to run (say, an int squared in nested
     loops): discarded, as a program Python rejects is. A BaseException, so that no `except
     Exception` of the program catches it."""
 
@@ -121,8 +122,12 @@ class Program:
         self.counter += 1
         return f"{prefix}{self.counter}"
 
-    def pick(self, env: dict, kind: str) -> str | None:
-        names = [name for name, t in env.items() if t == kind]
+    def pick(self, env: dict, kind: str, ctx: dict | None = None) -> str | None:
+        """A variable of the type; with `ctx`, not one a loop around is iterating over (Python
+        raises "dictionary changed size during iteration", or sees the list change, where the
+        runner iterates a snapshot)."""
+        busy = ctx.get("iterating", set()) if ctx else set()
+        names = [name for name, t in env.items() if t == kind and name not in busy]
         return self.rng.choice(names) if names else None
 
     # -- expressions -------------------------------------------------------------------------
@@ -443,7 +448,7 @@ class Program:
     def stmt_aug(self, env, depth, ctx):
         r = self.rng
         kind = r.choice([INT, INT, FLOAT, STR, LINT])
-        target = self.pick(env, kind)
+        target = self.pick(env, kind, ctx)
         if target is None:
             return self.stmt_assign(env, depth, ctx)
         if kind == INT:
@@ -460,7 +465,7 @@ class Program:
     def stmt_mutate(self, env, depth, ctx):
         r = self.rng
         kind = r.choice([LINT, DICT, SET, LSTR])
-        target = self.pick(env, kind)
+        target = self.pick(env, kind, ctx)
         if target is None:
             return self.stmt_assign(env, depth, ctx)
         i = lambda: self.expr(env, INT, 2)  # noqa: E731
@@ -616,7 +621,9 @@ class Program:
             head = f"for {v}, {w} in zip({self.expr(env, LINT)}, {self.expr(env, LSTR)}):"
             inner[v], inner[w] = INT, STR
         lines = [head]
-        lines += self.indent(self.block(inner, depth + 1, r.randint(1, 3), self.loop_ctx(ctx)))
+        body_ctx = self.loop_ctx(ctx)
+        body_ctx["iterating"] = set(ctx.get("iterating", set())) | {name for name in env if re.search(rf"\b{name}\b", head)}
+        lines += self.indent(self.block(inner, depth + 1, r.randint(1, 3), body_ctx))
         if r.random() < 0.3:
             lines.append("else:")
             lines += self.indent(self.block(dict(env), depth + 1, 1, ctx))
@@ -676,8 +683,8 @@ class Program:
         """A statement that may raise: what `try` blocks are for."""
         r = self.rng
         i = lambda: self.expr(env, INT, 2)  # noqa: E731
-        lst = self.pick(env, LINT) or self.literal(LINT)
-        dct = self.pick(env, DICT)
+        lst = self.pick(env, LINT, ctx) or self.literal(LINT)
+        dct = self.pick(env, DICT, ctx)
         key = quote(r.choice(KEYS))
         options = [
             lambda: [f"out.append({i()} {r.choice(['//', '%'])} {i()})"],
@@ -807,7 +814,7 @@ def generate(seed: int, count: int, per_file: int, out: str) -> dict:
             handle.write(text)
         kept = []
         for entry in programs:
-            signal.alarm(5)
+            signal.alarm(15)
             try:
                 result = outcome(path, entry["workflow"], copy.deepcopy(entry["input"]))  # run() may mutate its inputs
             except TooSlow:
