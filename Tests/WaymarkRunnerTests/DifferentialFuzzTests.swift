@@ -99,7 +99,7 @@ enum DifferentialFuzz {
             do {
                 result = try Driver(options: CompileOptions(optimize: false)).compile(file: module.path)
                 if result.diagnostics.allSatisfy({ $0.severity != .error }) {
-                    return (module, try bundles(module.path))
+                    return (module, try bundles(module.path, unoptimized: result))
                 }
             } catch {
                 let failing = try module.programs.indices.filter { index in
@@ -138,12 +138,13 @@ enum DifferentialFuzz {
         throw RunnerError("\(module.path): still rejected after leaving out eight rounds of programs")
     }
 
-    /// The module's bundles at -O0 (false) and -O (true).
-    static func bundles(_ path: String) throws -> [Bool: WorkflowBundle] {
+    /// The module's bundles at -O0 (false) and -O (true); `unoptimized` is its -O0 compilation
+    /// when the caller has it already.
+    static func bundles(_ path: String, unoptimized: CompileResult? = nil) throws -> [Bool: WorkflowBundle] {
         var bundles: [Bool: WorkflowBundle] = [:]
         let directory = (path as NSString).deletingLastPathComponent
         for optimize in [false, true] {
-            let result = try Driver(options: CompileOptions(optimize: optimize)).compile(file: path)
+            let result = try (optimize ? nil : unoptimized) ?? Driver(options: CompileOptions(optimize: optimize)).compile(file: path)
             guard result.diagnostics.allSatisfy({ $0.severity != .error }),
                 let bundle = try Driver().bundle(result, bundleDirectory: directory)
             else {
