@@ -18,6 +18,7 @@ public struct DAGBuilder {
             building.connect(exits, to: implicitReturn)
         }
         building.addExceptionEdges()
+        building.pruneUnreachable(entry: input)
         building.addDataEdges()
         let graph = FunctionGraph(
             name: function.name, params: params, entry: input, nodes: building.nodes,
@@ -69,6 +70,10 @@ final class GraphBuilding {
     func block(_ statements: Block, from entry: [Exit]) -> [Exit] {
         var exits = entry
         for statement in statements {
+            // Code after a `raise`, `return`, `break` or `continue` never runs (the checks warn,
+            // WMK220): Python accepts it, so it is left out of the graph rather than built as
+            // nodes nothing reaches, which the validator refuses.
+            if exits.isEmpty { break }
             exits = self.statement(statement, from: exits)
         }
         return exits

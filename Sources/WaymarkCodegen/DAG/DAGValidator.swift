@@ -58,8 +58,13 @@ public struct DAGValidator {
                 problems.append("scope \(scope.id) refers to unknown node \(id ?? -1)")
             }
             guard scope.kind == .loop else { continue }
-            guard let head = scope.head, exists(head), let exit = scope.exit, exists(exit) else {
-                problems.append("loop scope \(scope.id) (\(scope.label)) has no head or exit")
+            // The exit may be missing: a loop whose `else` always leaves (by `break` of an outer
+            // loop, `return` or `raise`) has no node after it (see PruneUnreachable).
+            guard let head = scope.head, exists(head) else {
+                // A loop nothing reaches loses its head with the rest of it (PruneUnreachable).
+                if graph.nodes.contains(where: { $0.scopes.contains(scope.id) }) {
+                    problems.append("loop scope \(scope.id) (\(scope.label)) has no head")
+                }
                 continue
             }
             let leaves = graph.edges.contains { $0.from == head && $0.kind == .control && $0.label == "done" }

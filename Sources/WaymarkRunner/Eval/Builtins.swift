@@ -84,7 +84,7 @@ enum Builtins {
             let items = p.count == 1 ? try iterate(p[0]) : p
             guard var best = items.first else {
                 if let fallback = args.keyword("default") { return fallback }
-                throw .value("\(name)() iterable argument is empty")
+                throw .value("\(name)() arg is an empty sequence")  // Python 3.11's wording
             }
             for item in items.dropFirst() {
                 let better = name == "min" ? try Operators.less(item, best) : try Operators.less(best, item)
@@ -169,6 +169,9 @@ enum Builtins {
             return .bool(try isInstance(p[0], p[1]))
         case "divmod":
             try args.expect(name, min: 2, max: 2)
+            if p[0].isNumber, p[1].isNumber, p[1].numberValue == 0, !(p[0].bigIntValue != nil && p[1].bigIntValue != nil) {
+                throw .zeroDivision("float divmod()")
+            }
             return .tuple([try Operators.binary(.floorDivide, p[0], p[1]), try Operators.binary(.modulo, p[0], p[1])])
         case "pow":
             try args.expect(name, min: 2, max: 2)
@@ -252,7 +255,7 @@ enum Builtins {
         switch value {
         case .str(let text):
             let radix = try base.mapped { (value) throws(PyError) in try integer(value, "int") } ?? 10
-            var cleaned = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
+            var cleaned = asciiDigits(text.trimmingCharacters(in: .whitespacesAndNewlines)).replacingOccurrences(of: "_", with: "")
             var negative = false
             if cleaned.hasPrefix("-") || cleaned.hasPrefix("+") {
                 negative = cleaned.hasPrefix("-")
@@ -276,10 +279,26 @@ enum Builtins {
         }
     }
 
+    /// Python reads any Unicode decimal digit as a digit: `int("٣")` is 3.
+    static func asciiDigits(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { !$0.isASCII }) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if !scalar.isASCII, scalar.properties.numericType == .decimal, let digit = scalar.properties.numericValue,
+                let ascii = Unicode.Scalar(48 + Int(digit))
+            {
+                out.append(ascii)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
     static func toFloat(_ value: Value) throws(PyError) -> Value {
         switch value {
         case .str(let text):
-            let cleaned = text.trimmingCharacters(in: .whitespaces).lowercased().replacingOccurrences(of: "_", with: "")
+            let cleaned = asciiDigits(text.trimmingCharacters(in: .whitespacesAndNewlines)).lowercased().replacingOccurrences(of: "_", with: "")
             switch cleaned {
             case "inf", "+inf", "infinity", "+infinity": return .float(.infinity)
             case "-inf", "-infinity": return .float(-.infinity)

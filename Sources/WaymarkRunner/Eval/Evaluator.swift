@@ -433,24 +433,29 @@ struct Evaluator {
             try assign(inner, .list(try Builtins.iterate(value)), env)
         case .index(let base, let index):
             let container = try eval(base, env)
+            if case .list(let box) = container, case .slice(let lower, let upper, let step) = index {
+                let lowerValue = try lower.mapped { (e) throws(PyError) in try eval(e, env) }
+                let upperValue = try upper.mapped { (e) throws(PyError) in try eval(e, env) }
+                let stepValue = try step.mapped { (e) throws(PyError) in try eval(e, env) }
+                let replacement = try Builtins.iterate(value)
+                let count = box.items.count
+                if stepValue == nil || { if case .none? = stepValue { true } else { false } }() {
+                    // `xs[i:j] = ys` replaces the clamped range, inserting when it is empty.
+                    let start = try slicePositions(count: count, lowerValue, .int(count), nil).first ?? count
+                    let stop = try slicePositions(count: count, .int(0), upperValue, nil).last.map { $0 + 1 } ?? 0
+                    box.items.replaceSubrange(start..<max(start, stop), with: replacement)
+                    return
+                }
+                let positions = try slicePositions(count: count, lowerValue, upperValue, stepValue)
+                guard positions.count == replacement.count else {
+                    throw .value("attempt to assign sequence of size \(replacement.count) to extended slice of size \(positions.count)")
+                }
+                for (position, item) in zip(positions, replacement) { box.items[position] = item }
+                return
+            }
             let key = try eval(index, env)
             switch container {
             case .list(let box):
-                if case .slice(let lower, let upper, let step) = index {
-                    let positions = try slicePositions(
-                        count: box.items.count, lower.mapped { (e) throws(PyError) in try eval(e, env) },
-                        upper.mapped { (e) throws(PyError) in try eval(e, env) }, step.mapped { (e) throws(PyError) in try eval(e, env) })
-                    let replacement = try Builtins.iterate(value)
-                    if let first = positions.first, step == nil {
-                        box.items.replaceSubrange(first..<(first + positions.count), with: replacement)
-                    } else {
-                        guard positions.count == replacement.count else {
-                            throw .value("attempt to assign sequence of size \(replacement.count) to extended slice of size \(positions.count)")
-                        }
-                        for (position, item) in zip(positions, replacement) { box.items[position] = item }
-                    }
-                    return
-                }
                 guard let big = key.bigIntValue, var position = Int(exactly: big) else { throw .type("list indices must be integers or slices, not \(key.typeName)") }
                 if position < 0 { position += box.items.count }
                 guard box.items.indices.contains(position) else { throw .index("list assignment index out of range") }

@@ -122,6 +122,15 @@ enum Methods {
         case "center", "ljust", "rjust":
             let width = try Builtins.integer(p.first ?? .int(0), name)
             let fill = try optionalText(args, 1, name) ?? " "
+            let length = s.unicodeScalars.count
+            if name == "center", width > length {
+                // str.center puts the odd padding on the left when the width is odd, unlike
+                // format's "^" (CPython: left = pad / 2 + (pad & width & 1)).
+                let pad = width - length
+                let left = pad / 2 + (pad & width & 1)
+                let character = fill.first ?? " "
+                return .str(String(repeating: character, count: left) + s + String(repeating: character, count: pad - left))
+            }
             var spec = Formatting.Spec()
             spec.width = width
             spec.fill = fill.first ?? " "

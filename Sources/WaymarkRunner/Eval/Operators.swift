@@ -81,6 +81,7 @@ enum Operators {
         case .in: return try contains(b, a)
         case .notIn: return try !contains(b, a)
         case .less, .lessEqual, .greater, .greaterEqual:
+            if case .set(let x) = a, case .set(let y) = b { return try setOrder(op, x, y) }
             if case .float(let x) = a, x.isNaN { return false }
             if case .float(let y) = b, y.isNaN { return false }
             let order = try compare(a, b, op: op.rawValue)
@@ -90,6 +91,21 @@ enum Operators {
             case .greater: return order > 0
             default: return order >= 0
             }
+        }
+    }
+
+    /// Sets are ordered by inclusion: `a <= b` is "a is a subset of b", `a < b` a proper one.
+    static func setOrder(_ op: ComparisonOperator, _ a: SetBox, _ b: SetBox) throws(PyError) -> Bool {
+        func isSubset(_ x: SetBox, of y: SetBox) throws(PyError) -> Bool {
+            guard x.count <= y.count else { return false }
+            for item in x.items where !(try y.contains(item)) { return false }
+            return true
+        }
+        switch op {
+        case .less: return a.count < b.count ? try isSubset(a, of: b) : false
+        case .lessEqual: return try isSubset(a, of: b)
+        case .greater: return b.count < a.count ? try isSubset(b, of: a) : false
+        default: return try isSubset(b, of: a)
         }
     }
 
@@ -234,7 +250,7 @@ enum Operators {
             guard !y.isZero else { throw .zeroDivision("integer division or modulo by zero") }
             return .integer(floorDivide(x, y))
         case .modulo:
-            guard !y.isZero else { throw .zeroDivision("integer division or modulo by zero") }
+            guard !y.isZero else { throw .zeroDivision("integer modulo by zero") }
             return .integer(x - floorDivide(x, y) * y)
         case .power:
             if y < 0 {

@@ -251,7 +251,6 @@ public final class WorkflowExecutor: @unchecked Sendable {
                 if let parent = scopes[id].parent {
                     handlersDone.insert(parent)
                     finallyDone.insert(parent)
-                    frame.pending[parent] = nil  // a jump out of a finally replaces what it was finishing
                 }
             default:
                 break
@@ -285,6 +284,10 @@ public final class WorkflowExecutor: @unchecked Sendable {
                     frame.pending[id] = completion
                     return .goto(entry, loopBack: false)
                 }
+            case .finally:
+                // A jump out of a finally block replaces what it was finishing; a `break` of a
+                // loop inside the block, or a raise caught inside it, never gets here.
+                if let parent = scope.parent { frame.pending[parent] = nil }
             default:
                 continue
             }
