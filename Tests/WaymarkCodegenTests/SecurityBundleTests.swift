@@ -12,7 +12,7 @@ import WaymarkTestSupport
     static func reseal(_ bundle: WorkflowBundle) -> WorkflowBundle {
         var bundle = bundle
         for index in bundle.workflows.indices {
-            bundle.workflows[index].version = BundleWriter.version(wrl: bundle.workflows[index].wrl, functions: bundle.workflows[index].functions)
+            bundle.workflows[index].version = BundleWriter.version(wrl: bundle.workflows[index].wrl, functions: bundle.workflows[index].functions, types: bundle.workflows[index].types)
         }
         bundle.checksum = BundleWriter.checksum(of: bundle)
         return bundle

@@ -816,7 +816,7 @@ def generate(seed: int, count: int, per_file: int, out: str) -> dict:
         for entry in programs:
             signal.alarm(15)
             try:
-                result = outcome(path, entry["workflow"], copy.deepcopy(entry["input"]))  # run() may mutate its inputs
+                result, _plain = outcome(path, entry["workflow"], copy.deepcopy(entry["input"]))  # run() may mutate its inputs; tagged form compared
             except TooSlow:
                 slow += 1
                 continue
