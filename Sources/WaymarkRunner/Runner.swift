@@ -110,7 +110,9 @@ public final class Runner: @unchecked Sendable {
         if let package = options.pythonPackage ?? Self.findPythonPackage() { paths.append(package) }
         pool = WorkerPool(WorkerConfiguration(
             python: python, paths: paths, workers: options.workers, concurrency: options.concurrencyPerWorker,
-            maxActionLifecycle: options.maxActionLifecycle, environment: options.environment))
+            maxActionLifecycle: options.maxActionLifecycle, environment: options.environment,
+            actionModules: Array(Set(bundle.workflows.flatMap { $0.actions.map(\.module) })),
+            allowedTypes: Array(Self.declaredTypeNames(of: bundle))))
         self.log = log
     }
 

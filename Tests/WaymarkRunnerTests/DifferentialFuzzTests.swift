@@ -163,10 +163,12 @@ enum DifferentialFuzz {
         var report = FuzzReport(generated: generated.reduce(0) { $0 + $1.programs.count }, pythonRejected: pythonRejected)
         var jobs: [(FuzzProgram, Bool, LoadedWorkflow)] = []
         var first: WorkflowBundle?
+        var workflows: [BundleWorkflow] = []
         for module in generated {
             let (compiled, bundles) = try compile(module, header: header, report: &report)
             for (optimize, bundle) in bundles.sorted(by: { !$0.key && $1.key }) {
                 first = first ?? bundle
+                workflows += bundle.workflows
                 for program in compiled.programs {
                     guard let workflow = bundle.workflow(named: program.workflow) else {
                         throw RunnerError("\(program.workflow) is missing from its bundle")
@@ -175,7 +177,9 @@ enum DifferentialFuzz {
                 }
             }
         }
-        guard let bundle = first else { return report }
+        guard var bundle = first else { return report }
+        // The runner's workers may import only the modules its bundle's actions come from.
+        bundle.workflows = workflows
         // Every module lives in one folder, so one runner (one worker pool) serves all bundles.
         let options = RunnerOptions(
             workers: 2, concurrencyPerWorker: 50, sleepScale: 0, pythonPackage: Python.package,

@@ -71,7 +71,7 @@ actor FaultyStore: WorkflowStore {
             defer { try? FileManager.default.removeItem(at: state) }
             let durable = try await PostgresStore.open(url: url)
             let store = FaultyStore(durable, failing: [.suspend])
-            let (runner, workflow) = try runner(store: store, state: state, suspendAfter: 0.5)
+            let (runner, workflow) = try runner(store: store, state: state, suspendAfter: 0.1)
             try await runner.startWorkers()
             let id = try await store.instanceCreate(
                 workflow: workflow.workflow.name, version: workflow.workflow.version, input: .object([("name", .string("p"))]), status: .running)

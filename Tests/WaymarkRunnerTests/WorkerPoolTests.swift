@@ -46,13 +46,15 @@ import Testing
 
     /// 400 dispatches at once into 3 slots: each waits its turn, none is lost or answered twice.
     @Test func manyMoreDispatchesThanSlots() async throws {
+        let modules = try WorkerPolicyTests.actionModule()
         let pool = WorkerPool(WorkerConfiguration(
-            python: Python.executable, paths: [Python.package], workers: 1, concurrency: 3, maxActionLifecycle: nil))
+            python: Python.executable, paths: [modules, Python.package], workers: 1, concurrency: 3, maxActionLifecycle: nil,
+            actionModules: ["policy_actions"]))
         let answers = try await withThrowingTaskGroup(of: (Int, DispatchOutcome).self) { group in
             for number in 0..<400 {
                 group.addTask {
                     let arguments = JSON.object([("obj", try ValueCodec.encode(.int(number)))])
-                    return (number, try await pool.dispatch(module: "json", function: "dumps", arguments: arguments, timeout: 60))
+                    return (number, try await pool.dispatch(module: "policy_actions", function: "text", arguments: arguments, timeout: 60))
                 }
             }
             var answers: [Int: String] = [:]

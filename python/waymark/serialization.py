@@ -11,6 +11,8 @@ exceptions without tracebacks. Both sides print it with `dumps`, byte for byte a
 from __future__ import annotations
 
 import base64
+import builtins
+import sys
 import dataclasses
 import datetime
 import decimal
@@ -183,6 +185,35 @@ def _plain_key(key: Any) -> str:
     return str(key)
 
 
+# The types a tagged value may name (qualified names), set by the worker from the bundle it
+# serves. Data never chooses what is imported or called: a tag naming anything else is refused
+# before any import. None means "the developer's own code on their own input" (inline mode).
+_allowed_types: frozenset[str] | None = frozenset()
+# Modules whose exception classes an `exception` tag may name (the bundle's action modules).
+_allowed_modules: frozenset[str] = frozenset()
+
+
+def allow(types: list[str] | None, modules: list[str] = ()) -> None:
+    """Sets what tagged values may name: `types` (None trusts every type: inline mode only)."""
+    global _allowed_types, _allowed_modules
+    _allowed_types = None if types is None else frozenset(types)
+    _allowed_modules = frozenset(modules)
+
+
+def _declared(qualified: Any, tag: str) -> Any:
+    """The class a `model`/`enum` tag names, if the bundle declares it and it is of that kind."""
+    if not isinstance(qualified, str) or (_allowed_types is not None and qualified not in _allowed_types):
+        raise SerializationError(f"a {tag!r} value names type {qualified!r}, which the bundle does not declare; refused")
+    cls = _import(qualified)
+    if tag == "model":
+        ok = isinstance(cls, type) and (hasattr(cls, "model_validate") or dataclasses.is_dataclass(cls))
+    else:
+        ok = isinstance(cls, type) and issubclass(cls, enum.Enum)
+    if not ok:
+        raise SerializationError(f"a {tag!r} value names {qualified!r}, which is not a {'model or dataclass' if tag == 'model' else 'enum'}; refused")
+    return cls
+
+
 def _import(qualified: str) -> Any:
     module_name, _, name = qualified.rpartition(".")
     module = importlib.import_module(module_name)
@@ -207,7 +238,7 @@ def decode(value: Any) -> Any:
     if tag == "dict":
         return {decode(k): decode(v) for k, v in value["items"]}
     if tag == "model":
-        cls = _import(value["type"])
+        cls = _declared(value.get("type"), "model")
         fields = {key: decode(item) for key, item in value["fields"].items()}
         if hasattr(cls, "model_validate"):
             return cls.model_validate(fields)
@@ -215,7 +246,7 @@ def decode(value: Any) -> Any:
     if tag == "exception":
         return _rebuild_exception(value)
     if tag == "enum":
-        return getattr(_import(value["type"]), value["name"])
+        return _declared(value.get("type"), "enum")[value["name"]]
     if tag == "datetime":
         return datetime.datetime.fromisoformat(value["value"])
     if tag == "date":
@@ -235,13 +266,23 @@ def decode(value: Any) -> Any:
 
 def _rebuild_exception(value: dict) -> BaseException:
     module, name = value.get("module") or "builtins", value.get("type") or "Exception"
-    try:
-        cls = getattr(importlib.import_module(module), name)
-        if isinstance(cls, type) and issubclass(cls, BaseException):
-            return cls(value.get("message", ""))
-    except Exception:  # noqa: BLE001 - fall back to a plain Exception with the same text
-        pass
-    return Exception(value.get("message", ""))
+    message = value.get("message", "")
+    # Never imports: a builtin exception, or one from a module the bundle's actions come from
+    # that is already loaded (or declared); anything else arrives as a plain Exception.
+    cls = None
+    if module == "builtins":
+        cls = getattr(builtins, str(name), None)
+    elif isinstance(module, str) and isinstance(name, str) and (
+        module in _allowed_modules or _allowed_types is None or f"{module}.{name}" in (_allowed_types or ())
+    ):
+        loaded = sys.modules.get(module)
+        cls = getattr(loaded, name, None) if loaded is not None else None
+    if isinstance(cls, type) and issubclass(cls, BaseException):
+        try:
+            return cls(message)
+        except Exception:  # noqa: BLE001 - a class whose constructor takes other arguments
+            pass
+    return Exception(message)
 
 
 def coerce(value: Any, annotation: Any) -> Any:

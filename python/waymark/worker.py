@@ -23,7 +23,7 @@ import threading
 from typing import Any
 
 from .actions import ActionInvocation, signature_of
-from .serialization import SerializationError, decode, encode, encode_exception
+from .serialization import SerializationError, allow, decode, encode, encode_exception
 
 
 class Worker:
@@ -34,6 +34,8 @@ class Worker:
         self.outbox: list[bytes] = []
         self.flush_scheduled = False
         self.functions: dict[tuple[str, str], Any] = {}
+        # The modules dispatches may name (None: any module, still only @action functions).
+        self.modules: frozenset[str] | None = None
 
     def send(self, message: dict) -> None:
         """Queues a frame; frames queued in one turn of the event loop go out in one write."""
@@ -55,11 +57,17 @@ class Worker:
             self.output.flush()
 
     def resolve(self, module_name: str, function_name: str):
+        """The @action function a dispatch names. Only modules the bundle's actions come from are
+        imported, and only functions the @action decorator marked are called."""
         key = (module_name, function_name)
         if key not in self.functions:
+            if self.modules is not None and module_name not in self.modules:
+                raise PermissionError(f"module {module_name!r} holds none of the bundle's actions; refusing to import it")
             module = importlib.import_module(module_name)
-            function = getattr(module, function_name)
-            self.functions[key] = getattr(function, "__wrapped_action__", function)
+            function = getattr(module, function_name, None)
+            if function is None or getattr(function, "__waymark_action__", None) is None:
+                raise PermissionError(f"{module_name}.{function_name} is not an @action function; workers call only @action functions")
+            self.functions[key] = function.__wrapped_action__
         return self.functions[key]
 
     async def run(self, message: dict) -> None:
@@ -124,6 +132,10 @@ async def main(concurrency: int) -> None:
     # Anything an action prints must not corrupt the protocol stream.
     sys.stdout = sys.stderr
     worker = Worker(concurrency, stdout)
+    policy = json.loads(os.environ.pop("WAYMARK_WORKER_POLICY", "null") or "null")
+    if isinstance(policy, dict):
+        worker.modules = frozenset(policy.get("modules") or [])
+        allow(list(policy.get("types") or []), list(worker.modules))
     queue: asyncio.Queue = asyncio.Queue()
     loop = asyncio.get_running_loop()
     threading.Thread(target=read_frames, args=(stdin.fileno(), loop, queue), daemon=True).start()

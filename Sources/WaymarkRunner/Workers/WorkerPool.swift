@@ -12,9 +12,20 @@ public struct WorkerConfiguration: Sendable {
     public var maxActionLifecycle: Int?
     /// Extra environment variables for the worker processes.
     public var environment: [String: String]
+    /// The modules dispatches may name (the bundle's action modules); nil: any module. Either
+    /// way a worker calls only functions the `@action` decorator marked.
+    public var actionModules: [String]?
+    /// The qualified names a tagged value may name (the bundle's declared models, dataclasses
+    /// and enums); a worker refuses any other before importing anything.
+    public var allowedTypes: [String]
 
-    public init(python: String, paths: [String], workers: Int, concurrency: Int, maxActionLifecycle: Int?, environment: [String: String] = [:]) {
+    public init(
+        python: String, paths: [String], workers: Int, concurrency: Int, maxActionLifecycle: Int?, environment: [String: String] = [:],
+        actionModules: [String]? = nil, allowedTypes: [String] = []
+    ) {
         self.environment = environment
+        self.actionModules = actionModules
+        self.allowedTypes = allowedTypes
         self.python = python
         self.paths = paths
         self.workers = max(1, workers)
@@ -306,6 +317,20 @@ final class WorkerProcess: @unchecked Sendable {
     var served = 0
     var retiring = false
 
+    /// Variables a worker must never see: actions are user code, and workers never need the
+    /// database (its URL carries a password).
+    static func isSecret(_ name: String) -> Bool {
+        name.contains("DATABASE_URL") || name == "PGPASSWORD" || name == "PGPASSFILE" || name == "WAYMARK_WEBAPP_TOKEN"
+    }
+
+    /// What the worker may import and construct, as `WAYMARK_WORKER_POLICY` (read and removed
+    /// from the environment by python/waymark/worker.py at start).
+    static func policy(_ configuration: WorkerConfiguration) -> JSON {
+        var fields: [(String, JSON)] = [("types", .array(configuration.allowedTypes.sorted().map(JSON.string)))]
+        if let modules = configuration.actionModules { fields.append(("modules", .array(modules.sorted().map(JSON.string)))) }
+        return .object(fields)
+    }
+
     init(id: Int, configuration: WorkerConfiguration, arrivals: Arrivals, events: @escaping @Sendable (Event) -> Void) throws(DispatchError) {
         self.id = id
         let stdin = Pipe()
@@ -318,6 +343,8 @@ final class WorkerProcess: @unchecked Sendable {
         environment["PYTHONPATH"] = (configuration.paths + existing).joined(separator: ":")
         environment["PYTHONUNBUFFERED"] = "1"
         environment.merge(configuration.environment) { _, new in new }
+        for name in environment.keys where Self.isSecret(name) { environment[name] = nil }
+        environment["WAYMARK_WORKER_POLICY"] = Self.policy(configuration).serialized()
         process.environment = environment
         process.standardInput = stdin
         process.standardOutput = stdout
