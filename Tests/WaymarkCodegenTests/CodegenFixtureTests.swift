@@ -67,6 +67,19 @@ enum Bundles {
         }
         #expect(String(decoding: svg, as: UTF8.self).contains("<svg"))
     }
+
+    /// The runnable and optimizer fixtures (which have no golden DOT) draw with Graphviz too.
+    @Test(.enabled(if: Graphviz.dotExecutable() != nil), arguments: Fixtures.files(in: "run").map { ("run", $0) } + Fixtures.files(in: "optimize").map { ("optimize", $0) })
+    func graphvizDrawsEveryRunnableFixture(_ folder: String, _ fixture: String) async throws {
+        let workflows = try Bundles.make(fixture, folder: folder).workflows
+        guard !workflows.isEmpty else { return }  // a support module, no workflow to draw
+        let dot = DotWriter().dot(workflows)
+        let program = try #require(Graphviz.dotExecutable())
+        let svg: Data = try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try Graphviz.render(dot, format: "svg", program: program) }) }.start()
+        }
+        #expect(String(decoding: svg, as: UTF8.self).contains("<svg"))
+    }
 }
 
 @Suite struct WorkflowVersionTests {

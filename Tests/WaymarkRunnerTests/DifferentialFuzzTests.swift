@@ -39,6 +39,8 @@ struct FuzzReport: Sendable {
     var compilerRejected: [String] = []
     var ran = 0
     var divergences: [String] = []
+    /// Programs Graphviz could not draw, with its first line.
+    var undrawable: [String] = []
 
     var summary: String {
         "fuzz: programs \(generated + pythonRejected), python-rejected \(pythonRejected), compiled \(generated - compilerRejected.count), "
@@ -180,6 +182,7 @@ enum DifferentialFuzz {
         guard var bundle = first else { return report }
         // The runner's workers may import only the modules its bundle's actions come from.
         bundle.workflows = workflows
+        report.undrawable = await draw(Array(workflows.prefix(drawn)))
         // Every module lives in one folder, so one runner (one worker pool) serves all bundles.
         let options = RunnerOptions(
             workers: 2, concurrencyPerWorker: 50, sleepScale: 0, pythonPackage: Python.package,
@@ -231,6 +234,30 @@ enum DifferentialFuzz {
     }
 }
 
+extension DifferentialFuzz {
+    /// How many programs' graphs each batch draws: big random graphs take Graphviz seconds each.
+    static let drawn = 24
+
+    /// Renders each program's graph with Graphviz on a thread of its own (never a cooperative
+    /// one); the failures, or nothing when `dot` is not installed.
+    static func draw(_ workflows: [BundleWorkflow]) async -> [String] {
+        guard let program = Graphviz.dotExecutable() else { return [] }
+        return await withCheckedContinuation { continuation in
+            Thread {
+                var failures: [String] = []
+                for workflow in workflows {
+                    do {
+                        _ = try Graphviz.render(DotWriter().dot([workflow]), format: "svg", program: program)
+                    } catch {
+                        failures.append("\(workflow.name): \(error)")
+                    }
+                }
+                continuation.resume(returning: failures)
+            }.start()
+        }
+    }
+}
+
 @Suite struct DifferentialFuzzTests {
     /// A fixed-seed batch; scripts/fuzz.sh sets WAYMARK_FUZZ_COUNT and WAYMARK_FUZZ_SEED for long runs.
     @Test func generatedWorkflowsMatchPython() async throws {
@@ -242,6 +269,7 @@ enum DifferentialFuzz {
         print("\(report.summary) (seed \(seed))")
         #expect(report.compilerRejected.isEmpty, "the compiler rejected programs Python runs; see above")
         #expect(report.divergences.isEmpty, "compiled runs diverge from Python; see above")
+        #expect(report.undrawable.isEmpty, "Graphviz cannot draw: \(report.undrawable)")
         #expect(report.ran >= min(count, 200) * 3 / 4, "too few generated programs ran: \(report.summary)")
     }
 }
