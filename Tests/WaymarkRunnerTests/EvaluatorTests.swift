@@ -58,6 +58,21 @@ import WaymarkIR
         #expect(error(text) == expected, "\(text)")
     }
 
+    /// Sizes that would make Swift's allocator stop the process are MemoryError, as in Python;
+    /// a count past Int is an overflow of the product, not a trap.
+    @Test(arguments: [
+        "\"x\" * 100000000000", "[0] * 100000000000", "(0, 1) * 9000000000000000000", "\"ab\" * 9223372036854775807",
+        "list(range(100000000000))", "\"x\".ljust(100000000000)", "\"7\".zfill(100000000000)", "\"x\".center(100000000000)",
+    ])
+    func hugeAllocationsAreMemoryErrors(_ text: String) {
+        #expect(error(text).hasPrefix("MemoryError: "), "\(text): \(error(text))")
+    }
+
+    @Test func hugeFormatWidthIsAMemoryError() throws {
+        let text = "fstring({\"x\":(\(WRLPrinter().quote(">100000000000")))})"
+        #expect(error(text).hasPrefix("MemoryError: "), "\(error(text))")
+    }
+
     @Test(arguments: [
         ("{3.14159:.2f}", "3.14"), ("{42:05d}", "00042"), ("{1234567:,}", "1,234,567"), ("{0.25:.0%}", "25%"),
         ("{255:#x}", "0xff"), ("{-5:+d}", "-5"), ("{\"ab\":^6}", "  ab  "), ("{1e20:g}", "1e+20"), ("{123.456:e}", "1.234560e+02"),

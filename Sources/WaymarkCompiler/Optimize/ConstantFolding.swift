@@ -73,7 +73,11 @@ enum ConstantFolding {
         case (.string(let a), .string(let b)) where op == .add:
             return .string(a + b)
         case (.string(let text), .int(let count)) where op == .multiply, (.int(let count), .string(let text)) where op == .multiply:
-            guard let n = Int(count), text.count * max(n, 0) <= 4096 else { return nil }
+            // Folded only while small; the product is checked for overflow (a huge count must
+            // not trap the compiler, it stays for the runner, which raises MemoryError).
+            guard let n = Int(count) else { return nil }
+            let (size, overflow) = text.count.multipliedReportingOverflow(by: max(n, 0))
+            guard !overflow, size <= 4096 else { return nil }
             return .string(String(repeating: text, count: max(n, 0)))
         default:
             return nil

@@ -65,7 +65,7 @@ enum Builtins {
             let (start, stop, step) = numbers.count == 1 ? (0, numbers[0], 1) : (numbers[0], numbers[1], numbers.count == 3 ? numbers[2] : 1)
             guard step != 0 else { throw .value("range() arg 3 must not be zero") }
             let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
-            guard count <= 10_000_000 else { throw .builtin("MemoryError", "range of \(count) items is too large for workflow code") }
+            try ResourceLimits.checkItems(count, "a range")
             return .list(stride(from: start, to: stop, by: step).map(Value.int))
         case "enumerate":
             try args.expect(name, min: 1, max: 2, keywords: ["start"])

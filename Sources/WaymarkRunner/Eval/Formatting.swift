@@ -47,7 +47,9 @@ enum Formatting {
             width.append(chars[index])
             index += 1
         }
+        guard width.isEmpty || Int(width) != nil else { throw .value("Too many decimal digits in format string") }
         spec.width = Int(width) ?? 0
+        try ResourceLimits.checkLength(spec.width, "a formatted field")
         if index < chars.count, chars[index] == "," || chars[index] == "_" {
             spec.grouping = chars[index]
             index += 1

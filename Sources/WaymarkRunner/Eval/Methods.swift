@@ -116,11 +116,13 @@ enum Methods {
         case "isupper": return .bool(s.contains(where: \.isUppercase) && !s.contains(where: \.isLowercase))
         case "zfill":
             let width = try Builtins.integer(p.first ?? .int(0), name)
+            try ResourceLimits.checkLength(width, "str.zfill's result")
             guard s.count < width else { return .str(s) }
             let sign = s.first.map { "+-".contains($0) } == true ? String(s.prefix(1)) : ""
             return .str(sign + String(repeating: "0", count: width - s.count) + s.dropFirst(sign.count))
         case "center", "ljust", "rjust":
             let width = try Builtins.integer(p.first ?? .int(0), name)
+            try ResourceLimits.checkLength(width, "str.\(name)'s result")
             let fill = try optionalText(args, 1, name) ?? " "
             let length = s.unicodeScalars.count
             if name == "center", width > length {

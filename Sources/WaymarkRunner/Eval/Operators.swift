@@ -234,9 +234,15 @@ enum Operators {
         }
         let times = max(0, n)
         switch sequence {
-        case .str(let text): return .str(String(repeating: text, count: times))
-        case .list(let box): return .list(Array([[Value]](repeating: box.items, count: times).joined()))
-        case .tuple(let items): return .tuple(Array([[Value]](repeating: items, count: times).joined()))
+        case .str(let text):
+            try ResourceLimits.checkLength(ResourceLimits.product(text.utf8.count, times), "a repeated str")
+            return .str(String(repeating: text, count: times))
+        case .list(let box):
+            try ResourceLimits.checkItems(ResourceLimits.product(box.items.count, times), "a repeated list")
+            return .list(Array([[Value]](repeating: box.items, count: times).joined()))
+        case .tuple(let items):
+            try ResourceLimits.checkItems(ResourceLimits.product(items.count, times), "a repeated tuple")
+            return .tuple(Array([[Value]](repeating: items, count: times).joined()))
         default: throw .type("can't multiply")
         }
     }
