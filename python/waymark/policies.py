@@ -5,6 +5,7 @@ The compiler evaluates these at compile time, so their arguments must be constan
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Literal, Sequence, Union
 
@@ -58,4 +59,7 @@ class BackoffPolicy:
             value = self.base_delay * self.multiplier ** (retry - 1)
         if self.max_delay is not None:
             value = min(value, self.max_delay)
+        if self.jitter:
+            # As the runner does (PolicyGateway.delay): uniform in [0, capped delay].
+            value = random.uniform(0.0, value)
         return value
