@@ -181,6 +181,7 @@ public enum ValueCodec {
         case .string(let text): return .str(text)
         case .array(let items):
             var values: [Value] = []
+            values.reserveCapacity(items.count)
             for item in items { values.append(try decode(item)) }
             return .list(values)
         case .object(let members):

@@ -279,9 +279,12 @@ extension Evaluator {
 
     /// `value` as `form` asks, in pydantic's lax mode: "5" -> 5 for int, 5.0 -> 5, dicts ->
     /// models, lists of dicts -> lists of models, ISO text -> datetime/date, text -> UUID.
-    func coerce(_ value: Value, to form: TypeForm, at path: String) throws -> Value {
+    ///
+    /// `path` is built only for a failure: formatting `items[123456]` for each of a large
+    /// input's elements cost more than coercing them.
+    func coerce(_ value: Value, to form: TypeForm, at path: @autoclosure () -> String) throws -> Value {
         func fail() -> CoercionFailures {
-            CoercionFailures(items: [CoercionFailure(path: path, expected: form.description, got: value)])
+            CoercionFailures(items: [CoercionFailure(path: path(), expected: form.description, got: value)])
         }
         switch (form, value) {
         case (.any, _): return value
@@ -310,11 +313,11 @@ extension Evaluator {
             default: throw fail()
             }
         case (.list(let item), .list), (.list(let item), .tuple), (.list(let item), .set):
-            return .list(try coerceItems(value, item, path))
+            return .list(try coerceItems(value, item, path()))
         case (.set(let item), .list), (.set(let item), .tuple), (.set(let item), .set):
-            return .set(try SetBox(try coerceItems(value, item, path)))
+            return .set(try SetBox(try coerceItems(value, item, path())))
         case (.tupleOf(let item), .list), (.tupleOf(let item), .tuple):
-            return .tuple(try coerceItems(value, item, path))
+            return .tuple(try coerceItems(value, item, path()))
         case (.tuple(let forms), .list), (.tuple(let forms), .tuple):
             let items = try Builtins.iterate(value)
             guard items.count == forms.count else { throw fail() }
@@ -322,7 +325,7 @@ extension Evaluator {
             var failures: [CoercionFailure] = []
             for (index, item) in items.enumerated() {
                 do {
-                    coerced.append(try coerce(item, to: forms[index], at: "\(path)[\(index)]"))
+                    coerced.append(try coerce(item, to: forms[index], at: "\(path())[\(index)]"))
                 } catch let failure as CoercionFailures {
                     failures += failure.items
                 }
@@ -334,8 +337,9 @@ extension Evaluator {
             var failures: [CoercionFailure] = []
             for (key, item) in box.pairs {
                 do {
-                    let itemPath = "\(path)[\(PyRepr.repr(key))]"
-                    try result.set(try coerce(key, to: keyForm, at: itemPath), try coerce(item, to: valueForm, at: itemPath))
+                    try result.set(
+                        try coerce(key, to: keyForm, at: "\(path())[\(PyRepr.repr(key))]"),
+                        try coerce(item, to: valueForm, at: "\(path())[\(PyRepr.repr(key))]"))
                 } catch let failure as CoercionFailures {
                     failures += failure.items
                 }
@@ -344,9 +348,9 @@ extension Evaluator {
             return .dict(result)
         case (.union(let options), _):
             // pydantic's smart mode: an option the value already is wins; else the first that fits.
-            if let exact = options.first(where: { Self.isExactly(value, $0) }) { return try coerce(value, to: exact, at: path) }
+            if let exact = options.first(where: { Self.isExactly(value, $0) }) { return try coerce(value, to: exact, at: path()) }
             for option in options {
-                if let coerced = try? coerce(value, to: option, at: path) { return coerced }
+                if let coerced = try? coerce(value, to: option, at: path()) { return coerced }
             }
             throw fail()
         case (.declared(let declared), .model(let type, _)) where type == declared.name:
@@ -356,11 +360,12 @@ extension Evaluator {
             for (key, item) in box.pairs {
                 guard case .str(let name) = key else { throw fail() }
                 if declared.kind == .dataclass, !declared.fields.contains(where: { $0.name == name }) {
-                    throw CoercionFailures(items: [CoercionFailure(path: path.isEmpty ? name : "\(path).\(name)", expected: "no such field", got: item)])
+                    let base = path()
+                    throw CoercionFailures(items: [CoercionFailure(path: base.isEmpty ? name : "\(base).\(name)", expected: "no such field", got: item)])
                 }
                 given.append((name, item))
             }
-            return try build(declared, given, validate: true, path: path)
+            return try build(declared, given, validate: true, path: path())
         case (.declared(let declared), .opaque(let tag, _, let encoded)) where declared.kind == .enum:
             guard tag == "enum", encoded["type"]?.stringValue == declared.name else { throw fail() }
             return value
@@ -386,9 +391,13 @@ extension Evaluator {
     }
 
     private func coerceItems(_ value: Value, _ item: TypeForm, _ path: String) throws -> [Value] {
+        let items = try Builtins.iterate(value)
+        // `list` or `list[Any]`: the items are kept as they are, shared rather than copied.
+        if case .any = item { return items }
         var coerced: [Value] = []
+        coerced.reserveCapacity(items.count)
         var failures: [CoercionFailure] = []
-        for (index, element) in try Builtins.iterate(value).enumerated() {
+        for (index, element) in items.enumerated() {
             do {
                 coerced.append(try coerce(element, to: item, at: "\(path)[\(index)]"))
             } catch let failure as CoercionFailures {
