@@ -150,6 +150,11 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print the outcome as JSON {\"ok\": ..., \"value\"|\"error\": ...}, as python -m waymark.inline prints it.")
     var canonical = false
 
+    @Flag(help: ArgumentHelp(
+        "With --canonical: values in their tagged form (tuples, sets, models and their types kept apart), as the Python client decodes them.",
+        visibility: .hidden))
+    var tagged = false
+
     mutating func run() async throws {
         if bundle.hasSuffix(".py") {
             fail("'\(bundle)' is Python source; compile it first with waymarkc compile \(bundle) -o app.wmb, then run app.wmb")
@@ -202,7 +207,7 @@ struct RunCommand: AsyncParsableCommand {
             let outcome = await runner.run(workflow, input: instances[0].0, arguments: instances[0].1)
             await runner.shutdown()
             if canonical {
-                print(outcome.plain())
+                print(tagged ? outcome.canonical() : outcome.plain())
                 switch outcome {
                 case .value, .suspended: return
                 case .failure, .abandoned: Foundation.exit(1)

@@ -68,6 +68,28 @@ enum Migrations {
             "ALTER TABLE waymark_instances ADD COLUMN crash_count integer NOT NULL DEFAULT 0",
             "CREATE INDEX waymark_instances_suspects ON waymark_instances (created_at) WHERE crash_count > 0",
         ]),
+        // The Python client awaits results on `waymark_done` (python/waymark/client.py). One
+        // notification per statement that finishes instances (completions are group-committed),
+        // carrying their ids when they fit in a payload, else empty (waiters then check all).
+        Migration(version: 4, name: "finished instances notify waymark_done", sql: [
+            """
+            CREATE FUNCTION waymark_notify_done() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                ids text;
+            BEGIN
+                SELECT string_agg(id, ',') INTO ids FROM finished WHERE status IN ('completed', 'failed');
+                IF ids IS NOT NULL THEN
+                    PERFORM pg_notify('waymark_done', CASE WHEN length(ids) < 7000 THEN ids ELSE '' END);
+                END IF;
+                RETURN NULL;
+            END
+            $$
+            """,
+            """
+            CREATE TRIGGER waymark_instances_done AFTER UPDATE ON waymark_instances
+            REFERENCING NEW TABLE AS finished FOR EACH STATEMENT EXECUTE FUNCTION waymark_notify_done()
+            """,
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }
