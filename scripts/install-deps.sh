@@ -5,7 +5,7 @@
 # libpq-dev (the runner's Postgres store) and postgresql (the server the store's tests run on).
 set -euo pipefail
 
-packages=(python3-dev pkg-config graphviz libpq-dev postgresql)
+packages=(python3-dev python3-venv pkg-config graphviz libpq-dev postgresql)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -86,14 +86,18 @@ def coerce_inputs(run, arguments: dict) -> dict:
 def outcome(file: str, workflow: str, arguments: dict) -> tuple[dict, dict]:
     """The outcome of one run, tagged (the journal's form) and plain (what people read)."""
     scale_sleeps()
+    # Workflows this one awaits run inline too (not queued, not compiled).
+    os.environ["WAYMARK_INLINE"] = "1"
     name, root = module_name(file)
     if root not in sys.path:
         sys.path.insert(0, root)
     module = importlib.import_module(name)
     cls = getattr(module, workflow)
-    arguments = coerce_inputs(cls.run, arguments)
+    # The method as written, not @workflow's wrapper (which would queue or compile it).
+    run = getattr(cls, "__waymark_inline_run__", cls.run)
+    arguments = coerce_inputs(run, arguments)
     try:
-        value = asyncio.run(cls().run(**arguments))
+        value = asyncio.run(run(cls(), **arguments))
     except Exception as error:  # noqa: BLE001 - the outcome is the error
         encoded = encode_exception(error, canonical=True)
         failure = {"ok": False, "error": {"type": encoded["type"], "message": encoded["message"]}}

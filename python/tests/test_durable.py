@@ -1,0 +1,136 @@
+"""With a database: `await W().run(...)` queues in Postgres and a separate `waymark-start-workers`
+process runs it. Needs WAYMARK_TEST_DATABASE_URL (`.ci/run` starts a throwaway server); under CI
+a missing database fails these tests instead of skipping them."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from conftest import APP
+from shop.flows import Checkout, OutOfStock, Pair, Receipt
+
+BASE_URL = os.environ.get("WAYMARK_TEST_DATABASE_URL")
+if not BASE_URL:
+    if os.environ.get("CI"):
+        pytest.fail("WAYMARK_TEST_DATABASE_URL is not set under CI", pytrace=False)
+    pytest.skip("no WAYMARK_TEST_DATABASE_URL", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def database():
+    """A database of its own for this module."""
+    import psycopg
+
+    name = f"waymark_pytest_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(BASE_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield BASE_URL.rsplit("/", 1)[0] + "/" + name
+
+
+class Workers:
+    """`waymark-start-workers` in its own process, as an app deploys it."""
+
+    def __init__(self, url: str, environment: dict) -> None:
+        self.url = url
+        self.environment = environment
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = dict(self.environment, WAYMARK_DATABASE_URL=self.url, WAYMARK_USER_MODULE="shop.flows",
+                   PYTHONPATH=os.pathsep.join([str(APP), *sys.path]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "waymark.start_workers", "--workers", "2", "--quiet",
+             "--lease-ttl-ms", "1500", "--heartbeat-ms", "300"],
+            cwd=APP, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        # Serving once it says so (it compiles first).
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            if "serving" in line and "as" in line and "waymark-run" in line:
+                return
+        raise AssertionError(f"waymark-start-workers exited with {self.process.wait()}")
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def durable(database, monkeypatch):
+    monkeypatch.setenv("WAYMARK_DATABASE_URL", database)
+    monkeypatch.setenv("WAYMARK_PYTEST_DATABASE", "1")
+    monkeypatch.setenv("WAYMARK_CLIENT_POLL_SECONDS", "1")
+    workers = Workers(database, dict(os.environ))
+    workers.start()
+    yield workers
+    workers.stop()
+
+
+def expected(i: int) -> Receipt:
+    return Receipt(user=f"u{i}", total=50 * (i % 3 + 1))
+
+
+def test_a_thousand_concurrent_runs_all_return_their_results(durable):
+    async def main():
+        return await asyncio.gather(*[Checkout().run(f"u{i}", ["apple"] * (i % 3 + 1)) for i in range(1000)])
+
+    results = asyncio.run(main())
+    assert results == [expected(i) for i in range(1000)]
+
+
+def test_results_survive_the_server_killed_and_restarted(durable):
+    async def main():
+        runs = [asyncio.ensure_future(Checkout().run(f"u{i}", ["apple"] * (i % 3 + 1))) for i in range(600)]
+        await asyncio.sleep(0.5)
+        durable.kill()  # SIGKILL: no hand-back; leases must expire
+        durable.start()
+        return await asyncio.gather(*runs)
+
+    assert asyncio.run(main()) == [expected(i) for i in range(600)]
+
+
+def test_exceptions_values_and_sync_use(durable):
+    assert Pair().run_sync(1) == (1, 2)
+    with pytest.raises(OutOfStock, match="no unobtainium left"):
+        Checkout().run_sync("ada", ["unobtainium"])
+    with pytest.raises(TypeError, match="'a'"):
+        Pair().run_sync()
+
+
+def test_handles_and_a_cancelled_wait_leave_the_instance_running(durable):
+    async def main():
+        handle = await Checkout().run("ada", ["apple", "kiwi"], _blocking=False)
+        assert len(handle.id) == 36
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(handle.result(), 0.001)
+        assert await handle.result(timeout=60) == Receipt(user="ada", total=90)
+        assert (await handle.status()).status == "completed"
+        again = Checkout.handle(handle.id)
+        assert await again.result() == Receipt(user="ada", total=90)
+        batch = await Checkout.enqueue_many([{"user": f"u{i}", "items": ["apple"] * (i % 3 + 1)} for i in range(50)])
+        return [await h.result(timeout=60) for h in batch]
+
+    assert asyncio.run(main()) == [expected(i) for i in range(50)]
+
+
+def test_an_unreachable_database_is_a_connection_error_without_the_password(monkeypatch):
+    monkeypatch.setenv("WAYMARK_DATABASE_URL", "postgresql://app:s3cret-pw@127.0.0.1:1/nothing")
+    monkeypatch.setenv("WAYMARK_PYTEST_DATABASE", "1")
+    with pytest.raises(ConnectionError) as raised:
+        asyncio.run(Pair().run(1))
+    assert "s3cret-pw" not in str(raised.value)
