@@ -31,6 +31,24 @@ struct InputLimits: ParsableArguments {
     }
 }
 
+/// The workflow `name` picks in the bundle at `path` and `--input` checked against its `run()`:
+/// what `submit` queues and `schedule add` stores, refused (exit 2) before anything is written.
+func workflowAndInput(bundle path: String, workflow name: String?, input: String, limits: InputLimits) -> (BundleWorkflow, JSON) {
+    let chosen: BundleWorkflow
+    do {
+        chosen = try Runner.choose(name, in: loadBundle(path))
+    } catch {
+        fail(error.description)
+    }
+    let json = limits.parse(input, origin: "--input")
+    do {
+        _ = try Runner.arguments(json, for: chosen)
+    } catch {
+        fail("--input: \(error.description)")
+    }
+    return (chosen, json)
+}
+
 /// Where `--allow-search-path` is given: run and serve, the commands that start workers.
 struct SearchPathFlags: ParsableArguments {
     @Option(help: ArgumentHelp(

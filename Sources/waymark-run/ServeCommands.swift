@@ -311,19 +311,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
     mutating func run() async throws {
         let store = openStore(database, quiet: true, required: true)
-        let loaded = loadBundle(bundle)
-        let chosen: BundleWorkflow
-        do {
-            chosen = try Runner.choose(workflow, in: loaded)
-        } catch {
-            fail(error.description)
-        }
-        let json = limits.parse(input, origin: "--input")
-        do {
-            _ = try Runner.arguments(json, for: chosen)
-        } catch {
-            fail("--input: \(error.description)")
-        }
+        let (chosen, json) = workflowAndInput(bundle: bundle, workflow: workflow, input: input, limits: limits)
         let id = try await store.instanceCreate(workflow: chosen.name, version: chosen.version, input: json)
         print(id)
         guard wait else { return }

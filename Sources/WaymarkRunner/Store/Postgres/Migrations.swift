@@ -90,6 +90,38 @@ enum Migrations {
             REFERENCING NEW TABLE AS finished FOR EACH STATEMENT EXECUTE FUNCTION waymark_notify_done()
             """,
         ]),
+        // Schedules (PostgresStore+Schedules.swift). An instance started by a schedule carries
+        // the schedule and the tick; the unique index (names are unique per workflow, as in waymark) makes each tick start at most once,
+        // however many servers fire schedules.
+        Migration(version: 5, name: "schedules, and instances keyed by schedule tick", sql: [
+            """
+            CREATE TABLE waymark_schedules (
+                name text NOT NULL,
+                workflow text NOT NULL,
+                version text NOT NULL REFERENCES waymark_workflow_versions (version),
+                cron text,
+                time_zone text NOT NULL DEFAULT 'UTC',
+                interval_seconds double precision,
+                jitter_seconds double precision NOT NULL DEFAULT 0,
+                input text NOT NULL,
+                allow_duplicate boolean NOT NULL DEFAULT false,
+                paused boolean NOT NULL DEFAULT false,
+                next_tick_at timestamptz,
+                fire_at timestamptz,
+                last_instance_id text,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                updated_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (workflow, name),
+                CHECK ((cron IS NULL) <> (interval_seconds IS NULL))
+            )
+            """,
+            "CREATE INDEX waymark_schedules_due ON waymark_schedules (fire_at) WHERE NOT paused",
+            "ALTER TABLE waymark_instances ADD COLUMN schedule_name text, ADD COLUMN schedule_tick timestamptz",
+            """
+            CREATE UNIQUE INDEX waymark_instances_schedule_tick ON waymark_instances (workflow, schedule_name, schedule_tick)
+            WHERE schedule_name IS NOT NULL
+            """,
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }
