@@ -87,8 +87,15 @@ struct ServeCommand: AsyncParsableCommand {
         let inFlight = InFlight()
         let listener = PostgresListener(url: url)
         var lastHeartbeat = Date.distantPast
+        var lastScheduleFiring = Date.distantPast
         while !stop.requested {
             do {
+                // Due schedules start their instances (each tick once, whatever the number of
+                // servers); a quarter second is finer than any schedule needs.
+                if Date().timeIntervalSince(lastScheduleFiring) >= 0.25 {
+                    lastScheduleFiring = Date()
+                    try await store.schedulesFire()
+                }
                 if Date().timeIntervalSince(lastHeartbeat) >= heartbeat {
                     try await store.runnerHeartbeat(runnerID)
                     let held = try await store.renewLeases(runner: runnerID, running: inFlight.ids, leaseSeconds: lease)

@@ -134,3 +134,41 @@ def test_an_unreachable_database_is_a_connection_error_without_the_password(monk
     with pytest.raises(ConnectionError) as raised:
         asyncio.run(Pair().run(1))
     assert "s3cret-pw" not in str(raised.value)
+
+
+def test_schedules_start_instances_and_are_managed_by_name(durable):
+    from datetime import timedelta
+
+    from waymark import delete_schedule, list_schedules, pause_schedule, resume_schedule, schedule_workflow
+    from waymark.schedules import ScheduleError
+
+    async def main():
+        with pytest.raises(ScheduleError, match="hour field: 25 is out of range"):
+            await schedule_workflow(Pair, schedule_name="bad", schedule="0 25 * * *", inputs={"a": 1})
+        with pytest.raises(ScheduleError, match="expected int"):
+            await schedule_workflow(Pair, schedule_name="bad", schedule=timedelta(seconds=1), inputs={"a": "x"})
+        await schedule_workflow(Pair, schedule_name="every-second", schedule=timedelta(seconds=1), inputs={"a": 7})
+        await schedule_workflow(Pair, schedule_name="nightly", schedule="0 3 * * *", time_zone="Europe/Paris", inputs={"a": 1})
+        listed = {s.schedule_name: s for s in await list_schedules()}
+        assert listed["nightly"].cron_expression == "0 3 * * *" and listed["nightly"].time_zone == "Europe/Paris"
+        assert listed["every-second"].interval_seconds == 1.0 and listed["every-second"].status == "active"
+        assert await pause_schedule(Pair, schedule_name="nightly")
+        assert [s.schedule_name for s in await list_schedules(status_filter="paused")] == ["nightly"]
+        assert await resume_schedule(Pair, schedule_name="nightly")
+        assert await delete_schedule(Pair, schedule_name="nightly")
+        assert not await delete_schedule(Pair, schedule_name="nightly")
+        # The running server fires the interval schedule: its instances complete with (7, 2).
+        import psycopg
+
+        deadline = asyncio.get_running_loop().time() + 30
+        async with await psycopg.AsyncConnection.connect(os.environ["WAYMARK_DATABASE_URL"], autocommit=True) as connection:
+            while True:
+                rows = await (await connection.execute(
+                    "SELECT result FROM waymark_instances WHERE schedule_name = 'every-second' AND status = 'completed'")).fetchall()
+                if len(rows) >= 2 or asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.2)
+        assert len(rows) >= 2, "the server started no scheduled instances"
+        assert await delete_schedule(Pair, schedule_name="every-second")
+
+    asyncio.run(main())

@@ -8,6 +8,7 @@ directly in Python ("inline mode"), which is what unit tests and the parity harn
 from .actions import action, ActionTimeout, registry
 from .dependencies import Depend, Depends
 from .policies import BackoffPolicy, RetryPolicy
+from .schedules import delete_schedule, list_schedules, pause_schedule, resume_schedule, schedule_workflow
 from .workflow import Workflow, workflow
 
 __all__ = [
@@ -18,6 +19,11 @@ __all__ = [
     "RetryPolicy",
     "Workflow",
     "action",
+    "delete_schedule",
+    "list_schedules",
+    "pause_schedule",
+    "resume_schedule",
+    "schedule_workflow",
     "registry",
     "workflow",
 ]
