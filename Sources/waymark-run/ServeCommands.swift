@@ -88,6 +88,8 @@ struct ServeCommand: AsyncParsableCommand {
         let listener = PostgresListener(url: url)
         var lastHeartbeat = Date.distantPast
         var lastScheduleFiring = Date.distantPast
+        let retention = Age.fromEnvironment()
+        var lastPrune = Date.distantPast
         while !stop.requested {
             do {
                 // Due schedules start their instances (each tick once, whatever the number of
@@ -95,6 +97,12 @@ struct ServeCommand: AsyncParsableCommand {
                 if Date().timeIntervalSince(lastScheduleFiring) >= 0.25 {
                     lastScheduleFiring = Date()
                     try await store.schedulesFire()
+                }
+                // WAYMARK_RETENTION: old finished instances go, a few short batches at a time.
+                if let retention, Date().timeIntervalSince(lastPrune) >= 10 {
+                    lastPrune = Date()
+                    let deleted = try await PruneCommand.prune(store, olderThan: retention.seconds, limit: 10)
+                    if deleted > 0 { log("retention: deleted \(deleted) instance(s) finished more than \(retention) ago") }
                 }
                 if Date().timeIntervalSince(lastHeartbeat) >= heartbeat {
                     try await store.runnerHeartbeat(runnerID)

@@ -122,6 +122,11 @@ enum Migrations {
             WHERE schedule_name IS NOT NULL
             """,
         ]),
+        // Retention (PostgresStore+Retention.swift) picks old finished instances by this index
+        // instead of scanning the table.
+        Migration(version: 6, name: "finished instances by age", sql: [
+            "CREATE INDEX waymark_instances_finished ON waymark_instances (updated_at) WHERE status IN ('completed', 'failed')",
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }
