@@ -39,6 +39,14 @@ public enum RunOutcome: Sendable {
         }
     }
 
+    /// The canonical outcome, with a failure recorded whole as an instance row records it
+    /// (`Runner.failureRecord`): what `waymark-run --canonical --tagged` prints for the Python
+    /// client, which raises the exception again with its args, attributes and traceback.
+    public func tagged() -> String {
+        guard case .failure(let failure) = self else { return canonical() }
+        return JSON.object([("ok", .bool(false)), ("error", Runner.failureRecord(failure.exception))]).serialized()
+    }
+
     /// The same outcome with the value as plain JSON (`ValueCodec.plain`): what
     /// `waymark-run --canonical` and `python -m waymark.inline` print.
     public func plain() -> String {
@@ -207,6 +215,16 @@ public final class Runner: @unchecked Sendable {
         return await resume(id, workflow, arguments: arguments)
     }
 
+    /// How a failed instance records its failure: `type` and `message` (what `status` and
+    /// `result` print), and the whole exception in the journal's tagged form (module, args,
+    /// attributes, the action's traceback) for the Python client to raise it again.
+    static func failureRecord(_ exception: ExceptionValue) -> JSON {
+        var fields: [(String, JSON)] = [("type", .string(exception.type)), ("message", .string(exception.message))]
+        // An exception that cannot be encoded whole still records its type and message.
+        if let whole = try? ValueCodec.encode(.exception(exception)) { fields.append(("exception", whole)) }
+        return .object(fields)
+    }
+
     /// Runs an instance from its start, replaying its journal: recorded effects are not run
     /// again, so it continues where it stopped (after a crash, or a hand-back).
     ///
@@ -234,8 +252,7 @@ public final class Runner: @unchecked Sendable {
             if let wake = error.suspendedUntil { return await park(id, until: wake) }
             counters.failed()
             if error.abandoned { return .abandoned(reason: error.exception.message) }
-            let encoded = JSON.object([("type", .string(error.exception.type)), ("message", .string(error.exception.message))])
-            return await complete(id, result: nil, error: encoded, outcome: .failure(error))
+            return await complete(id, result: nil, error: Self.failureRecord(error.exception), outcome: .failure(error))
         }
         let result: JSON
         do {

@@ -207,7 +207,7 @@ struct RunCommand: AsyncParsableCommand {
             let outcome = await runner.run(workflow, input: instances[0].0, arguments: instances[0].1)
             await runner.shutdown()
             if canonical {
-                print(tagged ? outcome.canonical() : outcome.plain())
+                print(tagged ? outcome.tagged() : outcome.plain())
                 switch outcome {
                 case .value, .suspended: return
                 case .failure, .abandoned: Foundation.exit(1)

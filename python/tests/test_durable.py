@@ -110,6 +110,11 @@ def test_exceptions_values_and_sync_use(durable):
         Checkout().run_sync("ada", ["unobtainium"])
     with pytest.raises(TypeError, match="'a'"):
         Pair().run_sync()
+    from shop.flows import Limited, RateLimited
+
+    with pytest.raises(RateLimited) as raised:
+        Limited().run_sync("maps")
+    assert raised.value.wait_seconds == 30 and any("call_api" in note for note in raised.value.__notes__)
 
 
 def test_handles_and_a_cancelled_wait_leave_the_instance_running(durable):

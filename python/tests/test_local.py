@@ -49,3 +49,12 @@ def test_sync_use():
 def test_handles_need_a_database():
     with pytest.raises(TypeError, match="_blocking=False needs a database"):
         asyncio.run(Pair().run(1, _blocking=False))
+
+
+def test_an_exception_keeps_its_args_fields_and_the_workers_traceback():
+    from shop.flows import Limited, RateLimited
+
+    with pytest.raises(RateLimited) as raised:
+        asyncio.run(Limited().run("maps"))
+    assert raised.value.wait_seconds == 30 and raised.value.args == ("maps is rate limited", 30)
+    assert any("Raised in a waymark worker" in note and "call_api" in note for note in raised.value.__notes__)

@@ -36,3 +36,20 @@ class Checkout(Workflow):
 class Pair(Workflow):
     async def run(self, a: int, b: int = 2) -> tuple[int, int]:
         return (a, b)
+
+
+class RateLimited(Exception):
+    def __init__(self, message: str, wait_seconds: int) -> None:
+        super().__init__(message, wait_seconds)
+        self.wait_seconds = wait_seconds
+
+
+@action
+async def call_api(name: str) -> str:
+    raise RateLimited(f"{name} is rate limited", 30)
+
+
+@workflow
+class Limited(Workflow):
+    async def run(self, name: str) -> str:
+        return await call_api(name)
