@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "WaymarkIR"),
         // Python source -> WRL: the CPython bridge, discovery, lowering, diagnostics.
         .target(name: "WaymarkCompiler", dependencies: ["WaymarkIR", "CPython"]),
-        // WRL -> DAG, bundles, DOT.
+        // WRL -> DAG, bundles, DOT (and Graphviz, to draw it).
         .target(name: "WaymarkCodegen", dependencies: ["WaymarkIR"]),
         // Bundle execution, stores, Python worker pool. Never links CPython.
         .target(
