@@ -13,6 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Python ints are unbounded; the runner's evaluator promotes to BigInt on overflow.
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
+        // The dashboard's HTTP server: async sockets on epoll without SwiftNIO (a loopback
+        // dashboard needs little; about 35 CPU-seconds to build, against minutes for NIO).
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
+        // /metrics in Prometheus's text format (with swift-metrics's types), not hand-formatted.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         // The system CPython (Debian python3-dev), used only by the compiler to parse Python.
@@ -34,6 +39,16 @@ let package = Package(
             name: "WaymarkRunner",
             dependencies: ["WaymarkIR", "WaymarkCodegen", "CLibPQ", .product(name: "BigInt", package: "BigInt")]
         ),
+        // The web dashboard, /healthz and /metrics over the Postgres store, for serve and
+        // `waymark-run dashboard`.
+        .target(
+            name: "WaymarkDashboard",
+            dependencies: [
+                "WaymarkRunner", "WaymarkCodegen",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // The compile pipeline end to end (Compiler, then Codegen), for waymarkc and the tests.
         .target(name: "WaymarkDriver", dependencies: ["WaymarkCompiler", "WaymarkCodegen", "WaymarkIR"]),
         .executableTarget(
@@ -46,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "waymark-run",
             dependencies: [
-                "WaymarkRunner",
+                "WaymarkRunner", "WaymarkDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,7 +77,7 @@ let package = Package(
         .testTarget(name: "WaymarkCodegenTests", dependencies: ["WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]),
         .testTarget(
             name: "WaymarkRunnerTests",
-            dependencies: ["WaymarkRunner", "WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]
+            dependencies: ["WaymarkRunner", "WaymarkDashboard", "WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]
         ),
     ]
 )

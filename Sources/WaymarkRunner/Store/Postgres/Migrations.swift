@@ -127,6 +127,13 @@ enum Migrations {
         Migration(version: 6, name: "finished instances by age", sql: [
             "CREATE INDEX waymark_instances_finished ON waymark_instances (updated_at) WHERE status IN ('completed', 'failed')",
         ]),
+        // The dashboard's instance list (PostgresStore+Listing.swift): newest first, keyset
+        // pagination on (created_at, id), optionally by workflow or status; each an index scan.
+        Migration(version: 7, name: "instances listed newest first", sql: [
+            "CREATE INDEX waymark_instances_newest ON waymark_instances (created_at DESC, id DESC)",
+            "CREATE INDEX waymark_instances_newest_by_status ON waymark_instances (status, created_at DESC, id DESC)",
+            "CREATE INDEX waymark_instances_newest_by_workflow ON waymark_instances (workflow, created_at DESC, id DESC)",
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }

@@ -1,0 +1,53 @@
+import Foundation
+
+/// HTML built as text, with every value from the database escaped on the way in: inputs,
+/// results, errors and ids are data, and an instance whose input holds `<script>` must show
+/// that text, never run it.
+enum HTML {
+    /// `text` safe inside an element or a double-quoted attribute.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    /// `text` as one query-string value.
+    static func query(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+    }
+
+    /// A whole page: the navigation, `body` (already HTML), and with `live` a reload every 5 s.
+    static func page(title: String, body: String, live: Bool = false) -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title)) · waymark</title>
+        <style>
+        body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d2330; }
+        nav { background: #1d2330; padding: 10px 20px; } nav a { color: #fff; margin-right: 18px; text-decoration: none; }
+        main { padding: 16px 20px; } table { border-collapse: collapse; width: 100%; }
+        th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #e3e6ec; vertical-align: top; }
+        pre { background: #f5f6f8; padding: 8px; overflow: auto; max-height: 320px; }
+        .status { padding: 1px 6px; border-radius: 3px; font-size: 12px; }
+        .completed { background: #d8f3dc; } .failed { background: #ffd6d6; } .running { background: #dbe9ff; }
+        .queued { background: #eee; } .sleeping { background: #fff1c2; }
+        form input, form select { margin-right: 8px; } .dag svg { max-width: 100%; height: auto; }
+        </style></head>
+        <body><nav><a href="/instances">Instances</a><a href="/workflows">Workflows</a><a href="/metrics">Metrics</a><a href="/healthz">Health</a></nav>
+        <main>\(body)</main>
+        \(live ? "<script>setTimeout(function () { location.reload(); }, 5000);</script>" : "")
+        </body></html>
+        """
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+import Prometheus
+
+/// `/metrics` in Prometheus's text format, through swift-prometheus: the instances in the
+/// database by status (read at each scrape) and the dashboard's own request count.
+final class DashboardMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    /// A computed property: the descriptor type is not Sendable, so it is made where it is used.
+    static var instances: MetricNameDescriptor {
+        MetricNameDescriptor(
+        namespace: "waymark", metricName: "instances", unitName: "", helpText: "Workflow instances in the database, by status.")
+    }
+
+    func text(instancesByStatus counts: [(String, Int)]) -> String {
+        for status in Pages.statuses.map(\.rawValue) {
+            let count = counts.first { $0.0 == status }?.1 ?? 0
+            registry.makeGauge(descriptor: Self.instances, labels: [("status", status)]).set(Double(count))
+        }
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

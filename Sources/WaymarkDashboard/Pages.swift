@@ -1,0 +1,122 @@
+import Foundation
+import WaymarkRunner
+
+/// The HTML of each page. Every value from the database goes through `HTML.escape`.
+enum Pages {
+    static let statuses: [InstanceStatus] = [.queued, .running, .sleeping, .completed, .failed]
+
+    static func time(_ date: Date) -> String {
+        ISO8601DateFormatter().string(from: date)
+    }
+
+    static func badge(_ status: InstanceStatus) -> String {
+        "<span class=\"status \(status.rawValue)\">\(status.rawValue)</span>"
+    }
+
+    static func instances(_ rows: [PostgresStore.InstanceSummary], request: DashboardRequest, next: String?) -> String {
+        let value = { (key: String) in HTML.escape(request.query[key] ?? "") }
+        let options = ([""] + statuses.map(\.rawValue)).map { status in
+            "<option value=\"\(status)\"\(request.query["status"] == status ? " selected" : "")>\(status.isEmpty ? "any status" : status)</option>"
+        }.joined()
+        var body = """
+            <h1>Instances</h1>
+            <form method="get" action="/instances">
+            <input name="workflow" placeholder="workflow" value="\(value("workflow"))">
+            <select name="status">\(options)</select>
+            <input name="id" placeholder="id (or its start)" value="\(value("id"))">
+            <input name="since" placeholder="since (ISO 8601)" value="\(value("since"))">
+            <input name="until" placeholder="until" value="\(value("until"))">
+            <button>Filter</button></form>
+            <table id="instances"><thead><tr><th>id</th><th>workflow</th><th>status</th><th>created</th><th>updated</th></tr></thead><tbody>
+            """
+        for row in rows {
+            body += "<tr><td><a href=\"/instances/\(HTML.query(row.id))\">\(HTML.escape(row.id))</a></td><td>\(HTML.escape(row.workflow))</td>"
+            body += "<td>\(badge(row.status))</td><td>\(time(row.createdAt))</td><td>\(time(row.updatedAt))</td></tr>\n"
+        }
+        body += "</tbody></table>"
+        if rows.isEmpty { body += "<p>No instances match.</p>" }
+        if let next {
+            var query = request.query
+            query["after"] = next
+            let link = query.sorted { $0.key < $1.key }.map { "\(HTML.query($0.key))=\(HTML.query($0.value))" }.joined(separator: "&amp;")
+            body += "<p><a id=\"next\" href=\"/instances?\(link)\">Older →</a></p>"
+        }
+        return HTML.page(title: "Instances", body: body, live: request.query["after"] == nil)
+    }
+
+    static func pretty(_ json: JSON) -> String {
+        "<pre>\(HTML.escape(json.serialized()))</pre>"
+    }
+
+    static func instance(_ record: InstanceRecord, timeline: [PostgresStore.TimelineEntry], dag: String) -> String {
+        var body = """
+            <h1>\(HTML.escape(record.workflow)) \(badge(record.status))</h1>
+            <p>Instance <code id="instance-id">\(HTML.escape(record.id))</code>, version <code>\(HTML.escape(String(record.version.prefix(12))))</code>,
+            created \(time(record.createdAt)), updated \(time(record.updatedAt)).</p>
+            <h2>Input</h2>\(pretty(record.input))
+            """
+        if let result = record.result {
+            body += "<h2>Result</h2>\(pretty(ValueCodec.plain(tagged: result)))"
+        }
+        if let error = record.error {
+            let type = error["type"]?.stringValue ?? "Error"
+            let message = error["message"]?.stringValue ?? ""
+            body += "<h2>Error</h2><p id=\"error\"><b>\(HTML.escape(type))</b>: \(HTML.escape(message))</p>"
+            if let traceback = error["exception"]?["traceback"]?.stringValue {
+                body += "<pre id=\"traceback\">\(HTML.escape(traceback))</pre>"
+            }
+        }
+        body += "<h2>Journal</h2><table id=\"journal\"><thead><tr><th>#</th><th>what</th><th>recorded</th><th>outcome</th></tr></thead><tbody>"
+        for item in timeline {
+            let (kind, detail) = describe(item.entry)
+            body += "<tr class=\"\(kind)\"><td>\(item.sequence)</td><td>\(kind)</td><td>\(time(item.recordedAt))</td><td>\(detail)</td></tr>\n"
+        }
+        body += "</tbody></table>"
+        if timeline.isEmpty { body += "<p>Nothing recorded yet.</p>" }
+        body += "<h2>DAG</h2><div class=\"dag\">\(dag)</div>"
+        return HTML.page(title: record.workflow, body: body, live: record.status != .completed && record.status != .failed)
+    }
+
+    /// A journal entry's kind and its outcome as escaped HTML.
+    static func describe(_ entry: JournalEntry) -> (String, String) {
+        switch entry {
+        case .value(let json):
+            return ("value", "<code>\(HTML.escape(clip(ValueCodec.plain(tagged: json).serialized())))</code>")
+        case .error(let json):
+            let type = json["type"]?.stringValue ?? "Error"
+            return ("error", "<b>\(HTML.escape(type))</b>: \(HTML.escape(clip(json["message"]?.stringValue ?? "")))")
+        case .wake(let date):
+            return ("sleep", "wakes at \(time(date))")
+        }
+    }
+
+    static func timelineJSON(_ item: PostgresStore.TimelineEntry) -> JSON {
+        var fields: [(String, JSON)] = [("sequence", .int(String(item.sequence))), ("recorded_at", .string(time(item.recordedAt)))]
+        switch item.entry {
+        case .value(let json): fields += [("kind", .string("value")), ("value", ValueCodec.plain(tagged: json))]
+        case .error(let json): fields += [("kind", .string("error")), ("error", json)]
+        case .wake(let date): fields += [("kind", .string("sleep")), ("wake_at", .string(time(date)))]
+        }
+        return .object(fields)
+    }
+
+    static func clip(_ text: String) -> String {
+        text.count > 300 ? String(text.prefix(300)) + "…" : text
+    }
+
+    static func workflows(_ versions: [PostgresStore.VersionSummary], pictures: [String: String]) -> String {
+        var body = "<h1>Workflows</h1><table id=\"workflows\"><thead><tr><th>workflow</th><th>version</th><th>registered</th>"
+        body += statuses.map { "<th>\($0.rawValue)</th>" }.joined() + "</tr></thead><tbody>"
+        for version in versions {
+            body += "<tr><td><a href=\"/instances?workflow=\(HTML.query(version.workflow))\">\(HTML.escape(version.workflow))</a></td>"
+            body += "<td><code>\(HTML.escape(String(version.version.prefix(12))))</code></td><td>\(time(version.registeredAt))</td>"
+            body += statuses.map { "<td>\(version.counts[$0] ?? 0)</td>" }.joined() + "</tr>\n"
+        }
+        body += "</tbody></table>"
+        for version in versions {
+            guard let picture = pictures[version.version] else { continue }
+            body += "<h2>\(HTML.escape(version.workflow)) <code>\(HTML.escape(String(version.version.prefix(12))))</code></h2><div class=\"dag\">\(picture)</div>"
+        }
+        return HTML.page(title: "Workflows", body: body)
+    }
+}

@@ -1,0 +1,90 @@
+"""The dashboard over a database with finished and failed instances: pages, JSON, escaping,
+the token on changes, /healthz, and /metrics read by prometheus_client's own parser."""
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+
+from test_durable import durable, database  # noqa: F401 - fixtures
+from shop.flows import Checkout, Limited, RateLimited
+
+
+@pytest.fixture
+def dashboard(durable, monkeypatch):  # noqa: F811
+    env = dict(os.environ, WAYMARK_WEBAPP_TOKEN="t0ken")
+    process = subprocess.Popen(
+        [os.environ["WAYMARK_RUN"], "dashboard", "--addr", "127.0.0.1:0"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    assert match, line
+    yield f"http://127.0.0.1:{match.group(1)}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def post(url: str, token: str | None = None) -> int:
+    request = urllib.request.Request(url, method="POST", headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_pages_json_escaping_token_and_metrics(dashboard):
+    hostile = "<script>alert(1)</script>"
+
+    async def work():
+        await Checkout().run(hostile, ["apple"])
+        with pytest.raises(RateLimited):
+            await Limited().run("maps")
+
+    asyncio.run(work())
+    status, listing = get(f"{dashboard}/api/instances?limit=10")
+    assert status == 200
+    instances = json.loads(listing)["instances"]
+    by_workflow = {item["workflow"]: item for item in instances}
+    assert by_workflow["Checkout"]["status"] == "completed" and by_workflow["Limited"]["status"] == "failed"
+
+    # The hostile input is shown as text, never as markup.
+    status, page = get(f"{dashboard}/instances/{by_workflow['Checkout']['id']}")
+    assert status == 200 and hostile not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+    # A failed instance shows its error and the worker's traceback.
+    status, page = get(f"{dashboard}/instances/{by_workflow['Limited']['id']}")
+    assert 'id="error"' in page and "RateLimited" in page and "call_api" in page
+
+    status, page = get(f"{dashboard}/instances?status=failed&workflow=Limited")
+    assert status == 200 and by_workflow["Limited"]["id"] in page and by_workflow["Checkout"]["id"] not in page
+    assert get(f"{dashboard}/instances?status=bogus")[0] == 400
+
+    # Changes need the token.
+    retry = f"{dashboard}/api/instances/{by_workflow['Limited']['id']}/retry"
+    assert post(retry) == 401 and post(retry, "wrong") == 401
+    assert post(retry, "t0ken") == 200
+
+    assert json.loads(get(f"{dashboard}/healthz")[1])["ok"] is True
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    families = {family.name: family for family in text_string_to_metric_families(get(f"{dashboard}/metrics")[1])}
+    counts = {sample.labels["status"]: sample.value for sample in families["waymark_instances"].samples}
+    assert set(counts) == {"queued", "running", "sleeping", "completed", "failed"}
+    assert sum(counts.values()) >= 2
