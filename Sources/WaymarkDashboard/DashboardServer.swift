@@ -20,7 +20,8 @@ public enum DashboardServer {
     /// Serves until the task is cancelled; `ready` gets the port once it listens.
     public static func run(_ dashboard: Dashboard, address: String, ready: @escaping @Sendable (UInt16) -> Void = { _ in }) async throws {
         let (host, port) = try parse(address)
-        let server = HTTPServer(address: try sockaddr_in.inet(ip4: host, port: port))
+        // No per-request log lines on stderr: serve logs what matters itself.
+        let server = HTTPServer(address: try sockaddr_in.inet(ip4: host, port: port), logger: .disabled)
         await server.appendRoute("*") { request in
             var query: [String: String] = [:]
             for item in request.query { query[item.name] = item.value }

@@ -133,6 +133,8 @@ enum Migrations {
             "CREATE INDEX waymark_instances_newest ON waymark_instances (created_at DESC, id DESC)",
             "CREATE INDEX waymark_instances_newest_by_status ON waymark_instances (status, created_at DESC, id DESC)",
             "CREATE INDEX waymark_instances_newest_by_workflow ON waymark_instances (workflow, created_at DESC, id DESC)",
+            // `id LIKE 'abc%'` as an index range whatever the database's collation.
+            "CREATE INDEX waymark_instances_id_prefix ON waymark_instances (id text_pattern_ops)",
         ]),
     ]
 
