@@ -310,6 +310,9 @@ def entry() -> None:
     parser.add_argument("--path", action="append", default=[], help="a directory to import user modules from")
     options = parser.parse_args()
     runner = options.runner_pid or os.getppid()
+    # Only 0-2 and the protocol: no fd of the runner's reaches an action (the runner closes them
+    # at spawn where glibc can; this covers older ones).
+    os.closerange(PROTOCOL_OUTPUT + 1, 1 << 16)
     die_with_parent(runner)
     for path in reversed(options.path):
         if path not in sys.path:

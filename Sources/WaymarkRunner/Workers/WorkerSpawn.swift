@@ -5,7 +5,7 @@ import Glibc
 
 /// Starts a worker process with posix_spawn, so that the runner chooses exactly what it inherits:
 /// the protocol on fds 3 and 4 (pipes nothing else holds), fd 0 on /dev/null, fd 1 on the
-/// runner's stderr (whatever an action writes to fd 1 cannot reach the protocol), an empty
+/// runner's stderr (whatever an action writes to fd 1 cannot reach the protocol), no other fd, an empty
 /// signal mask with default dispositions (the runner's threads block most signals, and
 /// Foundation's Process passed that mask on, so orphaned workers ignored SIGTERM), and a process
 /// group of its own, so that a recycled worker's forked children go with it.
@@ -42,6 +42,10 @@ struct WorkerSpawn {
         posix_spawn_file_actions_adddup2(&actions, 2, 1)
         posix_spawn_file_actions_adddup2(&actions, toWorker.read, workerInput)
         posix_spawn_file_actions_adddup2(&actions, fromWorker.write, workerOutput)
+        // Nothing else of the runner's: a file another thread opened without close-on-exec
+        // would otherwise be writable by every action.
+        // (The worker closes them too, where glibc is older than 2.34.)
+        if let closeFrom = addCloseFrom { _ = closeFrom(&actions, workerOutput + 1) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -73,6 +77,13 @@ struct WorkerSpawn {
         }
         return WorkerSpawn(pid: pid, input: toWorker.write, output: fromWorker.read)
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which its Swift module does
+    /// not declare.
+    private static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
 
     /// A close-on-exec pipe whose ends are above the fds the child's are moved to (a dup2 onto
     /// 3 or 4 must not overwrite the other end). (Glibc's Swift module has no pipe2; the ends
