@@ -137,6 +137,7 @@ import Testing
         /// Its worker died or was recycled: the runner retries it per policy.
         case lost(containing: String)
         case timedOut
+        case cancelled
 
         var description: String {
             switch self {
@@ -144,6 +145,7 @@ import Testing
             case .error(let type, let text): "\(type) containing \(text)"
             case .lost(let text): "lost: \(text)"
             case .timedOut: "timed out"
+            case .cancelled: "cancelled"
             }
         }
     }
@@ -185,7 +187,7 @@ import Testing
             #expect(json["message"]?.stringValue?.contains(text) == true, "\(json.serialized().prefix(500))")
         case (.lost(let text), .failure(.workerLost(let reason))):
             #expect(reason.contains(text), "\(reason)")
-        case (.timedOut, .failure(.timedOut)):
+        case (.timedOut, .failure(.timedOut)), (.cancelled, .failure(.cancelled)):
             break
         default:
             Issue.record("expected \(expected), got \(outcome)")
@@ -252,6 +254,22 @@ import Testing
         Self.check(await neighbour, .lost(containing: "did not stop within 0.3s after its timeout"))
         await Self.settle(pool)
         #expect(await pool.recycled == 1)
+        await pool.shutdown()
+    }
+
+    /// A caller that gives up (its task is cancelled) gets its answer at once, and the slot
+    /// comes back as for a timeout.
+    @Test func aCancelledCallerFreesItsSlot() async throws {
+        let modules = try Self.module()
+        defer { try? FileManager.default.removeItem(atPath: modules) }
+        let pool = Self.pool(modules)
+        try await pool.waitUntilReady()
+        let caller = Task { await Self.dispatch(pool, "hang_async", timeout: 3600) }
+        while await pool.occupiedSlots == 0 { await Task.yield() }
+        caller.cancel()
+        Self.check(await caller.value, .cancelled)
+        await Self.settle(pool)
+        #expect(await pool.recycled == 0)
         await pool.shutdown()
     }
 

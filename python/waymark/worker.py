@@ -123,6 +123,16 @@ class Worker:
         token = message.pop("token", 0)
         dispatch = message.get("id")
         task = asyncio.create_task(self.run(dispatch, token, message))
+
+        def finished(task: asyncio.Task) -> None:
+            # A task cancelled before its first step never runs `run`, so it answers here.
+            if task.cancelled():
+                self.running.pop(dispatch, None)
+                qualified = f"{message.get('module')}.{message.get('function')}"
+                cancelled = asyncio.CancelledError(f"action {qualified} was cancelled before it started")
+                self.send(self.reply(dispatch, token, qualified, False, cancelled))
+
+        task.add_done_callback(finished)
         cancellable = True
         try:
             cancellable = inspect.iscoroutinefunction(self.resolve(message["module"], message["function"]))

@@ -50,9 +50,12 @@ public enum DispatchError: Error, Sendable, CustomStringConvertible {
     case timedOut(seconds: Double)
     case workerLost(String)
     case cannotStart(String)
+    /// The caller's task was cancelled: it gave up, and the worker was asked to stop the action.
+    case cancelled
 
     public var description: String {
         switch self {
+        case .cancelled: "the caller gave up on the action (its task was cancelled)"
         case .timedOut(let seconds): "the action did not finish within \(PyRepr.float(seconds))s"
         case .workerLost(let reason): "the worker process died while running the action (\(reason))"
         case .cannotStart(let reason): "cannot start a Python worker: \(reason)"
@@ -165,26 +168,48 @@ public actor WorkerPool {
             ("module", .string(module)), ("function", .string(function)), ("args", arguments),
         ])
         do {
-            return try await withCheckedThrowingContinuation { continuation in
-                let deadline = timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1_000_000_000) }
-                pending[id] = Pending(worker: worker.id, continuation: continuation, deadline: deadline, timeout: timeout)
-                worker.outstanding[id] = WorkerProcess.Outstanding(secret: secret, module: module, function: function)
-                worker.served += 1
-                if let limit = configuration.maxActionLifecycle, worker.served >= limit, !worker.retiring {
-                    retire(worker)
-                }
-                if !worker.send(message) {
-                    worker.outstanding[id] = nil
-                    complete(id, with: .failure(DispatchError.workerLost("its input pipe is closed")))
-                    return
-                }
-                if let deadline { watch(id, until: deadline) }
+            return try await withTaskCancellationHandler {
+                try await send(message, id: id, to: worker, module: module, function: function, secret: secret, timeout: timeout)
+            } onCancel: {
+                Task { await self.giveUp(id) }
             }
         } catch let error as DispatchError {
             throw error
         } catch {
             throw .workerLost("\(error)")
         }
+    }
+
+    private func send(
+        _ message: JSON, id: Int, to worker: WorkerProcess, module: String, function: String, secret: UInt64, timeout: Double?
+    ) async throws -> DispatchOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            guard !Task.isCancelled else {
+                continuation.resume(throwing: DispatchError.cancelled)
+                return
+            }
+            let deadline = timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1_000_000_000) }
+            pending[id] = Pending(worker: worker.id, continuation: continuation, deadline: deadline, timeout: timeout)
+            worker.outstanding[id] = WorkerProcess.Outstanding(secret: secret, module: module, function: function)
+            worker.served += 1
+            if let limit = configuration.maxActionLifecycle, worker.served >= limit, !worker.retiring {
+                retire(worker)
+            }
+            if !worker.send(message) {
+                worker.outstanding[id] = nil
+                complete(id, with: .failure(DispatchError.workerLost("its input pipe is closed")))
+                return
+            }
+            if let deadline { watch(id, until: deadline) }
+        }
+    }
+
+    /// The caller's task was cancelled: its dispatch fails now, and its slot comes back as for
+    /// a timeout (the action is cancelled, or its worker recycled after the grace period).
+    private func giveUp(_ id: Int) {
+        guard let entry = pending[id] else { return }
+        complete(id, with: .failure(DispatchError.cancelled))
+        abandon(id, on: entry.worker)
     }
 
     /// The least busy ready worker with a free slot, waiting for one when all are full or still
