@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import fcntl
 import importlib
 import inspect
 import json
@@ -256,7 +257,7 @@ def die_with_parent(runner: int) -> None:
 def private(fd: int) -> int:
     """The protocol fd moved to a new number that no subprocess inherits; the old one is closed,
     so an action writing to fd 3 or 4 reaches nothing."""
-    moved = os.dup(fd)  # os.dup's copy is non-inheritable
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
     os.close(fd)
     return moved
 
