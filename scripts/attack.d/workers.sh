@@ -102,6 +102,8 @@ class Misbehave(Workflow):
         try:
             if behaviour == "hang-sync":
                 outcome = await self.run_action(block(3600), timeout=2, retry=RetryPolicy(attempts=2))
+            elif behaviour == "result-100mb":
+                outcome = await self.run_action(misbehave(behaviour), timeout=60)
             else:
                 outcome = await self.run_action(misbehave(behaviour), timeout=2, retry=RetryPolicy(attempts=2))
         except Exception as error:
