@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WaymarkDriver
 @testable import WaymarkRunner
 
 /// Actions that misbehave the way real Python code does: each fails with a clear message (or
@@ -202,15 +203,16 @@ import Testing
         }
     }
 
-    /// Waits (without a time limit of its own: the test's dispatches have theirs) until no slot is
-    /// held and every worker is ready again.
+    /// Waits until no slot is held and every worker is back. The bound is a safety net against a
+    /// hanging suite, far above what recovery takes (a grace period and a worker's start).
     static func settle(_ pool: WorkerPool) async {
-        while true {
+        for _ in 0..<6000 {
             let occupied = await pool.occupiedSlots
             let live = await pool.liveWorkers
             if occupied == 0 && live == workers { return }
             try? await Task.sleep(nanoseconds: 20_000_000)  // cancellation only shortens the wait
         }
+        Issue.record("the pool did not return to full capacity: \(await pool.occupiedSlots) slots held, \(await pool.liveWorkers) workers")
     }
 
     @Test(arguments: cases)
@@ -287,5 +289,58 @@ import Testing
         #expect(await pool.recycled == 0)
         #expect(await pool.started == Self.workers)
         await pool.shutdown()
+    }
+}
+
+/// Through the runner: an instance whose action kills its worker, forges frames or hangs does
+/// not take the instances that share the worker with it down; their lost actions are retried.
+@Suite struct WorkerMisbehaviourRunnerTests {
+    static let workflow = #"""
+        import asyncio
+
+        from waymark import RetryPolicy, Workflow, action, workflow
+        from misbehaving_actions import forge, hang_sync, hard_exit, ok
+
+
+        @workflow
+        class Shared(Workflow):
+            async def run(self, behaviour: str) -> list:
+                try:
+                    if behaviour == "exit":
+                        await self.run_action(hard_exit(), retry=RetryPolicy(attempts=2))
+                    elif behaviour == "forge":
+                        await self.run_action(forge(), retry=RetryPolicy(attempts=2))
+                    elif behaviour == "hang":
+                        await self.run_action(hang_sync(), timeout=0.5)
+                except Exception:
+                    pass
+                return await asyncio.gather(*[self.run_action(ok(n), retry=RetryPolicy(attempts=5)) for n in range(3)])
+        """#
+
+    @Test(arguments: ["exit", "forge", "hang"])
+    func otherInstancesComplete(_ behaviour: String) async throws {
+        let modules = try WorkerMisbehaviourTests.module()
+        defer { try? FileManager.default.removeItem(atPath: modules) }
+        let file = modules + "/shared_workflow.py"
+        try Self.workflow.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try Driver().compile(file: file)
+        let bundle = try #require(try Driver().bundle(result, bundleDirectory: modules))
+        var options = RunnerOptions(workers: 1, concurrencyPerWorker: 4, sleepScale: 0, pythonPackage: Python.package)
+        options.cancelGrace = 0.3
+        let runner = try Runner(bundle: bundle, bundlePath: modules + "/bundle.wmb", options: options)
+        let loaded = try runner.workflow(named: "Shared")
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for index in 0..<6 {
+                let input = JSON.object([("behaviour", .string(index == 0 ? behaviour : "none"))])
+                let arguments = try? Runner.arguments(input, for: loaded.workflow)
+                group.addTask { await runner.run(loaded, input: input, arguments: arguments ?? [:]).canonical() }
+            }
+            var outcomes: [String] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        await runner.shutdown()
+        #expect(outcomes.count == 6)
+        #expect(outcomes.allSatisfy { $0 == #"{"ok":true,"value":[0,1,2]}"# }, "\(outcomes)")
     }
 }
