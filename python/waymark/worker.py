@@ -74,6 +74,8 @@ class Worker:
         self.functions: dict[tuple[str, str], Any] = {}
         # Running dispatches: id -> (task, whether a cancel request may cancel it).
         self.running: dict[int, tuple[asyncio.Task, bool]] = {}
+        # Per action: async (a cancel request stops it) or sync (it runs on in its thread).
+        self.cancellable: dict[tuple, bool] = {}
         # The modules dispatches may name (None: any module, still only @action functions).
         self.modules: frozenset[str] | None = None
 
@@ -124,21 +126,13 @@ class Worker:
         token = message.pop("token", 0)
         dispatch = message.get("id")
         task = asyncio.create_task(self.run(dispatch, token, message))
-
-        def finished(task: asyncio.Task) -> None:
-            # A task cancelled before its first step never runs `run`, so it answers here.
-            if task.cancelled():
-                self.running.pop(dispatch, None)
-                qualified = f"{message.get('module')}.{message.get('function')}"
-                cancelled = asyncio.CancelledError(f"action {qualified} was cancelled before it started")
-                self.send(self.reply(dispatch, token, qualified, False, cancelled))
-
-        task.add_done_callback(finished)
-        cancellable = True
-        try:
-            cancellable = inspect.iscoroutinefunction(self.resolve(message["module"], message["function"]))
-        except BaseException:  # noqa: BLE001 - run() reports the same failure as the action's answer
-            pass
+        key = (message.get("module"), message.get("function"))
+        cancellable = self.cancellable.get(key)
+        if cancellable is None:
+            try:
+                cancellable = self.cancellable[key] = inspect.iscoroutinefunction(self.resolve(*key))
+            except BaseException:  # noqa: BLE001 - run() reports the same failure as the action's answer
+                cancellable = True
         self.running[dispatch] = (task, cancellable)
 
     def cancel(self, dispatch: Any) -> None:
@@ -147,7 +141,9 @@ class Worker:
         grace period."""
         entry = self.running.get(dispatch)
         if entry is not None and entry[1]:
-            entry[0].cancel()
+            # On the next turn of the loop: a task cancelled before its first step would never
+            # enter `run` and so never answer; its first step is queued before this.
+            asyncio.get_running_loop().call_soon(entry[0].cancel)
 
     async def run(self, dispatch: Any, token: Any, message: dict) -> None:
         qualified = f"{message.get('module')}.{message.get('function')}"

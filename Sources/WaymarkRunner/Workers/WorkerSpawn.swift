@@ -6,8 +6,8 @@ import Glibc
 /// Starts a worker process with posix_spawn, so that the runner chooses exactly what it inherits:
 /// the protocol on fds 3 and 4 (pipes nothing else holds), fd 0 on /dev/null, fd 1 on the
 /// runner's stderr (whatever an action writes to fd 1 cannot reach the protocol), no other fd, an empty
-/// signal mask with default dispositions (the runner's threads block most signals, and
-/// Foundation's Process passed that mask on, so orphaned workers ignored SIGTERM), and a process
+/// signal mask with default dispositions (workers used to inherit the mask of the runner thread
+/// that started them, with almost every signal blocked, so orphans ignored SIGTERM), and a process
 /// group of its own, so that a recycled worker's forked children go with it.
 struct WorkerSpawn {
     /// The fds the worker reads dispatches from and writes answers to (python/waymark/worker.py).
