@@ -299,7 +299,9 @@ public actor WorkerPool {
     }
 
     private func handle(_ message: JSON, from workerID: Int) {
-        guard let worker = workers[workerID], worker.killedBecause == nil else { return }
+        // A worker being killed still delivers the answers it sent before: each is checked
+        // against its secret like any other, and every one saves a retry.
+        guard let worker = workers[workerID] else { return }
         switch message["type"]?.stringValue {
         case "result":
             guard let id = message["id"]?.intValue, let sent = worker.outstanding[id], message["token"] == .int(String(sent.secret)) else {
