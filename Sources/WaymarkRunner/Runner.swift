@@ -73,6 +73,11 @@ public struct RunnerOptions: Sendable {
     /// Keep every action's latency for `Runner.actionLatencies` (benchmarks). Off by default:
     /// a long-running `serve` would keep one number per action forever.
     public var recordLatencies = false
+    /// Seconds an action may run on after its timeout before its worker is recycled
+    /// (`WorkerConfiguration.cancelGrace`).
+    public var cancelGrace: Double = 5
+    /// Seconds `shutdown` waits for workers to finish before killing them.
+    public var shutdownGrace: Double = 2
 
     public init(
         python: String? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount, concurrencyPerWorker: Int = 10,
@@ -120,7 +125,8 @@ public final class Runner: @unchecked Sendable {
             python: python, paths: paths, workers: options.workers, concurrency: options.concurrencyPerWorker,
             maxActionLifecycle: options.maxActionLifecycle, environment: options.environment,
             actionModules: Array(Set(bundle.workflows.flatMap { $0.actions.map(\.module) })),
-            allowedTypes: Array(Self.declaredTypeNames(of: bundle))))
+            allowedTypes: Array(Self.declaredTypeNames(of: bundle)), cancelGrace: options.cancelGrace,
+            shutdownGrace: options.shutdownGrace))
         self.log = log
     }
 

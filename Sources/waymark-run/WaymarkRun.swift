@@ -81,6 +81,9 @@ struct WorkerFlags: ParsableArguments {
     @Option(help: "Recycle a worker after this many actions (default: WAYMARK_MAX_ACTION_LIFECYCLE, else never).")
     var maxActionLifecycle: Int?
 
+    @Option(help: "Seconds an action may run on after its timeout (cancelled if it is async) before its worker is recycled, failing the worker's other actions as lost (default: WAYMARK_CANCEL_GRACE_SECONDS, else 5).")
+    var cancelGrace: Double?
+
     @Option(help: "Multiply sleeps and backoff delays (0 skips them; for tests and development).")
     var sleepScale: Double = 1
 
@@ -99,6 +102,9 @@ struct WorkerFlags: ParsableArguments {
             concurrencyPerWorker: concurrencyPerWorker ?? environmentInt("WAYMARK_CONCURRENT_PER_WORKER") ?? 10,
             maxActionLifecycle: maxActionLifecycle ?? environmentInt("WAYMARK_MAX_ACTION_LIFECYCLE"), sleepScale: sleepScale)
         options.suspendSleepsLongerThan = suspendSleepsLongerThan
+        if let grace = cancelGrace ?? ProcessInfo.processInfo.environment["WAYMARK_CANCEL_GRACE_SECONDS"].flatMap(Double.init) {
+            options.cancelGrace = grace
+        }
         return options
     }
 

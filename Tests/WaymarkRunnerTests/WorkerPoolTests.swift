@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test(arguments: [1, 3, 7, 1000])
-    func framesSurviveAnyChunking(chunkSize: Int) {
+    func framesSurviveAnyChunking(chunkSize: Int) throws {
         let texts = ["{}", #"{"a":"\u00e9\ud83d\ude00"}"#, String(repeating: "x", count: 300), ""]
         let stream = texts.flatMap(Self.frame)
         var reader = FrameReader()
@@ -20,7 +20,7 @@ import Testing
         var offset = 0
         while offset < stream.count {
             let end = min(stream.count, offset + chunkSize)
-            frames += reader.append(stream[offset..<end])
+            frames += try reader.append(stream[offset..<end])
             offset = end
         }
         #expect(frames.map { String(decoding: $0, as: UTF8.self) } == texts)

@@ -108,18 +108,30 @@ def _encode_or_repr(value: Any, canonical: bool) -> Any:
     a raising action still reports its error instead of failing to serialize it."""
     try:
         return encode(value, canonical)
-    except SerializationError:
-        return repr(value)
+    except Exception:  # noqa: BLE001 - whatever fails to encode is shown by its repr
+        try:
+            return repr(value)
+        except Exception:  # noqa: BLE001
+            return f"<{type(value).__name__} object: repr() failed>"
+
+
+def _text(render, error: BaseException) -> str:
+    """`str(error)` or `repr(error)`, or what Python's own traceback prints when that raises: an
+    exception whose `__str__` fails must still be reported, not lose the action's reply."""
+    try:
+        return render(error)
+    except Exception:  # noqa: BLE001 - any failure of user code here becomes the placeholder
+        return f"<exception {render.__name__}() failed>"
 
 
 def encode_exception(error: BaseException, canonical: bool = False) -> dict:
-    encoded = {TAG: "exception", "type": type(error).__name__, "module": type(error).__module__, "message": str(error)}
+    encoded = {TAG: "exception", "type": type(error).__name__, "module": type(error).__module__, "message": _text(str, error)}
     attributes = {name: _encode_or_repr(item, canonical) for name, item in _attributes(error).items()}
     if attributes:
         encoded["attrs"] = attributes
     if not canonical:
         encoded["args"] = [_encode_or_repr(arg, canonical) for arg in error.args]
-        encoded["repr"] = repr(error)
+        encoded["repr"] = _text(repr, error)
         encoded["mro"] = [cls.__name__ for cls in type(error).__mro__ if cls is not object]
         encoded["traceback"] = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     return encoded

@@ -1,48 +1,94 @@
 """The worker process `waymark-run` starts: `python -m waymark.worker`.
 
-Protocol: length-prefixed frames (4-byte big-endian length, then UTF-8 JSON) on stdin/stdout.
-Runner -> worker: {"type": "dispatch", "id", "token", "module", "function", "args"} and
-{"type": "shutdown"}. Worker -> runner: {"type": "ready", "pid"} once, then
-{"type": "result", "id", "token", "ok": true, "value"} or {"ok": false, "error": <exception>}.
+Protocol: length-prefixed frames (4-byte big-endian length, then UTF-8 JSON) on a channel of its
+own: the runner hands the worker fd 3 (runner -> worker) and fd 4 (worker -> runner), which the
+worker moves at once to private fds that no subprocess inherits. fd 0 is /dev/null and fd 1 is the
+runner's stderr, so nothing an action prints or writes (`os.write(1, ...)`, a subprocess's output,
+closing fd 1) can reach the protocol.
+
+Runner -> worker: {"type": "dispatch", "id", "token", "module", "function", "args"},
+{"type": "cancel", "id"} (the runner gave up on it) and {"type": "shutdown"}.
+Worker -> runner: {"type": "ready", "pid"} once, then exactly one
+{"type": "result", "id", "token", "ok": true, "value"} or {"ok": false, "error": <exception>} per
+dispatch. The token is the dispatch's secret: the worker takes it out of the frame before the
+action runs, and the runner stops a worker that answers with a wrong one. Whatever an action
+does (returns a value that cannot be encoded, raises `BaseException`, raises an exception whose
+`__str__` fails) its dispatch gets an answer; an outcome that cannot be sent becomes a
+SerializationError saying what could not be sent.
 
 Actions run as asyncio tasks, at most --concurrency at once; sync actions run in a thread. A
-worker that dies takes its in-flight actions with it: the runner treats them as lost and retries.
+cancel request cancels an async action; a sync one cannot be stopped, so it runs on and the
+runner recycles the worker when it outlasts its grace period. A worker whose protocol reader or
+writer fails exits at once so that the runner replaces it; it dies with the runner too
+(parent-death signal, and end of input from a runner that is gone).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
+import fcntl
 import importlib
 import inspect
 import json
 import os
+import signal
 import struct
 import sys
 import threading
 from typing import Any
 
 from .actions import ActionInvocation, signature_of
-from .serialization import SerializationError, allow, decode, encode, encode_exception
+from .serialization import TAG, SerializationError, allow, decode, encode, encode_exception
+
+# The fds the runner hands over (see Sources/WaymarkRunner/Workers/WorkerSpawn.swift).
+PROTOCOL_INPUT, PROTOCOL_OUTPUT = 3, 4
+# Exit status of a worker whose protocol channel failed.
+PROTOCOL_FAILURE = 70
+
+
+def die(reason: str) -> None:
+    """Leaves at once, without waiting for action threads: the runner sees the exit and replaces
+    this worker."""
+    try:
+        sys.stderr.write(f"waymark worker {os.getpid()}: {reason}; exiting\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(PROTOCOL_FAILURE)
+
+
+class FrameTooLarge(Exception):
+    def __init__(self, size: int, limit: int):
+        super().__init__(f"its encoding is {size:,} bytes, over the limit of {limit:,} bytes for one reply")
 
 
 class Worker:
-    def __init__(self, concurrency: int, output):
+    def __init__(self, concurrency: int, output: int, max_frame_bytes: int):
         self.semaphore = asyncio.Semaphore(concurrency)
         self.output = output
+        self.max_frame_bytes = max_frame_bytes
         self.write_lock = threading.Lock()
         self.outbox: list[bytes] = []
         self.flush_scheduled = False
         self.functions: dict[tuple[str, str], Any] = {}
+        # Running dispatches: id -> (task, whether a cancel request may cancel it).
+        self.running: dict[int, tuple[asyncio.Task, bool]] = {}
+        # Per action: async (a cancel request stops it) or sync (it runs on in its thread).
+        self.cancellable: dict[tuple, bool] = {}
         # The modules dispatches may name (None: any module, still only @action functions).
         self.modules: frozenset[str] | None = None
 
-    def send(self, message: dict) -> None:
-        """Queues a frame; frames queued in one turn of the event loop go out in one write."""
+    def frame(self, message: dict) -> bytes:
         data = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+        if len(data) > self.max_frame_bytes:
+            raise FrameTooLarge(len(data), self.max_frame_bytes)
+        return struct.pack(">I", len(data)) + data
+
+    def send(self, frame: bytes) -> None:
+        """Queues a frame; frames queued in one turn of the event loop go out in one write."""
         with self.write_lock:
-            self.outbox.append(struct.pack(">I", len(data)))
-            self.outbox.append(data)
+            self.outbox.append(frame)
             if self.flush_scheduled:
                 return
             self.flush_scheduled = True
@@ -52,9 +98,14 @@ class Worker:
         with self.write_lock:
             frames, self.outbox = self.outbox, []
             self.flush_scheduled = False
-        if frames:
-            self.output.write(b"".join(frames))
-            self.output.flush()
+        if not frames:
+            return
+        try:
+            view = memoryview(b"".join(frames))
+            while view:
+                view = view[os.write(self.output, view) :]
+        except BaseException as error:  # noqa: BLE001 - a writer that fails ends the worker
+            die(f"cannot write to the runner ({error!r})")
 
     def resolve(self, module_name: str, function_name: str):
         """The @action function a dispatch names. Only modules the bundle's actions come from are
@@ -70,21 +121,66 @@ class Worker:
             self.functions[key] = function.__wrapped_action__
         return self.functions[key]
 
-    async def run(self, message: dict) -> None:
-        async with self.semaphore:
-            reply = {"type": "result", "id": message["id"], "token": message.get("token", 0)}
-            qualified = f"{message['module']}.{message['function']}"
+    def start(self, message: dict) -> None:
+        # The secret leaves the message before anything of the action's runs.
+        token = message.pop("token", 0)
+        dispatch = message.get("id")
+        task = asyncio.create_task(self.run(dispatch, token, message))
+        key = (message.get("module"), message.get("function"))
+        cancellable = self.cancellable.get(key)
+        if cancellable is None:
             try:
-                function = self.resolve(message["module"], message["function"])
-                args, varargs = self.arguments(function, message.get("args", {}), qualified)
-                value = await ActionInvocation(qualified, function, varargs, args).execute()
+                cancellable = self.cancellable[key] = inspect.iscoroutinefunction(self.resolve(*key))
+            except BaseException:  # noqa: BLE001 - run() reports the same failure as the action's answer
+                cancellable = True
+        self.running[dispatch] = (task, cancellable)
+
+    def cancel(self, dispatch: Any) -> None:
+        """The runner gave up on a dispatch: an async action is cancelled (its answer says so); a
+        sync action runs on in its thread, and the runner recycles the worker if it outlasts the
+        grace period."""
+        entry = self.running.get(dispatch)
+        if entry is not None and entry[1]:
+            # On the next turn of the loop: a task cancelled before its first step would never
+            # enter `run` and so never answer; its first step is queued before this.
+            asyncio.get_running_loop().call_soon(entry[0].cancel)
+
+    async def run(self, dispatch: Any, token: Any, message: dict) -> None:
+        qualified = f"{message.get('module')}.{message.get('function')}"
+        ok, outcome = False, None
+        try:
+            async with self.semaphore:
                 try:
-                    reply.update(ok=True, value=encode(value))
-                except SerializationError as error:
-                    raise SerializationError(f"action {qualified} returned a value that cannot be serialized: {error}") from None
-            except Exception as error:  # noqa: BLE001 - every failure goes back to the runner
-                reply.update(ok=False, error=encode_exception(error))
-            self.send(reply)
+                    function = self.resolve(message["module"], message["function"])
+                    args, varargs = self.arguments(function, message.get("args", {}), qualified)
+                    outcome = await ActionInvocation(qualified, function, varargs, args).execute()
+                    ok = True
+                except asyncio.CancelledError:
+                    outcome = asyncio.CancelledError(f"action {qualified} was cancelled: the runner gave up on it (its timeout passed)")
+                except BaseException as error:  # noqa: BLE001 - every outcome goes back to the runner
+                    outcome = error
+        except asyncio.CancelledError:
+            outcome = asyncio.CancelledError(f"action {qualified} was cancelled before it started")
+        finally:
+            self.running.pop(dispatch, None)
+        self.send(self.reply(dispatch, token, qualified, ok, outcome))
+
+    def reply(self, dispatch: Any, token: Any, qualified: str, ok: bool, outcome: Any) -> bytes:
+        """The answer's frame; an outcome that cannot be sent becomes an error saying why."""
+        head = {"type": "result", "id": dispatch, "token": token}
+        try:
+            if ok:
+                return self.frame({**head, "ok": True, "value": encode(outcome)})
+            return self.frame({**head, "ok": False, "error": encode_exception(outcome)})
+        except BaseException as failure:  # noqa: BLE001 - whatever fails, the dispatch is answered
+            what = "returned a value" if ok else f"raised {type(outcome).__name__}, which"
+            message = f"action {qualified} {what} that cannot be sent to the runner: {describe(failure)}"
+        try:
+            return self.frame({**head, "ok": False, "error": encode_exception(SerializationError(message))})
+        except BaseException:  # noqa: BLE001 - the last resort is plain ASCII
+            error = {TAG: "exception", "type": "SerializationError", "module": "waymark.serialization",
+                     "message": ascii(message), "mro": ["SerializationError", "TypeError", "Exception", "BaseException"]}
+            return self.frame({**head, "ok": False, "error": error})
 
     @staticmethod
     def arguments(function, encoded: dict, qualified: str) -> tuple[dict, tuple]:
@@ -104,68 +200,131 @@ class Worker:
         return args, varargs
 
 
-def read_frames(fd: int, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
-    """Reads the runner's frames in large chunks and hands each chunk's messages over at once."""
-    buffer = b""
-    while True:
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            break
-        buffer += chunk
-        messages = []
-        offset = 0
-        while len(buffer) - offset >= 4:
-            (length,) = struct.unpack_from(">I", buffer, offset)
-            if len(buffer) - offset - 4 < length:
+def describe(failure: BaseException) -> str:
+    try:
+        return f"{type(failure).__name__}: {failure}"
+    except Exception:  # noqa: BLE001
+        return type(failure).__name__
+
+
+def read_frames(fd: int, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue, runner: int) -> None:
+    """Reads the runner's frames in large chunks and hands each chunk's messages over at once.
+    Any failure here ends the worker: a worker that cannot hear the runner must not linger."""
+    try:
+        buffer = b""
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
                 break
-            messages.append(json.loads(buffer[offset + 4 : offset + 4 + length]))
-            offset += 4 + length
-        buffer = buffer[offset:]
-        if messages:
-            loop.call_soon_threadsafe(queue.put_nowait, messages)
+            buffer += chunk
+            messages = []
+            offset = 0
+            while len(buffer) - offset >= 4:
+                (length,) = struct.unpack_from(">I", buffer, offset)
+                if len(buffer) - offset - 4 < length:
+                    break
+                messages.append(json.loads(buffer[offset + 4 : offset + 4 + length]))
+                offset += 4 + length
+            buffer = buffer[offset:]
+            if messages:
+                loop.call_soon_threadsafe(queue.put_nowait, messages)
+    except BaseException as error:  # noqa: BLE001
+        die(f"cannot read from the runner ({error!r})")
+    if os.getppid() != runner:
+        die("the runner is gone")
     loop.call_soon_threadsafe(queue.put_nowait, None)
 
 
-async def main(concurrency: int) -> None:
-    stdin = sys.stdin.buffer
-    stdout = sys.stdout.buffer
-    # Anything an action prints must not corrupt the protocol stream.
+def die_with_parent(runner: int) -> None:
+    """Asks Linux to kill this process when the runner dies, then checks the runner did not die
+    before that took effect."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: end of input still stops the worker
+    if os.getppid() != runner:
+        die("the runner is gone")
+
+
+def private(fd: int) -> int:
+    """The protocol fd moved to a new number that no subprocess inherits; the old one is closed,
+    so an action writing to fd 3 or 4 reaches nothing."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return moved
+
+
+async def main(concurrency: int, max_frame_bytes: int, runner: int) -> None:
+    source = private(PROTOCOL_INPUT)
+    sink = private(PROTOCOL_OUTPUT)
+    # A process an action forks must not read dispatches or write answers: its copies of the
+    # channel point at /dev/null (an exec'd child never gets them: they are non-inheritable).
+    def detach() -> None:
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (source, sink):
+            os.dup2(null, fd, inheritable=False)
+        os.close(null)
+
+    os.register_at_fork(after_in_child=detach)
+    # print() goes to stderr (fd 1 is stderr too, so a stray write lands in the same place).
     sys.stdout = sys.stderr
-    worker = Worker(concurrency, stdout)
+    loop = asyncio.get_running_loop()
+    # Sync actions run in threads; as many as actions may run at once (the default pool has
+    # min(32, cpus + 4) threads, fewer than --concurrency on a small machine).
+    loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="waymark-action"))
+    worker = Worker(concurrency, sink, max_frame_bytes)
     policy = json.loads(os.environ.pop("WAYMARK_WORKER_POLICY", "null") or "null")
     if isinstance(policy, dict):
         worker.modules = frozenset(policy.get("modules") or [])
         allow(list(policy.get("types") or []), list(worker.modules))
     queue: asyncio.Queue = asyncio.Queue()
-    loop = asyncio.get_running_loop()
-    threading.Thread(target=read_frames, args=(stdin.fileno(), loop, queue), daemon=True).start()
-    worker.send({"type": "ready", "pid": os.getpid()})
-    tasks: set[asyncio.Task] = set()
+    threading.Thread(target=read_frames, args=(source, loop, queue, runner), daemon=True).start()
+    worker.send(worker.frame({"type": "ready", "pid": os.getpid()}))
     running = True
     while running:
         messages = await queue.get()
         for message in messages or [None]:
-            if message is None or message.get("type") == "shutdown":
+            kind = message.get("type") if isinstance(message, dict) else None
+            if message is None or kind == "shutdown":
                 running = False
                 break
-            if message.get("type") == "dispatch":
-                task = asyncio.create_task(worker.run(message))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
+            if kind == "dispatch":
+                worker.start(message)
+            elif kind == "cancel":
+                worker.cancel(message.get("id"))
+            else:
+                die(f"unexpected message from the runner: {str(message)[:200]}")
+    tasks = [task for task, _ in worker.running.values()]
     if tasks:
         await asyncio.gather(*tasks, return_exceptions=True)
     worker.flush()
+    # Threads an action left running (a sync action past its timeout, a thread that never ends)
+    # must not keep the process alive, nor asyncio.run's wait for the thread pool: every answer
+    # is sent, so leave now.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def entry() -> None:
     parser = argparse.ArgumentParser(prog="waymark.worker")
     parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--max-frame-bytes", type=int, default=64 << 20)
+    parser.add_argument("--runner-pid", type=int, default=0, help="the runner's pid: exit when it dies")
     parser.add_argument("--path", action="append", default=[], help="a directory to import user modules from")
     options = parser.parse_args()
+    runner = options.runner_pid or os.getppid()
+    # Only 0-2 and the protocol: no fd of the runner's reaches an action (the runner closes them
+    # at spawn where glibc can; this covers older ones).
+    os.closerange(PROTOCOL_OUTPUT + 1, 1 << 16)
+    die_with_parent(runner)
     for path in reversed(options.path):
         if path not in sys.path:
             sys.path.insert(0, path)
-    asyncio.run(main(max(1, options.concurrency)))
+    asyncio.run(main(max(1, options.concurrency), options.max_frame_bytes, runner))
 
 
 if __name__ == "__main__":

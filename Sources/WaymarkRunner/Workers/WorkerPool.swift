@@ -18,10 +18,18 @@ public struct WorkerConfiguration: Sendable {
     /// The qualified names a tagged value may name (the bundle's declared models, dataclasses
     /// and enums); a worker refuses any other before importing anything.
     public var allowedTypes: [String]
+    /// How long an action may run on after its timeout (cancelled if it is async) before its
+    /// worker is recycled, taking its other in-flight actions with it (they fail as lost).
+    public var cancelGrace: Double
+    /// How long `shutdown` waits for workers to finish before killing them.
+    public var shutdownGrace: Double
+    /// The largest frame a worker may send: a bigger result fails its action.
+    public var maxFrameBytes: Int
 
     public init(
         python: String, paths: [String], workers: Int, concurrency: Int, maxActionLifecycle: Int?, environment: [String: String] = [:],
-        actionModules: [String]? = nil, allowedTypes: [String] = []
+        actionModules: [String]? = nil, allowedTypes: [String] = [], cancelGrace: Double = 5, shutdownGrace: Double = 2,
+        maxFrameBytes: Int = 64 << 20
     ) {
         self.environment = environment
         self.actionModules = actionModules
@@ -31,6 +39,9 @@ public struct WorkerConfiguration: Sendable {
         self.workers = max(1, workers)
         self.concurrency = max(1, concurrency)
         self.maxActionLifecycle = maxActionLifecycle
+        self.cancelGrace = max(0, cancelGrace)
+        self.shutdownGrace = max(0, shutdownGrace)
+        self.maxFrameBytes = max(1024, maxFrameBytes)
     }
 }
 
@@ -39,9 +50,12 @@ public enum DispatchError: Error, Sendable, CustomStringConvertible {
     case timedOut(seconds: Double)
     case workerLost(String)
     case cannotStart(String)
+    /// The caller's task was cancelled: it gave up, and the worker was asked to stop the action.
+    case cancelled
 
     public var description: String {
         switch self {
+        case .cancelled: "the caller gave up on the action (its task was cancelled)"
         case .timedOut(let seconds): "the action did not finish within \(PyRepr.float(seconds))s"
         case .workerLost(let reason): "the worker process died while running the action (\(reason))"
         case .cannotStart(let reason): "cannot start a Python worker: \(reason)"
@@ -57,10 +71,13 @@ public enum DispatchOutcome: Sendable {
 
 /// Python worker processes, each running up to `concurrency` actions at once.
 ///
-/// Every dispatch carries an id and a token; an answer is applied only while its dispatch is
-/// still pending, so the late result of a timed-out attempt is dropped. A worker that dies fails
-/// its in-flight dispatches as lost and is replaced; a worker past `maxActionLifecycle` stops
-/// taking work, finishes what it has, and is replaced.
+/// Every dispatch carries an id and a secret token; an answer is applied only while its dispatch
+/// is still pending, so the late result of a timed-out attempt is dropped. An answer with an
+/// unknown id or a wrong token, or a frame that cannot be read, breaks the protocol: that worker
+/// is killed. A timed-out dispatch keeps its slot until the worker answers it (an async action
+/// is cancelled); past `cancelGrace` its worker is recycled. A worker that dies fails its
+/// in-flight dispatches as lost and is replaced; a worker past `maxActionLifecycle` stops taking
+/// work, finishes what it has, and is replaced.
 public actor WorkerPool {
     let configuration: WorkerConfiguration
     private var workers: [Int: WorkerProcess] = [:]
@@ -82,11 +99,28 @@ public actor WorkerPool {
     private var broken: DispatchError?
     /// Answers the reader threads have received and this actor has not handled yet.
     nonisolated let arrivals = Arrivals()
+    /// Every worker's events, in the order its threads sent them (an exit after the answers
+    /// written before it), handled one at a time.
+    private nonisolated let events: AsyncStream<(Int, WorkerProcess.Event)>.Continuation
     /// Count of workers started, for tests and the summary.
     public private(set) var started = 0
+    /// Workers killed because an action outlived its grace or a worker broke the protocol.
+    public private(set) var recycled = 0
 
     public init(_ configuration: WorkerConfiguration) {
         self.configuration = configuration
+        let (stream, continuation) = AsyncStream.makeStream(of: (Int, WorkerProcess.Event).self)
+        events = continuation
+        Task { [weak self] in
+            for await (worker, event) in stream {
+                guard let self else { return }
+                await self.handle(event, from: worker)
+            }
+        }
+    }
+
+    deinit {
+        events.finish()
     }
 
     public func start() throws(DispatchError) {
@@ -110,9 +144,9 @@ public actor WorkerPool {
     private func spawn() throws(DispatchError) {
         let id = nextWorker
         nextWorker += 1
-        let worker = try WorkerProcess(id: id, configuration: configuration, arrivals: arrivals) { [weak self] event in
-            guard let self else { return }
-            Task { await self.handle(event, from: id) }
+        let events = events
+        let worker = try WorkerProcess(id: id, configuration: configuration, arrivals: arrivals) { event in
+            events.yield((id, event))
         }
         workers[id] = worker
         started += 1
@@ -126,24 +160,18 @@ public actor WorkerPool {
         let worker = try await acquireWorker()
         let id = nextDispatch
         nextDispatch += 1
+        // The answer must carry this back; the action's code never sees it (the worker takes it
+        // out of the frame first), so a frame an action forges does not match.
+        let secret = UInt64.random(in: 1...(1 << 62))
         let message = JSON.object([
-            ("type", .string("dispatch")), ("id", .int(String(id))), ("token", .int(String(id))),
+            ("type", .string("dispatch")), ("id", .int(String(id))), ("token", .int(String(secret))),
             ("module", .string(module)), ("function", .string(function)), ("args", arguments),
         ])
         do {
-            return try await withCheckedThrowingContinuation { continuation in
-                let deadline = timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1_000_000_000) }
-                pending[id] = Pending(worker: worker.id, continuation: continuation, deadline: deadline, timeout: timeout)
-                worker.inFlight += 1
-                worker.served += 1
-                if let limit = configuration.maxActionLifecycle, worker.served >= limit, !worker.retiring {
-                    retire(worker)
-                }
-                if !worker.send(message) {
-                    complete(id, with: .failure(DispatchError.workerLost("its input pipe is closed")))
-                    return
-                }
-                if let deadline { watch(id, until: deadline) }
+            return try await withTaskCancellationHandler {
+                try await send(message, id: id, to: worker, module: module, function: function, secret: secret, timeout: timeout)
+            } onCancel: {
+                Task { await self.giveUp(id) }
             }
         } catch let error as DispatchError {
             throw error
@@ -152,13 +180,46 @@ public actor WorkerPool {
         }
     }
 
+    private func send(
+        _ message: JSON, id: Int, to worker: WorkerProcess, module: String, function: String, secret: UInt64, timeout: Double?
+    ) async throws -> DispatchOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            guard !Task.isCancelled else {
+                continuation.resume(throwing: DispatchError.cancelled)
+                return
+            }
+            let deadline = timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1_000_000_000) }
+            pending[id] = Pending(worker: worker.id, continuation: continuation, deadline: deadline, timeout: timeout)
+            worker.outstanding[id] = WorkerProcess.Outstanding(secret: secret, module: module, function: function)
+            worker.served += 1
+            if let limit = configuration.maxActionLifecycle, worker.served >= limit, !worker.retiring {
+                retire(worker)
+            }
+            if !worker.send(message) {
+                worker.outstanding[id] = nil
+                complete(id, with: .failure(DispatchError.workerLost("its input pipe is closed")))
+                return
+            }
+            if let deadline { watch(id, until: deadline) }
+        }
+    }
+
+    /// The caller's task was cancelled: its dispatch fails now, and its slot comes back as for
+    /// a timeout (the action is cancelled, or its worker recycled after the grace period).
+    private func giveUp(_ id: Int) {
+        guard let entry = pending[id] else { return }
+        complete(id, with: .failure(DispatchError.cancelled))
+        abandon(id, on: entry.worker)
+    }
+
     /// The least busy ready worker with a free slot, waiting for one when all are full or still
     /// starting (a worker's start-up must not count against an action's timeout).
     private func acquireWorker() async throws(DispatchError) -> WorkerProcess {
         while true {
             if let broken { throw broken }
             var best: WorkerProcess?
-            for worker in workers.values where worker.ready && !worker.retiring && worker.inFlight < configuration.concurrency {
+            for worker in workers.values
+            where worker.ready && !worker.retiring && worker.killedBecause == nil && worker.inFlight < configuration.concurrency {
                 if let chosen = best, (chosen.inFlight, chosen.id) <= (worker.inFlight, worker.id) { continue }
                 best = worker
             }
@@ -184,29 +245,40 @@ public actor WorkerPool {
     /// Resolves a pending dispatch once; later answers for it (a late result) are dropped.
     private func complete(_ id: Int, with result: Result<DispatchOutcome, any Error>) {
         guard let entry = pending.removeValue(forKey: id) else { return }
-        if let worker = workers[entry.worker] {
-            worker.inFlight -= 1
-            if worker.retiring && worker.inFlight == 0 { worker.stop() }
-        }
         entry.continuation.resume(with: result)
         if pending.isEmpty { deadlines.removeAll() }
-        resumeOneSlotWaiter()
     }
 
     private func retire(_ worker: WorkerProcess) {
         worker.retiring = true
-        try? spawn()  // the replacement starts before the old worker goes
+        try? spawn()  // the replacement starts before the old worker goes; its failure shows as an exit
         if worker.inFlight == 0 { worker.stop() }
+    }
+
+    /// Kills a worker now; its exit fails what it held as lost (retried per policy) and starts
+    /// a replacement.
+    private func recycle(_ worker: WorkerProcess, because reason: String) {
+        guard worker.killedBecause == nil else { return }
+        Self.report("worker \(worker.id) (pid \(worker.pid)) recycled: \(reason)")
+        worker.killedBecause = reason
+        recycled += 1
+        worker.kill()
+    }
+
+    static func report(_ line: String) {
+        FileHandle.standardError.write(Data("waymark: \(line)\n".utf8))
     }
 
     func handle(_ event: WorkerProcess.Event, from workerID: Int) {
         switch event {
         case .messages(let messages):
             for message in messages { handle(message, from: workerID) }
+        case .violation(let reason):
+            if let worker = workers[workerID] { recycle(worker, because: "it broke the protocol: it sent \(reason)") }
         case .exited(let status):
             guard let worker = workers.removeValue(forKey: workerID) else { return }
             worker.stop()  // lets its writer thread finish
-            if worker.ready {
+            if worker.ready || worker.killedBecause != nil {
                 startupFailures = 0
             } else if !worker.retiring && !stopped {
                 startupFailures += 1
@@ -215,34 +287,50 @@ public actor WorkerPool {
                         "\(configuration.python) -m waymark.worker exited with status \(status) before it was ready, \(startupFailures) times in a row (its error output is above); is the waymark package importable?")
                 }
             }
-            let lost = pending.filter { $0.value.worker == workerID }.map(\.key)
-            for id in lost {
-                complete(id, with: .failure(DispatchError.workerLost("exit status \(status)")))
+            let reason = worker.killedBecause.map { "\(status): \($0)" } ?? status
+            for id in worker.outstanding.keys {
+                abandoned[id] = nil
+                complete(id, with: .failure(DispatchError.workerLost(reason)))
             }
-            if !worker.retiring && !stopped && broken == nil { try? spawn() }
+            worker.outstanding = [:]
+            if !worker.retiring && !stopped && broken == nil { try? spawn() }  // a failed spawn is counted by its exit
             resumeSlotWaiters()
         }
     }
 
     private func handle(_ message: JSON, from workerID: Int) {
-        if message["type"]?.stringValue == "ready" {
-            workers[workerID]?.ready = true
+        // A worker being killed still delivers the answers it sent before: each is checked
+        // against its secret like any other, and every one saves a retry.
+        guard let worker = workers[workerID] else { return }
+        switch message["type"]?.stringValue {
+        case "result":
+            guard let id = message["id"]?.intValue, let sent = worker.outstanding[id], message["token"] == .int(String(sent.secret)) else {
+                let shown = message.serialized()
+                recycle(worker, because: "it broke the protocol: it sent an answer for no dispatch it holds, or with the wrong token: \(shown.prefix(200))")
+                return
+            }
+            worker.outstanding[id] = nil
+            abandoned[id] = nil
+            if worker.retiring && worker.inFlight == 0 { worker.stop() }
+            resumeOneSlotWaiter()
+            let arrival = arrivals.take(id) ?? DispatchTime.now().uptimeNanoseconds
+            // The clock decides, not which task ran first: an answer that arrived after the deadline
+            // is late and discarded, even when the timer has not fired yet (a busy machine); one
+            // that arrived in time counts, however late this task runs.
+            if let entry = pending[id], let deadline = entry.deadline, arrival > deadline {
+                complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
+                return
+            }
+            if message["ok"] == .bool(true) {
+                complete(id, with: .success(.value(message["value"] ?? .null)))
+            } else {
+                complete(id, with: .success(.error(message["error"] ?? .null)))
+            }
+        case "ready":
+            worker.ready = true
             resumeSlotWaiters()
-            return
-        }
-        guard message["type"]?.stringValue == "result", let id = message["id"]?.intValue else { return }
-        let arrival = arrivals.take(id) ?? DispatchTime.now().uptimeNanoseconds
-        // The clock decides, not which task ran first: an answer that arrived after the deadline
-        // is late and discarded, even when the timer has not fired yet (a busy machine); one
-        // that arrived in time counts, however late this task runs.
-        if let entry = pending[id], let deadline = entry.deadline, arrival > deadline {
-            complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
-            return
-        }
-        if message["ok"] == .bool(true) {
-            complete(id, with: .success(.value(message["value"] ?? .null)))
-        } else {
-            complete(id, with: .success(.error(message["error"] ?? .null)))
+        default:
+            recycle(worker, because: "it broke the protocol: it sent \(message.serialized().prefix(200))")
         }
     }
 
@@ -251,6 +339,9 @@ public actor WorkerPool {
     /// Pending deadlines, earliest first. One watcher task serves them all (a sleeping task per
     /// dispatch would hold memory for the whole default timeout, long after the answer came).
     private var deadlines = DeadlineHeap()
+    /// Timed-out dispatches their workers have not answered yet, and when their grace ends.
+    private var graces = DeadlineHeap()
+    private var abandoned: [Int: Int] = [:]
     private var watching = false
 
     private func watch(_ id: Int, until deadline: UInt64) {
@@ -259,18 +350,23 @@ public actor WorkerPool {
         if deadlines.count > 2 * pending.count + 1024 {
             deadlines = DeadlineHeap(pending.compactMap { id, entry in entry.deadline.map { ($0, id) } })
         }
+        startWatching()
+    }
+
+    private func startWatching() {
         guard !watching else { return }
         watching = true
         Task { await self.watchDeadlines() }
     }
 
-    /// Fails each dispatch whose deadline passed without an answer; checks at least every 10 ms
-    /// while any deadline is pending, and stops when none is.
+    /// Fails each dispatch whose deadline passed without an answer, and recycles the worker of
+    /// one still running when its grace ends; checks at least every 10 ms while any deadline is
+    /// pending, and stops when none is.
     private func watchDeadlines() async {
-        while let earliest = deadlines.earliest {
+        while let earliest = [deadlines.earliest, graces.earliest].compactMap({ $0 }).min() {
             let now = DispatchTime.now().uptimeNanoseconds
             if earliest > now {
-                try? await Task.sleep(nanoseconds: min(earliest - now, 10_000_000))
+                try? await Task.sleep(nanoseconds: min(earliest - now, 10_000_000))  // cancellation only wakes it early
                 continue
             }
             while let due = deadlines.earliest, due <= DispatchTime.now().uptimeNanoseconds {
@@ -280,202 +376,49 @@ public actor WorkerPool {
                 // (which may wait for a thread on a busy machine): it decides, not this watcher.
                 if let arrived = arrivals.time(of: id), arrived <= due { continue }
                 complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
+                abandon(id, on: entry.worker)
+            }
+            while let due = graces.earliest, due <= DispatchTime.now().uptimeNanoseconds {
+                let id = graces.pop()
+                guard let workerID = abandoned.removeValue(forKey: id), let worker = workers[workerID],
+                    let sent = worker.outstanding[id], arrivals.time(of: id) == nil
+                else { continue }
+                recycle(worker, because: "action \(sent.module).\(sent.function) did not stop within \(PyRepr.float(configuration.cancelGrace))s after its timeout")
             }
         }
         watching = false
     }
 
-    /// Asks every worker to finish and waits for them to exit.
+    /// The caller gave up on a dispatch: the worker is asked to cancel it, and has the grace
+    /// period to answer before it is recycled.
+    private func abandon(_ id: Int, on workerID: Int) {
+        guard let worker = workers[workerID], worker.outstanding[id] != nil else { return }
+        _ = worker.send(.object([("type", .string("cancel")), ("id", .int(String(id)))]))  // closed input: its exit frees the slot
+        abandoned[id] = workerID
+        graces.push(DispatchTime.now().uptimeNanoseconds + UInt64(configuration.cancelGrace * 1_000_000_000), id)
+        startWatching()
+    }
+
+    /// Asks every worker to finish, waits `shutdownGrace` for them to exit, then kills the rest.
     public func shutdown() async {
         stopped = true
         let all = Array(workers.values)
         for worker in all { worker.stop() }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(configuration.shutdownGrace * 1_000_000_000)
+        for worker in all { await worker.waitForExit(until: deadline) }
+        for worker in all where !worker.hasExited {
+            worker.killedBecause = "the runner shut down"
+            worker.kill()
+        }
         for worker in all { await worker.waitForExit() }
         workers = [:]
+        for id in pending.keys { complete(id, with: .failure(DispatchError.workerLost("the runner shut down"))) }
     }
 
     public var liveWorkers: Int { workers.count }
-}
 
-/// One `python -m waymark.worker` process and the thread that reads its answers.
-final class WorkerProcess: @unchecked Sendable {
-    enum Event: Sendable {
-        /// The messages that arrived in one read (their arrival times are in `Arrivals`).
-        case messages([JSON])
-        case exited(Int32)
-    }
-
-    let id: Int
-    let process = Process()
-    private let input: FileHandle
-    private let condition = NSCondition()
-    private var outbox: [UInt8] = []
-    private var closed = false
-    // Mutated only by the pool actor.
-    var ready = false
-    var inFlight = 0
-    var served = 0
-    var retiring = false
-
-    /// Variables a worker must never see: actions are user code, and workers never need the
-    /// database (its URL carries a password).
-    static func isSecret(_ name: String) -> Bool {
-        name.contains("DATABASE_URL") || name == "PGPASSWORD" || name == "PGPASSFILE" || name == "WAYMARK_WEBAPP_TOKEN"
-    }
-
-    /// What the worker may import and construct, as `WAYMARK_WORKER_POLICY` (read and removed
-    /// from the environment by python/waymark/worker.py at start).
-    static func policy(_ configuration: WorkerConfiguration) -> JSON {
-        var fields: [(String, JSON)] = [("types", .array(configuration.allowedTypes.sorted().map(JSON.string)))]
-        if let modules = configuration.actionModules { fields.append(("modules", .array(modules.sorted().map(JSON.string)))) }
-        return .object(fields)
-    }
-
-    init(id: Int, configuration: WorkerConfiguration, arrivals: Arrivals, events: @escaping @Sendable (Event) -> Void) throws(DispatchError) {
-        self.id = id
-        let stdin = Pipe()
-        let stdout = Pipe()
-        process.executableURL = URL(fileURLWithPath: configuration.python)
-        process.arguments = ["-u", "-m", "waymark.worker", "--concurrency", String(configuration.concurrency)]
-            + configuration.paths.flatMap { ["--path", $0] }
-        var environment = ProcessInfo.processInfo.environment
-        let existing = environment["PYTHONPATH"].map { [$0] } ?? []
-        environment["PYTHONPATH"] = (configuration.paths + existing).joined(separator: ":")
-        environment["PYTHONUNBUFFERED"] = "1"
-        environment.merge(configuration.environment) { _, new in new }
-        for name in environment.keys where Self.isSecret(name) { environment[name] = nil }
-        environment["WAYMARK_WORKER_POLICY"] = Self.policy(configuration).serialized()
-        process.environment = environment
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.standardError
-        input = stdin.fileHandleForWriting
-        do {
-            try process.run()
-        } catch {
-            throw .cannotStart("\(configuration.python): \(error.localizedDescription)")
-        }
-        let output = stdout.fileHandleForReading.fileDescriptor
-        let process = self.process
-        let reader = Thread {
-            var frames = FrameReader()
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let count = chunk.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { break }
-                let arrival = DispatchTime.now().uptimeNanoseconds
-                let messages = frames.append(chunk[0..<count]).compactMap { try? JSON.parse($0) }
-                for message in messages where message["type"]?.stringValue == "result" {
-                    if let dispatch = message["id"]?.intValue { arrivals.record(dispatch, at: arrival) }
-                }
-                if !messages.isEmpty { events(.messages(messages)) }
-            }
-            process.waitUntilExit()
-            events(.exited(process.terminationStatus))
-        }
-        reader.name = "waymark-worker-\(id)"
-        reader.start()
-        let writer = Thread { [self] in writeOutbox() }
-        writer.name = "waymark-worker-\(id)-input"
-        writer.start()
-    }
-
-    /// Queues one frame for the writer thread; false when the worker's input is closed.
-    ///
-    /// Frames queued while the writer is busy go out in one write, so a burst of dispatches
-    /// wakes the worker once rather than once per action.
-    func send(_ message: JSON) -> Bool {
-        let body = Array(message.serialized().utf8)
-        let length = UInt32(body.count)
-        condition.lock()
-        defer { condition.unlock() }
-        guard !closed else { return false }
-        outbox += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
-        outbox += body
-        condition.signal()
-        return true
-    }
-
-    /// The writer thread: writes whatever is queued, until the input is closed and drained.
-    private func writeOutbox() {
-        while true {
-            condition.lock()
-            while outbox.isEmpty && !closed { condition.wait() }
-            let bytes = outbox
-            outbox = []
-            let finished = closed && bytes.isEmpty
-            condition.unlock()
-            if finished { break }
-            do {
-                try input.write(contentsOf: Data(bytes))
-            } catch {
-                // The worker is gone; its exit fails what it held.
-                condition.lock()
-                closed = true
-                outbox = []
-                condition.unlock()
-                break
-            }
-        }
-        try? input.close()
-    }
-
-    /// Closes the worker's input once what is queued is written: it finishes its in-flight
-    /// actions and exits.
-    func stop() {
-        condition.lock()
-        defer { condition.unlock() }
-        guard !closed else { return }
-        closed = true
-        condition.signal()
-    }
-
-    func waitForExit() async {
-        while process.isRunning {
-            try? await Task.sleep(nanoseconds: 5_000_000)
-        }
-    }
-}
-
-/// When each answer reached its reader thread, until the pool handles it. Written by reader
-/// threads and read by the pool's deadline watcher, hence a lock rather than the actor.
-final class Arrivals: @unchecked Sendable {
-    private let lock = NSLock()
-    private var times: [Int: UInt64] = [:]
-
-    func record(_ dispatch: Int, at time: UInt64) {
-        lock.withLock { times[dispatch] = time }
-    }
-
-    func time(of dispatch: Int) -> UInt64? {
-        lock.withLock { times[dispatch] }
-    }
-
-    /// When the answer arrived, forgetting it: the pool handles it now.
-    func take(_ dispatch: Int) -> UInt64? {
-        lock.withLock { times.removeValue(forKey: dispatch) }
-    }
-}
-
-/// Splits a byte stream into length-prefixed frames (4-byte big-endian length, then the body).
-struct FrameReader {
-    private var buffer: [UInt8] = []
-
-    /// Appends what was read; returns the frames now complete.
-    mutating func append(_ bytes: ArraySlice<UInt8>) -> [[UInt8]] {
-        buffer += bytes
-        var frames: [[UInt8]] = []
-        var offset = 0
-        while buffer.count - offset >= 4 {
-            let length = Int(buffer[offset]) << 24 | Int(buffer[offset + 1]) << 16 | Int(buffer[offset + 2]) << 8 | Int(buffer[offset + 3])
-            guard buffer.count - offset - 4 >= length else { break }
-            frames.append(Array(buffer[(offset + 4)..<(offset + 4 + length)]))
-            offset += 4 + length
-        }
-        buffer.removeFirst(offset)
-        return frames
-    }
+    /// Dispatches the workers hold, answered or given up on or not: 0 when the pool is idle.
+    public var occupiedSlots: Int { workers.values.reduce(0) { $0 + $1.inFlight } }
 }
 
 /// A binary min-heap of (deadline, dispatch id).
