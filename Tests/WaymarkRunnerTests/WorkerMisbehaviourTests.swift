@@ -137,6 +137,10 @@ import WaymarkDriver
         case error(type: String, containing: String)
         /// Its worker died or was recycled: the runner retries it per policy.
         case lost(containing: String)
+        /// Lost, or this value: a worker killed for breaking the protocol still delivers the
+        /// answers it sent before the kill landed, so which comes first is a race. Never the
+        /// forged value.
+        case lostOrValue(containing: String, value: String)
         case timedOut
         case cancelled
 
@@ -145,6 +149,7 @@ import WaymarkDriver
             case .value(let text): "value \(text)"
             case .error(let type, let text): "\(type) containing \(text)"
             case .lost(let text): "lost: \(text)"
+            case .lostOrValue(let text, let value): "lost: \(text), or value \(value)"
             case .timedOut: "timed out"
             case .cancelled: "cancelled"
             }
@@ -171,7 +176,7 @@ import WaymarkDriver
         Case(function: "huge_int", expected: .error(type: "SerializationError", containing: "cannot be sent to the runner: ValueError")),
         Case(function: "lone_surrogate", expected: .error(type: "SerializationError", containing: "surrogates not allowed")),
         Case(function: "big_result", expected: .error(type: "SerializationError", containing: "over the limit of 1,048,576 bytes")),
-        Case(function: "forge", expected: .lost(containing: "broke the protocol")),
+        Case(function: "forge", expected: .lostOrValue(containing: "broke the protocol", value: "not forged")),
         Case(function: "hang_async", expected: .timedOut, timeout: 0.5),
         Case(function: "hang_ignoring_cancel", expected: .timedOut, timeout: 0.5),
         Case(function: "hang_sync", expected: .timedOut, timeout: 0.5),
@@ -186,8 +191,10 @@ import WaymarkDriver
         case (.error(let type, let text), .success(.error(let json))):
             #expect(json["type"]?.stringValue == type, "\(json.serialized().prefix(500))")
             #expect(json["message"]?.stringValue?.contains(text) == true, "\(json.serialized().prefix(500))")
-        case (.lost(let text), .failure(.workerLost(let reason))):
+        case (.lost(let text), .failure(.workerLost(let reason))), (.lostOrValue(let text, _), .failure(.workerLost(let reason))):
             #expect(reason.contains(text), "\(reason)")
+        case (.lostOrValue(_, let text), .success(.value(let json))):
+            #expect(json == .string(text))
         case (.timedOut, .failure(.timedOut)), (.cancelled, .failure(.cancelled)):
             break
         default:
