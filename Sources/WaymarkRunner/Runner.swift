@@ -65,6 +65,9 @@ public struct RunnerOptions: Sendable {
     /// Keep every action's latency for `Runner.actionLatencies` (benchmarks). Off by default:
     /// a long-running `serve` would keep one number per action forever.
     public var recordLatencies = false
+    /// The time a sleep's wake-up is reckoned from, and compared with: tests that must decide
+    /// whether a sleep parks, whatever the load, pass a clock of their own.
+    public var clock: @Sendable () -> Date = { Date() }
 
     public init(
         python: String? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount, concurrencyPerWorker: Int = 10,
@@ -225,7 +228,7 @@ public final class Runner: @unchecked Sendable {
         let policies = PolicyGateway(pool: pool, sleepScale: options.sleepScale, log: log)
         let gateway = JournalingGateway(
             instance: id, store: store, recorded: recorded, inner: CountingGateway(inner: policies, counters: counters),
-            suspendAfter: options.suspendSleepsLongerThan)
+            suspendAfter: options.suspendSleepsLongerThan, clock: options.clock)
         let executor = WorkflowExecutor(workflow: workflow, gateway: gateway)
         let value: Value
         do {
