@@ -205,7 +205,7 @@ public final class Runner: @unchecked Sendable {
             id = try await store.instanceCreate(
                 workflow: workflow.workflow.name, version: workflow.workflow.version, input: input, status: .running)
         } catch {
-            return .failure(WorkflowFailure(exception: PyError.builtin("RuntimeError", "store: \(error)").exception, source: nil))
+            return .failure(WorkflowFailure(exception: PyError.builtinException("RuntimeError", "store: \(error)"), source: nil))
         }
         return await resume(id, workflow, arguments: arguments)
     }
@@ -222,7 +222,6 @@ public final class Runner: @unchecked Sendable {
         do {
             if let journal { recorded = journal } else { recorded = try await store.journal(id) }
         } catch {
-            counters.failed()
             return .abandoned(reason: "the journal could not be read: \(error)")
         }
         let policies = PolicyGateway(pool: pool, sleepScale: options.sleepScale, log: log)
@@ -234,19 +233,23 @@ public final class Runner: @unchecked Sendable {
         do {
             value = try await executor.run(arguments: arguments)
         } catch {
-            if let wake = error.suspendedUntil { return await park(id, until: wake) }
-            counters.failed()
-            if error.abandoned { return .abandoned(reason: error.exception.message) }
-            let encoded = JSON.object([("type", .string(error.exception.type)), ("message", .string(error.exception.message))])
-            return await complete(id, result: nil, error: encoded, outcome: .failure(error))
+            switch error {
+            case .suspended(let wake):
+                return await park(id, until: wake)
+            case .abandoned(let reason):
+                return .abandoned(reason: reason)
+            case .failed(let failure):
+                let exception = failure.exception
+                let encoded = JSON.object([("type", .string(exception.type)), ("message", .string(exception.message))])
+                return await complete(id, result: nil, error: encoded, outcome: .failure(failure))
+            }
         }
         let result: JSON
         do {
             result = try ValueCodec.encode(value, canonical: true)
         } catch {
-            counters.failed()
             let reason = "the result of run() cannot be stored: \(error.description)"
-            let failure = WorkflowFailure(exception: PyError.builtin("TypeError", reason).exception, source: nil)
+            let failure = WorkflowFailure(exception: PyError.builtinException("TypeError", reason), source: nil)
             let encoded = JSON.object([("type", .string("TypeError")), ("message", .string(reason))])
             return await complete(id, result: nil, error: encoded, outcome: .failure(failure))
         }
@@ -261,7 +264,6 @@ public final class Runner: @unchecked Sendable {
             try await store.instanceComplete(id, result: result, error: error)
             return outcome
         } catch let failure {
-            counters.failed()
             let ending = error == nil ? "completed" : "failed"
             return .abandoned(reason: "the instance \(ending) but that could not be recorded: \(failure)")
         }
@@ -337,11 +339,14 @@ public final class Runner: @unchecked Sendable {
     }
 }
 
+/// Actions run (and their latencies, for benchmarks), counted from many instances' tasks.
+///
+/// `@unchecked Sendable`: its state is guarded by the lock (the package still supports macOS
+/// 14, which has no `Synchronization.Mutex`).
 final class Counters: @unchecked Sendable {
     private let recordLatencies: Bool
     private let lock = NSLock()
     private var actionCount = 0
-    private var failureCount = 0
     private var durations: [Double] = []
 
     init(recordLatencies: Bool) {
@@ -349,7 +354,6 @@ final class Counters: @unchecked Sendable {
     }
 
     var actions: Int { lock.withLock { actionCount } }
-    var failures: Int { lock.withLock { failureCount } }
     var latencies: [Double] { lock.withLock { durations } }
 
     func action(took seconds: Double) {
@@ -358,8 +362,6 @@ final class Counters: @unchecked Sendable {
             if recordLatencies { durations.append(seconds) }
         }
     }
-
-    func failed() { lock.withLock { failureCount += 1 } }
 }
 
 /// Counts the actions that reach the workers.

@@ -79,7 +79,8 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             log("stopped; \(stopped.unfinished) unfinished instance(s) handed back")
         }
-        Foundation.exit(0)
+        // The instances' tasks may still wait on their workers: the process ends here.
+        RunExit.success.exit()
     }
 }
 
@@ -141,13 +142,7 @@ struct SubmitCommand: AsyncParsableCommand {
         let id = try await store.instanceCreate(workflow: chosen.name, version: chosen.version, input: json)
         print(id)
         guard wait else { return }
-        while true {
-            if let record = try await store.instanceGet(id), record.status.isFinished {
-                try ResultCommand.report(record)
-                return
-            }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
+        try ResultCommand.report(try await store.instanceAwait(id))
     }
 }
 
@@ -198,10 +193,10 @@ struct ResultCommand: AsyncParsableCommand {
             print(ValueCodec.plain(tagged: record.result ?? .null).serialized())
         case .failed:
             FileHandle.standardError.write(Data("\(record.workflow) failed: \((record.error ?? .null).serialized())\n".utf8))
-            throw ExitCode(1)
+            throw RunExit.workflowFailed
         default:
             FileHandle.standardError.write(Data("instance \(record.id) is \(record.status.rawValue); no result yet\n".utf8))
-            throw ExitCode(1)
+            throw RunExit.workflowFailed
         }
     }
 }

@@ -27,7 +27,8 @@ import WaymarkTestSupport
 
     func configuration(_ runnerID: String) -> ServerConfiguration {
         var configuration = ServerConfiguration(runnerID: runnerID)
-        configuration.leaseSeconds = 1
+        // A lease 20 heartbeats long: a live server keeps its instances even on a loaded machine.
+        configuration.leaseSeconds = 4
         configuration.heartbeatSeconds = 0.2
         configuration.pollSeconds = 0.05
         configuration.capacity = 10

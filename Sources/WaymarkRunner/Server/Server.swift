@@ -67,11 +67,7 @@ public final class Server: Sendable {
 
     /// Waits until an instance completes or fails, and returns its record.
     public func result(of id: String) async throws -> InstanceRecord {
-        while true {
-            guard let record = try await store.instanceGet(id) else { throw StoreError("no instance \(id)") }
-            if record.status.isFinished { return record }
-            try await Task.sleep(nanoseconds: UInt64(max(configuration.pollSeconds, 0.01) * 1e9))
-        }
+        try await store.instanceAwait(id, polling: configuration.pollSeconds)
     }
 
     /// Instance counts by status, across the store.

@@ -39,7 +39,11 @@ public struct JournalingGateway: ActionGateway {
             let value = try await inner.run(request)
             entry = .value(try ValueCodec.encode(value))
         } catch {
-            entry = .error((try? ValueCodec.encode(.exception(error.exception))) ?? .null)
+            // Only an exception is an outcome to record; the rest leave as they are.
+            guard case .raised(let exception) = error else { throw error }
+            // try? : an exception that cannot be encoded is recorded as null, so every replay
+            // raises the same "a recorded failure cannot be read" (replay below).
+            entry = .error((try? ValueCodec.encode(.exception(exception))) ?? .null)
         }
         // Lost meanwhile: its successor runs the effect again (at-least-once); an outcome
         // recorded here could be a failure caused by the loss itself.

@@ -164,6 +164,15 @@ extension WorkflowStore {
         try await instanceCreate(workflow: workflow, version: version, input: input, status: .queued)
     }
 
+    /// Waits until an instance completes or fails (polling every `seconds`) and returns its record.
+    public func instanceAwait(_ id: String, polling seconds: Double = 0.1) async throws -> InstanceRecord {
+        while true {
+            guard let record = try await instanceGet(id) else { throw StoreError("no instance \(id)") }
+            if record.status.isFinished { return record }
+            try await Task.sleep(nanoseconds: UInt64(max(seconds, 0.01) * 1e9))
+        }
+    }
+
     /// Claims with the defaults of `serve`: as an idle runner, failing an instance at its third crash.
     public func instancesClaim(runner: String, versions: [String], limit: Int, leaseSeconds: Double) async throws -> InstanceClaim {
         try await instancesClaim(runner: runner, versions: versions, limit: limit, leaseSeconds: leaseSeconds, idle: true, maxCrashes: 3)
