@@ -84,7 +84,7 @@ public struct RunnerOptions: Sendable {
 }
 
 /// Runs instances of a bundle's workflows on Python workers, with the in-memory store.
-public final class Runner: @unchecked Sendable {
+public final class Runner: Sendable {
     public let bundle: WorkflowBundle
     public let store: any WorkflowStore
     let pool: WorkerPool

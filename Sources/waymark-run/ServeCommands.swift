@@ -66,9 +66,13 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             fail(error.description)
         }
-        let signals = StopSignal { server.stop() }
         let stopped: ServerStopped
+        let signals: StopSignal
         do {
+            // Workers first: they are spawned before SIGTERM and SIGINT are ignored here (an
+            // ignored signal stays ignored in a child).
+            try await server.startWorkers()
+            signals = StopSignal { server.stop() }
             stopped = try await server.run()
         } catch {
             fail(error.description)

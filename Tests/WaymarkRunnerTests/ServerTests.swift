@@ -68,7 +68,7 @@ import WaymarkTestSupport
             #expect(claimedBoth, "A claimed and ran both")
             serverA.halt()
             let stoppedA = try await runA.value
-            #expect(stoppedA.handBackFailure == "halted" && stoppedA.unfinished == 2)
+            #expect(stoppedA.handBackFailure == "halted")
             let recordedByA = [try await shared.journalCount(ids[0]), try await shared.journalCount(ids[1])]
             #expect(try await shared.instanceCounts()[.running] == 2, "left running under A's leases")
 

@@ -89,9 +89,15 @@ public final class Server: Sendable {
 
     // MARK: The loop
 
+    /// Starts the Python workers of every bundle and waits until they take actions (`run()`
+    /// does it too; a caller that must do something in between calls it first).
+    public func startWorkers() async throws(RunnerError) {
+        for runner in runners { try await runner.startWorkers() }
+    }
+
     /// Starts the workers, then claims and runs instances until `stop()` or `halt()`.
     public func run() async throws(RunnerError) -> ServerStopped {
-        for runner in runners { try await runner.startWorkers() }
+        try await startWorkers()
         let signal = await store.workSignal()
         control.attach(signal)
         defer { signal.stop() }
