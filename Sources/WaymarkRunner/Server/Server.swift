@@ -122,9 +122,9 @@ public final class Server: Sendable {
         }
         let unfinished = inFlight.count
         guard control.requested == .stop else { return ServerStopped(unfinished: unfinished, handBackFailure: "halted") }
-        // Graceful stop: whatever is unfinished goes back to the queue for another runner, and
-        // its tasks here dispatch nothing more.
-        defer { inFlight.cancel() }
+        // Graceful stop: the tasks here dispatch nothing more, and whatever is unfinished goes
+        // back to the queue for another runner.
+        inFlight.cancel()
         do {
             try await store.leasesRelease(runner: configuration.runnerID, only: nil)
             return ServerStopped(unfinished: unfinished, handBackFailure: nil)
@@ -207,7 +207,8 @@ public final class Server: Sendable {
         }
         let outcome = await runner.resume(instance.id, workflow, arguments: arguments, journal: journal)
         if case .abandoned(let reason) = outcome {
-            log("instance \(instance.id) given up here: \(reason); handing it back to be replayed")
+            // A stopping server gives up every instance it runs, and says so once, at the end.
+            if control.requested == nil { log("instance \(instance.id) given up here: \(reason); handing it back to be replayed") }
             inFlight.abandon(instance.id)
         }
     }
