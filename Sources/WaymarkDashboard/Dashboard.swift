@@ -201,7 +201,7 @@ public actor Dashboard {
 
     func health() async -> DashboardResponse {
         do {
-            _ = try await store.statusCounts()
+            _ = try await store.instanceCounts()
             return .json(.object([("ok", .bool(true)), ("database", .string("reachable"))]))
         } catch {
             return .json(.object([("ok", .bool(false)), ("database", .string("unreachable: \(error)"))]), status: 503)
@@ -209,7 +209,7 @@ public actor Dashboard {
     }
 
     func metricsText() async throws -> DashboardResponse {
-        let counts = try await store.statusCounts()
+        let counts = try await store.instanceCounts()
         return DashboardResponse(status: 200, contentType: "text/plain; version=0.0.4", body: metrics.text(instancesByStatus: counts))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Prometheus
+import WaymarkRunner
 
 /// `/metrics` in Prometheus's text format, through swift-prometheus: the instances in the
 /// database by status (read at each scrape) and the dashboard's own request count.
@@ -11,10 +12,9 @@ final class DashboardMetrics: Sendable {
         namespace: "waymark", metricName: "instances", unitName: "", helpText: "Workflow instances in the database, by status.")
     }
 
-    func text(instancesByStatus counts: [(String, Int)]) -> String {
-        for status in Pages.statuses.map(\.rawValue) {
-            let count = counts.first { $0.0 == status }?.1 ?? 0
-            registry.makeGauge(descriptor: Self.instances, labels: [("status", status)]).set(Double(count))
+    func text(instancesByStatus counts: [InstanceStatus: Int]) -> String {
+        for status in Pages.statuses {
+            registry.makeGauge(descriptor: Self.instances, labels: [("status", status.rawValue)]).set(Double(counts[status] ?? 0))
         }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)

@@ -78,6 +78,9 @@ public struct RunnerOptions: Sendable {
     public var cancelGrace: Double = 5
     /// Seconds `shutdown` waits for workers to finish before killing them.
     public var shutdownGrace: Double = 2
+    /// The time a sleep's wake-up is reckoned from, and compared with: tests that must decide
+    /// whether a sleep parks, whatever the load, pass a clock of their own.
+    public var clock: @Sendable () -> Date = { Date() }
 
     public init(
         python: String? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount, concurrencyPerWorker: Int = 10,
@@ -94,7 +97,7 @@ public struct RunnerOptions: Sendable {
 }
 
 /// Runs instances of a bundle's workflows on Python workers, with the in-memory store.
-public final class Runner: @unchecked Sendable {
+public final class Runner: Sendable {
     public let bundle: WorkflowBundle
     public let store: any WorkflowStore
     let pool: WorkerPool
@@ -216,7 +219,7 @@ public final class Runner: @unchecked Sendable {
             id = try await store.instanceCreate(
                 workflow: workflow.workflow.name, version: workflow.workflow.version, input: input, status: .running)
         } catch {
-            return .failure(WorkflowFailure(exception: PyError.builtin("RuntimeError", "store: \(error)").exception, source: nil))
+            return .failure(WorkflowFailure(exception: PyError.builtinException("RuntimeError", "store: \(error)"), source: nil))
         }
         return await resume(id, workflow, arguments: arguments)
     }
@@ -243,30 +246,32 @@ public final class Runner: @unchecked Sendable {
         do {
             if let journal { recorded = journal } else { recorded = try await store.journal(id) }
         } catch {
-            counters.failed()
             return .abandoned(reason: "the journal could not be read: \(error)")
         }
         let policies = PolicyGateway(pool: pool, sleepScale: options.sleepScale, log: log)
         let gateway = JournalingGateway(
             instance: id, store: store, recorded: recorded, inner: CountingGateway(inner: policies, counters: counters),
-            suspendAfter: options.suspendSleepsLongerThan)
+            suspendAfter: options.suspendSleepsLongerThan, clock: options.clock)
         let executor = WorkflowExecutor(workflow: workflow, gateway: gateway)
         let value: Value
         do {
             value = try await executor.run(arguments: arguments)
         } catch {
-            if let wake = error.suspendedUntil { return await park(id, until: wake) }
-            counters.failed()
-            if error.abandoned { return .abandoned(reason: error.exception.message) }
-            return await complete(id, result: nil, error: Self.failureRecord(error.exception), outcome: .failure(error))
+            switch error {
+            case .suspended(let wake):
+                return await park(id, until: wake)
+            case .abandoned(let reason):
+                return .abandoned(reason: reason)
+            case .failed(let failure):
+                return await complete(id, result: nil, error: Self.failureRecord(failure.exception), outcome: .failure(failure))
+            }
         }
         let result: JSON
         do {
             result = try ValueCodec.encode(value, canonical: true)
         } catch {
-            counters.failed()
             let reason = "the result of run() cannot be stored: \(error.description)"
-            let failure = WorkflowFailure(exception: PyError.builtin("TypeError", reason).exception, source: nil)
+            let failure = WorkflowFailure(exception: PyError.builtinException("TypeError", reason), source: nil)
             let encoded = JSON.object([("type", .string("TypeError")), ("message", .string(reason))])
             return await complete(id, result: nil, error: encoded, outcome: .failure(failure))
         }
@@ -281,7 +286,6 @@ public final class Runner: @unchecked Sendable {
             try await store.instanceComplete(id, result: result, error: error)
             return outcome
         } catch let failure {
-            counters.failed()
             let ending = error == nil ? "completed" : "failed"
             return .abandoned(reason: "the instance \(ending) but that could not be recorded: \(failure)")
         }
@@ -357,11 +361,14 @@ public final class Runner: @unchecked Sendable {
     }
 }
 
+/// Actions run (and their latencies, for benchmarks), counted from many instances' tasks.
+///
+/// `@unchecked Sendable`: its state is guarded by the lock (the package still supports macOS
+/// 14, which has no `Synchronization.Mutex`).
 final class Counters: @unchecked Sendable {
     private let recordLatencies: Bool
     private let lock = NSLock()
     private var actionCount = 0
-    private var failureCount = 0
     private var durations: [Double] = []
 
     init(recordLatencies: Bool) {
@@ -369,7 +376,6 @@ final class Counters: @unchecked Sendable {
     }
 
     var actions: Int { lock.withLock { actionCount } }
-    var failures: Int { lock.withLock { failureCount } }
     var latencies: [Double] { lock.withLock { durations } }
 
     func action(took seconds: Double) {
@@ -378,8 +384,6 @@ final class Counters: @unchecked Sendable {
             if recordLatencies { durations.append(seconds) }
         }
     }
-
-    func failed() { lock.withLock { failureCount += 1 } }
 }
 
 /// Counts the actions that reach the workers.

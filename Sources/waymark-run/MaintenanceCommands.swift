@@ -54,19 +54,8 @@ struct PruneCommand: AsyncParsableCommand {
         guard batch > 0 else { fail("--batch must be positive") }
         guard let store = openStore(database, quiet: true, required: true) as? PostgresStore else { fail("prune needs PostgreSQL") }
         let start = Date()
-        let deleted = try await Self.prune(store, olderThan: olderThan.seconds, statuses: statuses, batch: batch, limit: .max)
+        let deleted = try await store.instancesPruneBatches(olderThan: olderThan.seconds, statuses: statuses, batch: batch, maxBatches: .max)
         print("deleted \(deleted) instance(s) in \(String(format: "%.1f", Date().timeIntervalSince(start)))s")
-    }
-
-    /// Deletes in batches until a batch comes back short or `limit` batches ran.
-    static func prune(_ store: PostgresStore, olderThan age: Double, statuses: [InstanceStatus] = [.completed, .failed], batch: Int = 1_000, limit: Int) async throws -> Int {
-        var total = 0
-        for _ in 0..<limit {
-            let deleted = try await store.instancesPrune(olderThan: age, statuses: statuses, batch: batch)
-            total += deleted
-            if deleted < batch { break }
-        }
-        return total
     }
 }
 

@@ -20,23 +20,36 @@ struct WaymarkRun: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let exit as ExitCode {
-            Foundation.exit(exit.rawValue)
+        } catch let status as RunExit {
+            status.exit()
         } catch {
-            let code = exitCode(for: error)
-            if code == .success {
+            if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                RunExit.success.exit()
             }
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(2)
+            RunExit.usage.exit()
         }
     }
 }
 
-func fail(_ message: String, code: Int32 = 2) -> Never {
+/// waymark-run's exit statuses, all of them: every command ends through one of these.
+enum RunExit: Int32, Error {
+    case success = 0
+    /// The workflow failed, or did not finish (`run`, `submit --wait`, `result`).
+    case workflowFailed = 1
+    /// Bad usage, an unreadable or invalid bundle, input that does not match run(), a store
+    /// that cannot be reached, workers that cannot start.
+    case usage = 2
+
+    func exit() -> Never {
+        Foundation.exit(rawValue)
+    }
+}
+
+func fail(_ message: String, code: RunExit = .usage) -> Never {
     FileHandle.standardError.write(Data("waymark-run: error: \(message)\n".utf8))
-    Foundation.exit(code)
+    code.exit()
 }
 
 func environmentInt(_ name: String) -> Int? {
@@ -216,7 +229,7 @@ struct RunCommand: AsyncParsableCommand {
                 print(tagged ? outcome.tagged() : outcome.plain())
                 switch outcome {
                 case .value, .suspended: return
-                case .failure, .abandoned: Foundation.exit(1)
+                case .failure, .abandoned: RunExit.workflowFailed.exit()
                 }
             }
             switch outcome {
@@ -227,11 +240,11 @@ struct RunCommand: AsyncParsableCommand {
                     print(PyRepr.repr(value))
                 }
             case .failure(let failure):
-                fail("\(workflow.workflow.name) failed: \(failure)", code: 1)
+                fail("\(workflow.workflow.name) failed: \(failure)", code: .workflowFailed)
             case .suspended:
-                fail("\(workflow.workflow.name) suspended unexpectedly", code: 1)
+                fail("\(workflow.workflow.name) suspended unexpectedly", code: .workflowFailed)
             case .abandoned(let reason):
-                fail("\(workflow.workflow.name) did not finish: \(reason)", code: 1)
+                fail("\(workflow.workflow.name) did not finish: \(reason)", code: .workflowFailed)
             }
             return
         }
@@ -275,6 +288,6 @@ struct RunCommand: AsyncParsableCommand {
             total, completed, failed, actions, elapsed, rate)
         print(summary)
         if let firstFailure { FileHandle.standardError.write(Data("first failure: \(firstFailure)\n".utf8)) }
-        if failed > 0 { throw ExitCode(1) }
+        if failed > 0 { throw RunExit.workflowFailed }
     }
 }

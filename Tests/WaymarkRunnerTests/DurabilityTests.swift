@@ -9,7 +9,18 @@ import WaymarkTestSupport
 /// Each test gets a database of its own.
 @Suite(.enabled(if: TestDatabase.available), .serialized)
 struct DurabilityTests {
-    static let binary = Fixtures.packageRoot.appendingPathComponent(".build/debug/waymark-run").path
+    /// The `waymark-run` built with these tests: it sits beside the test executable, whatever
+    /// the build directory or configuration (`WAYMARK_RUN_BINARY` overrides it).
+    static let binary: String = {
+        if let configured = ProcessInfo.processInfo.environment["WAYMARK_RUN_BINARY"], !configured.isEmpty { return configured }
+        // try? : without /proc (not Linux), the bundle's directory answers.
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map(URL.init(fileURLWithPath:))
+            ?? Bundle.main.bundleURL
+        var directory = executable.deletingLastPathComponent()
+        // On macOS the tests run inside WaymarkPackageTests.xctest/Contents/MacOS.
+        while directory.pathComponents.contains(where: { $0.hasSuffix(".xctest") }) { directory.deleteLastPathComponent() }
+        return directory.appendingPathComponent("waymark-run").path
+    }()
 
     struct Setup {
         let url: String
@@ -58,9 +69,9 @@ struct DurabilityTests {
             environment: environment)
     }
 
-    func submit(_ setup: Setup, name: String) async throws -> String {
+    func submit(_ setup: Setup, name: String, of bundlePath: String? = nil) async throws -> String {
         let store = try await PostgresStore.open(url: setup.url)
-        let bundle = try BundleLoader.load(path: setup.bundle)
+        let bundle = try BundleLoader.load(path: bundlePath ?? setup.bundle)
         let workflow = try #require(bundle.workflows.first)
         return try await store.instanceCreate(workflow: workflow.name, version: workflow.version, input: .object([("name", .string(name))]))
     }
@@ -132,7 +143,7 @@ struct DurabilityTests {
         let runners = [try serve(setup, maxInstances: 3), try serve(setup, maxInstances: 3)]
         defer { runners.forEach { $0.terminate() } }
         #expect(try await waitFor(90) {
-            try await store.statusCounts().first { $0.0 == "completed" }?.1 == ids.count
+            try await store.instanceCounts()[.completed] == ids.count
         })
         for (index, id) in ids.enumerated() {
             #expect(try await store.instanceGet(id)?.result == expected("b\(index)"))
@@ -189,7 +200,9 @@ struct DurabilityTests {
         #expect(executions(setup) == ["s:0": 1, "s:1": 1])
     }
 
-    /// A runner serving a different version of the workflow leaves the instance alone.
+    /// A runner serving a different version of the workflow leaves the instance alone: it runs
+    /// an instance of its own version queued after it (so it was running and claiming), and the
+    /// other one is still untouched.
     @Test func anotherVersionLeavesTheInstanceIntact() async throws {
         let setup = try await prepare()
         defer { cleanUp(setup) }
@@ -198,9 +211,10 @@ struct DurabilityTests {
         // The same workflow with a changed argument: another version.
         let other = try await prepare(source: "durable_steps_v2.py")
         defer { cleanUp(other) }
+        let own = try await submit(setup, name: "own", of: other.bundle)
         let runner = try serve(setup, other.bundle)
-        try await Task.sleep(nanoseconds: 1_500_000_000)
-        runner.terminate()
+        defer { runner.terminate() }
+        #expect(try await waitFor(90) { try await store.instanceGet(own)?.status == .completed }, "the server ran its own version")
         let record = try #require(try await store.instanceGet(id))
         #expect(record.status == .queued)
         #expect(try await store.journalCount(id) == 0)
@@ -218,7 +232,7 @@ struct DurabilityTests {
         let poison = try await submit(setup, name: "poison")
         healthy += [try await submit(setup, name: "h2"), try await submit(setup, name: "h3")]
         func unfinished() async throws -> Int {
-            try await store.statusCounts().filter { $0.0 != "completed" && $0.0 != "failed" }.reduce(0) { $0 + $1.1 }
+            try await store.instanceCounts().filter { !$0.key.isFinished }.values.reduce(0, +)
         }
         // The supervisor: restarts the server whenever it dies, until nothing is left to run.
         var crashes: [Process.TerminationReason] = []

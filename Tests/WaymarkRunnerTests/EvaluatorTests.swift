@@ -14,7 +14,7 @@ import WaymarkIR
         do {
             return "no error: " + (try eval(text))
         } catch let error as PyError {
-            return "\(error.exception.type): \(error.exception.message)"
+            return error.description
         } catch {
             return "\(error)"
         }

@@ -88,7 +88,7 @@ import WaymarkIR
             do {
                 return "value \(PyRepr.repr(try self.eval(text)))"
             } catch let error as PyError {
-                return error.exception.type
+                return error.exception?.type ?? error.description
             } catch {
                 return "\(error)"
             }

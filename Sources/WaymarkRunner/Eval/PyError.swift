@@ -1,42 +1,43 @@
 import Foundation
 import WaymarkIR
 
-/// A Python exception raised while evaluating workflow code, or by an action: catchable by the
-/// workflow's handlers, matched by its class hierarchy.
-public struct PyError: Error, Sendable, CustomStringConvertible {
-    public var exception: ExceptionValue
-    /// Not an exception at all: the instance suspends until this time (a long durable sleep
-    /// under `serve`). It leaves the executor without running handlers or finally blocks; the
-    /// instance resumes by replay when it is due.
-    public var suspendedUntil: Date?
+/// How evaluation leaves a workflow's code early: a Python exception, a suspension, or an
+/// abandonment. Only the first is the workflow's to handle; the other two pass every handler
+/// and finally block untouched. One enum, so no code can take one for another by a flag.
+public enum PyError: Error, Sendable, CustomStringConvertible {
+    /// A Python exception raised while evaluating workflow code, or by an action: catchable by
+    /// the workflow's handlers, matched by its class hierarchy.
+    case raised(ExceptionValue)
+    /// The instance suspends until this time (a long durable sleep under a server): it leaves
+    /// without handlers or finally blocks and resumes by replay when it is due.
+    case suspended(until: Date)
+    /// The runner cannot go on with the instance (a store write failed, or another runner took
+    /// it over): it leaves without handlers or finally blocks and without completing the
+    /// instance, which is resumed later by replay.
+    case abandoned(reason: String)
 
     public init(_ exception: ExceptionValue) {
-        self.exception = exception
+        self = .raised(exception)
     }
 
-    /// Not an exception either: the runner cannot go on with the instance (its store failed, or
-    /// another runner took it over). It leaves without handlers or finally blocks and without
-    /// completing the instance, which is resumed later by replay.
-    public var abandoned = false
+    public static func abandon(_ reason: String) -> PyError { .abandoned(reason: reason) }
 
-    public static func abandon(_ reason: String) -> PyError {
-        var error = PyError(ExceptionValue(type: "WaymarkAbandoned", module: "waymark", message: reason, mro: []))
-        error.abandoned = true
-        return error
-    }
+    public static func suspend(until date: Date) -> PyError { .suspended(until: date) }
 
-    /// Suspension and abandonment are not the workflow's to handle.
-    public var bypassesHandlers: Bool { suspendedUntil != nil || abandoned }
-
-    public static func suspend(until date: Date) -> PyError {
-        var error = PyError(ExceptionValue(type: "WaymarkSuspend", module: "waymark", message: "suspended", mro: []))
-        error.suspendedUntil = date
-        return error
+    /// The Python exception, or nil for a suspension or an abandonment.
+    public var exception: ExceptionValue? {
+        if case .raised(let exception) = self { return exception }
+        return nil
     }
 
     /// A builtin exception with its hierarchy filled in.
     public static func builtin(_ type: String, _ message: String, repr: String? = nil) -> PyError {
-        PyError(ExceptionValue(type: type, message: message, repr: repr, mro: [type] + PythonBuiltins.exceptionBases(of: type)))
+        PyError(builtinException(type, message, repr: repr))
+    }
+
+    /// The exception value of `builtin`.
+    public static func builtinException(_ type: String, _ message: String, repr: String? = nil) -> ExceptionValue {
+        ExceptionValue(type: type, message: message, repr: repr, mro: [type] + PythonBuiltins.exceptionBases(of: type))
     }
 
     public static func type(_ message: String) -> PyError { builtin("TypeError", message) }
@@ -51,7 +52,13 @@ public struct PyError: Error, Sendable, CustomStringConvertible {
         return builtin("KeyError", text, repr: "KeyError(\(text))")
     }
 
-    public var description: String { "\(exception.type): \(exception.message)" }
+    public var description: String {
+        switch self {
+        case .raised(let exception): return "\(exception.type): \(exception.message)"
+        case .suspended(let date): return "suspended until \(date)"
+        case .abandoned(let reason): return "abandoned: \(reason)"
+        }
+    }
 }
 
 /// Sequence operations that keep `PyError` as the thrown type (the standard library's are

@@ -6,10 +6,6 @@ import WaymarkIR
 public struct WorkflowFailure: Error, Sendable, CustomStringConvertible {
     public var exception: ExceptionValue
     public var source: SourceMapEntry?
-    /// Set when the instance did not fail but suspended until this time.
-    public var suspendedUntil: Date?
-    /// Set when the runner gave the instance up (see PyError.abandon); it is not failed.
-    public var abandoned = false
 
     public var description: String {
         var text = "\(exception.type): \(exception.message)"
@@ -17,6 +13,13 @@ public struct WorkflowFailure: Error, Sendable, CustomStringConvertible {
         if let traceback = exception.traceback, !traceback.isEmpty { text += "\n" + traceback }
         return text
     }
+}
+
+/// How a run ends without a value: failed, suspended or abandoned (see `PyError`).
+public enum WorkflowStop: Error, Sendable {
+    case failed(WorkflowFailure)
+    case suspended(until: Date)
+    case abandoned(reason: String)
 }
 
 /// Runs one workflow instance by walking its function graphs.
@@ -37,12 +40,17 @@ public final class WorkflowExecutor: @unchecked Sendable {
         self.gateway = gateway
     }
 
-    public func run(arguments: [String: Value]) async throws(WorkflowFailure) -> Value {
+    public func run(arguments: [String: Value]) async throws(WorkflowStop) -> Value {
         do {
             return try await call("run", arguments: arguments)
         } catch {
-            let source = origin.flatMap { workflow.source(function: $0.function, node: $0.node) }
-            throw WorkflowFailure(exception: error.exception, source: source, suspendedUntil: error.suspendedUntil, abandoned: error.abandoned)
+            switch error {
+            case .raised(let exception):
+                let source = origin.flatMap { workflow.source(function: $0.function, node: $0.node) }
+                throw .failed(WorkflowFailure(exception: exception, source: source))
+            case .suspended(let date): throw .suspended(until: date)
+            case .abandoned(let reason): throw .abandoned(reason: reason)
+            }
         }
     }
 
@@ -58,7 +66,7 @@ public final class WorkflowExecutor: @unchecked Sendable {
         case ret(Value)
         case brk
         case cont
-        case raise(PyError)
+        case raise(ExceptionValue)
     }
 
     enum Step {
@@ -92,8 +100,10 @@ public final class WorkflowExecutor: @unchecked Sendable {
             do {
                 step = try await execute(pc, in: frame, name: name, arrivedByLoopBack: arrivedByLoopBack)
             } catch {
+                // A suspension or abandonment leaves as it is: no handler sees it, no finally runs.
+                guard case .raised(let exception) = error else { throw error }
                 if origin == nil { origin = (name, pc) }
-                step = try unwind(.raise(error), chain: graph.nodes[pc].scopes, frame)
+                step = try unwind(.raise(exception), chain: graph.nodes[pc].scopes, frame)
             }
             switch step {
             case .finish(let value):
@@ -238,8 +248,6 @@ public final class WorkflowExecutor: @unchecked Sendable {
     /// handler, an enclosing finally (which remembers the completion), the loop it breaks or
     /// continues, or out of the function.
     private func unwind(_ completion: Completion, chain: [Int], _ frame: Frame) throws(PyError) -> Step {
-        // A suspension or abandonment leaves as it is: no handler sees it, no finally runs.
-        if case .raise(let error) = completion, error.bypassesHandlers { throw error }
         let scopes = frame.function.graph.scopes
         var handlersDone: Set<Int> = []
         var finallyDone: Set<Int> = []
@@ -272,10 +280,10 @@ public final class WorkflowExecutor: @unchecked Sendable {
                     continue
                 }
             case .try:
-                if case .raise(let error) = completion, !handlersDone.contains(id) {
-                    for handler in scope.handlers ?? [] where handler.types.isEmpty || handler.types.contains(where: error.exception.isInstance(of:)) {
-                        if let name = handler.name { frame.env.variables[name] = .exception(error.exception) }
-                        frame.handling[id] = error.exception
+                if case .raise(let exception) = completion, !handlersDone.contains(id) {
+                    for handler in scope.handlers ?? [] where handler.types.isEmpty || handler.types.contains(where: exception.isInstance(of:)) {
+                        if let name = handler.name { frame.env.variables[name] = .exception(exception) }
+                        frame.handling[id] = exception
                         origin = nil
                         return .goto(handler.entry, loopBack: false)
                     }
@@ -294,7 +302,7 @@ public final class WorkflowExecutor: @unchecked Sendable {
         }
         switch completion {
         case .ret(let value): return .finish(value)
-        case .raise(let error): throw error
+        case .raise(let exception): throw PyError(exception)
         case .brk, .cont: throw .builtin("SystemError", "break or continue outside a loop")
         }
     }
@@ -400,8 +408,8 @@ public final class WorkflowExecutor: @unchecked Sendable {
             switch outcome {
             case .success(let value): values.append(value)
             case .failure(let error):
-                if !plan.returnExceptions || error.bypassesHandlers { throw error }
-                values.append(.exception(error.exception))
+                guard plan.returnExceptions, case .raised(let exception) = error else { throw error }
+                values.append(.exception(exception))
             }
         }
         return .list(values)

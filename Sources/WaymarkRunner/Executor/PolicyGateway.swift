@@ -23,10 +23,10 @@ public struct PolicyGateway: ActionGateway {
     }
 
     /// waymark's ActionTimeout (a TimeoutError), raised into the workflow when an attempt times out.
-    public static func timeout(_ message: String) -> PyError {
-        PyError(ExceptionValue(
+    public static func timeout(_ message: String) -> ExceptionValue {
+        ExceptionValue(
             type: "ActionTimeout", module: "waymark.actions", message: message,
-            mro: ["ActionTimeout", "TimeoutError", "OSError", "Exception", "BaseException"]))
+            mro: ["ActionTimeout", "TimeoutError", "OSError", "Exception", "BaseException"])
     }
 
     public func run(_ request: ActionRequest) async throws(PyError) -> Value {
@@ -35,7 +35,7 @@ public struct PolicyGateway: ActionGateway {
             do {
                 members.append((name, try ValueCodec.encode(value)))
             } catch {
-                throw .type("argument '\(name)' of action \(request.qualifiedName) cannot be sent to a worker: \(error.exception.message)")
+                throw .type("argument '\(name)' of action \(request.qualifiedName) cannot be sent to a worker: \(error.exception?.message ?? error.description)")
             }
         }
         let arguments = JSON.object(members)
@@ -43,7 +43,7 @@ public struct PolicyGateway: ActionGateway {
         var attempt = 0
         while true {
             attempt += 1
-            let failure: PyError
+            let failure: ExceptionValue
             do {
                 let outcome = try await pool.dispatch(
                     module: request.module, function: request.function, arguments: arguments,
@@ -59,7 +59,7 @@ public struct PolicyGateway: ActionGateway {
                     guard case .exception(let exception) = (try? ValueCodec.decode(json)) ?? .none else {
                         throw PyError.builtin("RuntimeError", "action \(request.qualifiedName) failed without an exception")
                     }
-                    failure = PyError(exception)
+                    failure = exception
                 }
             } catch let error as PyError {
                 throw error
@@ -76,11 +76,11 @@ public struct PolicyGateway: ActionGateway {
             }
             let limit = retry == nil ? 1 : retry?.attempts
             let types = retry?.exceptionTypes ?? []
-            let retryable = types.isEmpty || types.contains(where: failure.exception.isInstance(of:))
-            if let limit, attempt >= limit { throw failure }
-            if !retryable { throw failure }
+            let retryable = types.isEmpty || types.contains(where: failure.isInstance(of:))
+            if let limit, attempt >= limit { throw PyError(failure) }
+            if !retryable { throw PyError(failure) }
             let delay = Self.delay(before: attempt, request.policy) * sleepScale
-            log("retrying \(request.qualifiedName) (attempt \(attempt + 1)\(limit.map { " of \($0)" } ?? "")) after \(failure.exception.type): \(failure.exception.message)\(delay > 0 ? " in \(PyRepr.float(delay))s" : "")")
+            log("retrying \(request.qualifiedName) (attempt \(attempt + 1)\(limit.map { " of \($0)" } ?? "")) after \(failure.type): \(failure.message)\(delay > 0 ? " in \(PyRepr.float(delay))s" : "")")
             if delay > 0 { try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000)) }
         }
     }

@@ -1,8 +1,11 @@
 import Foundation
 
 /// An instance's lifecycle.
-public enum InstanceStatus: String, Sendable, Codable {
+public enum InstanceStatus: String, Sendable, Codable, CaseIterable {
     case queued, running, sleeping, completed, failed
+
+    /// Completed or failed: the status no longer moves.
+    public var isFinished: Bool { self == .completed || self == .failed }
 }
 
 public struct InstanceRecord: Sendable {
@@ -29,25 +32,139 @@ public enum JournalEntry: Sendable, Equatable {
     case wake(Date)
 }
 
-/// Where instances and their journals live. The in-memory store is the embedded default; the
-/// Postgres store makes the same contract durable, and one contract suite tests both.
+/// One instance a runner took with a claim.
+public struct ClaimedInstance: Sendable, Equatable {
+    public var id: String
+    public var workflow: String
+    public var version: String
+    public var input: JSON
+    /// How often a runner died while running this instance: above zero, the instance is a
+    /// suspect, and its runner runs it alone (poison isolation, see `WorkflowStore`).
+    public var crashes: Int
+
+    public init(id: String, workflow: String, version: String, input: JSON, crashes: Int) {
+        self.id = id
+        self.workflow = workflow
+        self.version = version
+        self.input = input
+        self.crashes = crashes
+    }
+}
+
+/// What one claim did: the instances taken, and the ones failed for crashing their runners.
+public struct InstanceClaim: Sendable {
+    public var claimed: [ClaimedInstance]
+    /// Instances that reached the crash limit with this claim (now failed).
+    public var poisoned: [String]
+
+    public init(claimed: [ClaimedInstance], poisoned: [String]) {
+        self.claimed = claimed
+        self.poisoned = poisoned
+    }
+
+    /// Nothing claimed, nothing failed.
+    public static let none = InstanceClaim(claimed: [], poisoned: [])
+
+    /// The failure recorded for an instance that crashed its runner `crashes` times.
+    public static func poisonError(crashes: Int) -> JSON {
+        .object([
+            ("type", .string("WaymarkInstanceCrashed")),
+            ("message", .string("instance crashed its server \(crashes) time\(crashes == 1 ? "" : "s"); not retried")),
+        ])
+    }
+}
+
+/// Wakes a waiting server when work is queued or handed back (on Postgres: LISTEN/NOTIFY).
+public protocol WorkSignal: Sendable {
+    /// Returns when work was signalled since the last call (true), or after `seconds`.
+    @discardableResult
+    func wait(upTo seconds: Double) async -> Bool
+    /// Wakes the waiter now (or the next one), as a notification does.
+    func wake()
+    /// Stops listening (a server that stopped).
+    func stop()
+}
+
+/// Where instances and their journals live, with everything a server does to them: the one
+/// contract the in-memory store and the Postgres store both keep, tested by one suite
+/// (StoreContractTests), so a server runs on either.
+///
+/// Names start with the entity they act on: `instance…`, `journal…`, `lease…`, `runner…`.
+///
+/// Leases and poison isolation: a runner claims instances under a lease that its heartbeat
+/// renews. A runner that dies without handing its instances back (a signal, an abort, the OOM
+/// killer) leaves their leases to expire with the owner still set. The next claim by any runner
+/// first *recovers* such instances: each one's crash count goes up by one, before anything runs
+/// it again, and an instance that reaches the limit is failed with a reason that says so
+/// (`InstanceClaim.poisonError`), never to be claimed again. Which instance killed the runner
+/// is not known, so every instance it was running becomes a *suspect* (crashes > 0); a runner
+/// takes a suspect only when it runs nothing else, and runs nothing else beside it, so a crash
+/// while a suspect runs is that suspect's alone. Parking (a long sleep) clears the count; a
+/// clean hand-back keeps it.
 public protocol WorkflowStore: Sendable {
+    // MARK: Instances
+
     /// Creates an instance: `.queued` for a runner to claim (`submit`), or `.running` for the
     /// caller to run itself (one-shot `waymark-run`), which no runner will claim.
     func instanceCreate(workflow: String, version: String, input: JSON, status: InstanceStatus) async throws -> String
     func instanceGet(_ id: String) async throws -> InstanceRecord?
     /// Completes an instance with its result or its failure; a second completion is a no-op.
     func instanceComplete(_ id: String, result: JSON?, error: JSON?) async throws
+    /// Parks a running instance until `date`, holding nothing in memory (status `.sleeping`, no
+    /// lease, crash count cleared); a claim takes it again when it is due. False when no
+    /// instance changed (it is not running, or this runner no longer holds its lease), so the
+    /// caller does not report a park that did not happen.
+    func instanceSuspend(_ id: String, until date: Date) async throws -> Bool
+    /// How many instances are in each status (statuses with none are absent).
+    func instanceCounts() async throws -> [InstanceStatus: Int]
+    /// How often a runner died while running an instance (nil: no such instance).
+    func instanceCrashCount(_ id: String) async throws -> Int?
+    /// Recovers crashed runners' instances (see above), then takes instances of `versions`
+    /// that are queued, sleeping and due, or handed back, under a lease of `leaseSeconds`;
+    /// runners never take the same instance. While any suspect is claimable, no other instance
+    /// is taken: with `idle` (the runner runs nothing) one suspect, else nothing. Otherwise up
+    /// to `limit` instances, oldest first.
+    func instancesClaim(
+        runner: String, versions: [String], limit: Int, leaseSeconds: Double, idle: Bool, maxCrashes: Int
+    ) async throws -> InstanceClaim
+
+    // MARK: Journals
+
     /// Every recorded effect of an instance, by sequence number: one read when a runner takes it.
     func journal(_ id: String) async throws -> [Int: JournalEntry]
+    /// The journals of several instances (a server reads a whole claim's at once); an instance
+    /// with no entries is absent.
+    func journals(_ ids: [String]) async throws -> [String: [Int: JournalEntry]]
     /// Records an effect's outcome and returns the outcome that is durable: this one, or the
     /// one recorded first when the effect was recorded before (the first outcome stands, and a
     /// caller goes on with it, so what it does next agrees with the journal).
     @discardableResult
     func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) async throws -> JournalEntry
-    /// Parks a sleeping instance until `date`, holding nothing in memory; false when the store
-    /// cannot (the in-memory store: nothing would resume it).
-    func instanceSuspend(_ id: String, until date: Date) async throws -> Bool
+    /// How many effects are recorded for an instance.
+    func journalCount(_ id: String) async throws -> Int
+
+    // MARK: Leases and runners
+
+    /// Extends the leases of the instances a runner is running now (not of instances it holds
+    /// but no longer runs: those must expire and be resumed); returns the ones it still holds.
+    @discardableResult
+    func leasesRenew(runner: String, running ids: [String], leaseSeconds: Double) async throws -> Set<String>
+    /// Hands a runner's running instances back (all of them with `ids` nil: a graceful stop),
+    /// and signals waiting servers. A clean hand-back is not a crash: no count changes.
+    func leasesRelease(runner: String, only ids: [String]?) async throws
+    /// Registers (or refreshes) a runner's heartbeat.
+    func runnerHeartbeat(_ runner: String) async throws
+    /// A signal that wakes a server when work is queued or handed back (one per server).
+    func workSignal() async -> any WorkSignal
+
+    // MARK: Schedules and retention (see Store/Maintenance.swift for stores without them)
+
+    /// Starts the instances of due schedules, at most `limit` schedules; returns their ids.
+    @discardableResult
+    func schedulesFire(limit: Int) async throws -> [String]
+    /// Deletes up to `batch` finished instances (of `statuses`) last updated more than `age`
+    /// seconds ago, with their journals; returns how many.
+    func instancesPrune(olderThan age: TimeInterval, statuses: [InstanceStatus], batch: Int) async throws -> Int
 }
 
 extension WorkflowStore {
@@ -56,141 +173,26 @@ extension WorkflowStore {
         try await instanceCreate(workflow: workflow, version: version, input: input, status: .queued)
     }
 
-    public func instanceSuspend(_ id: String, until date: Date) async throws -> Bool { false }
+    /// Waits until an instance completes or fails (polling every `seconds`) and returns its record.
+    public func instanceAwait(_ id: String, polling seconds: Double = 0.1) async throws -> InstanceRecord {
+        while true {
+            guard let record = try await instanceGet(id) else { throw StoreError("no instance \(id)") }
+            if record.status.isFinished { return record }
+            try await Task.sleep(nanoseconds: UInt64(max(seconds, 0.01) * 1e9))
+        }
+    }
+
+    /// Claims with the defaults of `serve`: as an idle runner, failing an instance at its third crash.
+    public func instancesClaim(runner: String, versions: [String], limit: Int, leaseSeconds: Double) async throws -> InstanceClaim {
+        try await instancesClaim(runner: runner, versions: versions, limit: limit, leaseSeconds: leaseSeconds, idle: true, maxCrashes: 3)
+    }
 }
 
+/// A store operation that did not happen, saying why.
 public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var description: String
 
     public init(_ description: String) {
         self.description = description
-    }
-}
-
-/// The embedded default: everything in this process, gone when it exits.
-public actor InMemoryStore: WorkflowStore {
-    private var instances: [String: InstanceRecord] = [:]
-    private var journals: [String: [Int: JournalEntry]] = [:]
-    private var counter = 0
-
-    public init() {}
-
-    public func instanceCreate(workflow: String, version: String, input: JSON, status: InstanceStatus) -> String {
-        counter += 1
-        let id = String(format: "mem-%08d", counter)
-        let now = Date()
-        instances[id] = InstanceRecord(
-            id: id, workflow: workflow, version: version, input: input, status: status, result: nil, error: nil,
-            createdAt: now, updatedAt: now)
-        return id
-    }
-
-    public func instanceGet(_ id: String) -> InstanceRecord? {
-        instances[id]
-    }
-
-    public func instanceComplete(_ id: String, result: JSON?, error: JSON?) throws {
-        guard let record = instances[id] else { throw StoreError("no instance \(id)") }
-        guard record.status != .completed, record.status != .failed else { return }
-        instances[id]?.status = error == nil ? .completed : .failed
-        instances[id]?.result = result
-        instances[id]?.error = error
-        instances[id]?.updatedAt = Date()
-    }
-
-    public func journal(_ id: String) -> [Int: JournalEntry] {
-        journals[id] ?? [:]
-    }
-
-    @discardableResult
-    public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) -> JournalEntry {
-        if let recorded = journals[id]?[sequence] { return recorded }
-        journals[id, default: [:]][sequence] = entry
-        return entry
-    }
-
-    public var instanceCount: Int { instances.count }
-}
-
-/// Puts the store's journal in front of a gateway: an effect whose outcome is recorded is not
-/// run again (replay after a crash), and every new outcome is recorded before the workflow
-/// sees it.
-///
-/// The journal is read once, when the runner takes the instance (`recorded`). Only the runner
-/// holding an instance writes its journal (Postgres fences writes by the lease), so an effect
-/// missing from that snapshot has not been recorded by anyone else since: replay needs no
-/// further reads, and each new effect costs one write.
-public struct JournalingGateway: ActionGateway {
-    let instance: String
-    let store: any WorkflowStore
-    let inner: any ActionGateway
-    let recorded: [Int: JournalEntry]
-    /// Sleeps longer than this (seconds) suspend the instance instead of waiting in memory.
-    let suspendAfter: Double?
-
-    public init(
-        instance: String, store: any WorkflowStore, recorded: [Int: JournalEntry], inner: any ActionGateway,
-        suspendAfter: Double? = nil
-    ) {
-        self.instance = instance
-        self.store = store
-        self.recorded = recorded
-        self.inner = inner
-        self.suspendAfter = suspendAfter
-    }
-
-    public func run(_ request: ActionRequest) async throws(PyError) -> Value {
-        if let recorded = recorded[request.sequence] { return try Self.replay(recorded) }
-        // A runner that lost the instance (its task is cancelled) dispatches nothing more.
-        if Task.isCancelled { throw .abandon("this runner no longer holds the instance") }
-        let entry: JournalEntry
-        do {
-            let value = try await inner.run(request)
-            entry = .value(try ValueCodec.encode(value))
-        } catch {
-            entry = .error((try? ValueCodec.encode(.exception(error.exception))) ?? .null)
-        }
-        let durable: JournalEntry
-        do {
-            durable = try await store.journalPut(instance, sequence: request.sequence, entry)
-        } catch {
-            throw .abandon("the outcome of \(request.qualifiedName) could not be recorded: \(error)")
-        }
-        return try Self.replay(durable)
-    }
-
-    static func replay(_ entry: JournalEntry) throws(PyError) -> Value {
-        switch entry {
-        case .value(let json):
-            do {
-                return try ValueCodec.decode(json)
-            } catch {
-                throw .builtin("RuntimeError", "a recorded result cannot be read: \(error.description)")
-            }
-        case .error(let json):
-            if case .exception(let exception) = (try? ValueCodec.decode(json)) ?? .none { throw PyError(exception) }
-            throw .builtin("RuntimeError", "a recorded failure cannot be read")
-        case .wake:
-            return .none
-        }
-    }
-
-    public func sleep(sequence: Int, seconds: Double) async throws(PyError) {
-        var wake = Date().addingTimeInterval(seconds)
-        do {
-            if case .wake(let recorded)? = recorded[sequence] {
-                wake = recorded
-            } else if case .wake(let durable) = try await store.journalPut(instance, sequence: sequence, .wake(wake)) {
-                wake = durable
-            }
-        } catch {
-            throw .abandon("the sleep could not be recorded: \(error)")
-        }
-        let remaining = wake.timeIntervalSinceNow
-        guard remaining > 0 else { return }
-        if let suspendAfter, remaining > suspendAfter {
-            throw .suspend(until: wake)
-        }
-        try await inner.sleep(sequence: sequence, seconds: remaining)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// crash the instance replays to exactly where it was: a recorded action is never dispatched
 /// again; one in flight at the crash is dispatched again (actions are at-least-once).
 public actor PostgresStore: WorkflowStore {
-    private let pool: PostgresPool
+    let pool: PostgresPool
     /// In `serve`: the runner whose lease every write must hold. A runner presumed dead that is
     /// still alive then cannot record outcomes or complete instances its successor now owns.
     let leaseOwner: String?

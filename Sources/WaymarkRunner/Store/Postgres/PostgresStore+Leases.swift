@@ -1,0 +1,129 @@
+import Foundation
+
+/// The server's part of the store contract on Postgres: claims under leases, heartbeats, and
+/// poison isolation (described on `WorkflowStore`): a runner that dies leaves `lease_owner`
+/// set on its instances, and the next claim counts a crash in `crash_count`, durably, before
+/// anything runs them again. Healthy instances caught in a crash thus count it once, run alone
+/// once, and go on; the instance that crashes the runner reaches the limit by itself.
+extension PostgresStore {
+    /// Registers (or refreshes) a runner's heartbeat in `waymark_runners`.
+    public func runnerHeartbeat(_ runner: String) async throws {
+        _ = try await execute(
+            """
+            INSERT INTO waymark_runners (id) VALUES ($1)
+            ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
+            """, [runner])
+    }
+
+    /// Recovers and claims with `FOR UPDATE SKIP LOCKED`, so runners never wait for each other.
+    public func instancesClaim(
+        runner: String, versions: [String], limit: Int, leaseSeconds: Double, idle: Bool, maxCrashes: Int
+    ) async throws -> InstanceClaim {
+        guard limit > 0, !versions.isEmpty else { return .none }
+        let poison = InstanceClaim.poisonError(crashes: maxCrashes).serialized()
+        let recovery = [String(max(1, maxCrashes)), poison]
+        let parameters = [runner, Self.arrayLiteral(versions), String(limit), String(leaseSeconds), idle ? "true" : "false"]
+        let (recovered, rows) = try await withConnection { (connection) throws(PostgresError) in
+            // Counted before the claim below can run it again: the count is durable first.
+            let recovered = try connection.execute(
+                """
+                UPDATE waymark_instances SET crash_count = crash_count + 1,
+                    status = CASE WHEN crash_count + 1 >= $1::integer THEN 'failed' ELSE status END,
+                    error = CASE WHEN crash_count + 1 >= $1::integer THEN $2 ELSE error END,
+                    lease_owner = NULL, lease_expires_at = now(), updated_at = now()
+                WHERE id IN (
+                    SELECT id FROM waymark_instances
+                    WHERE status = 'running' AND lease_expires_at < now() AND lease_owner IS NOT NULL
+                    FOR UPDATE SKIP LOCKED
+                )
+                RETURNING id, status
+                """,
+                recovery)
+            let claimable = """
+                version = ANY($2::text[])
+                  AND (status = 'queued' OR (status = 'running' AND lease_owner IS NULL AND lease_expires_at <= now())
+                       OR (status = 'sleeping' AND wake_at <= now()))
+                """
+            let rows = try connection.execute(
+                """
+                WITH suspects AS (
+                    SELECT EXISTS (SELECT 1 FROM waymark_instances WHERE crash_count > 0 AND \(claimable)) AS waiting
+                )
+                UPDATE waymark_instances SET status = 'running', lease_owner = $1,
+                    lease_expires_at = now() + make_interval(secs => $4::double precision), updated_at = now()
+                WHERE id IN (
+                    SELECT id FROM waymark_instances
+                    WHERE \(claimable) AND (crash_count > 0) = (SELECT waiting FROM suspects)
+                    ORDER BY created_at
+                    LIMIT (SELECT CASE WHEN NOT waiting THEN $3::integer WHEN $5::boolean THEN 1 ELSE 0 END FROM suspects)
+                    FOR UPDATE SKIP LOCKED
+                )
+                RETURNING id, workflow, version, input, crash_count
+                """,
+                parameters)
+            return (recovered, rows)
+        }
+        let claimed = rows.map { row in
+            ClaimedInstance(
+                id: row[0] ?? "", workflow: row[1] ?? "", version: row[2] ?? "",
+                input: (try? JSON.parse(row[3] ?? "{}")) ?? .object([]), crashes: row[4].flatMap { Int($0) } ?? 0)
+        }
+        return InstanceClaim(claimed: claimed, poisoned: recovered.filter { $0[1] == "failed" }.compactMap { $0[0] })
+    }
+
+    @discardableResult
+    public func leasesRenew(runner: String, running ids: [String], leaseSeconds: Double) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return Set(try await execute(
+            """
+            UPDATE waymark_instances SET lease_expires_at = now() + make_interval(secs => $2::double precision)
+            WHERE lease_owner = $1 AND status = 'running' AND id = ANY($3::text[])
+            RETURNING id
+            """, [runner, String(leaseSeconds), Self.arrayLiteral(ids)]).compactMap { $0.first ?? nil })
+    }
+
+    /// Hands instances back in one statement that also notifies listening runners, so another
+    /// runner resumes them at once.
+    public func leasesRelease(runner: String, only ids: [String]?) async throws {
+        if let ids, ids.isEmpty { return }
+        _ = try await execute(
+            """
+            WITH released AS (
+                UPDATE waymark_instances SET lease_owner = NULL, lease_expires_at = now()
+                WHERE lease_owner = $1 AND status = 'running' AND ($2::text[] IS NULL OR id = ANY($2::text[]))
+                RETURNING id
+            )
+            SELECT pg_notify('\(Self.channel)', '') WHERE EXISTS (SELECT 1 FROM released)
+            """,
+            [runner, ids.map { Self.arrayLiteral($0) }])
+    }
+
+    /// A LISTEN connection of its own (see PostgresListener).
+    public func workSignal() -> any WorkSignal {
+        PostgresListener(url: pool.url)
+    }
+
+    /// Instance counts by status; a status this runner does not know fails the read.
+    public func instanceCounts() async throws -> [InstanceStatus: Int] {
+        var counts: [InstanceStatus: Int] = [:]
+        for row in try await execute("SELECT status, count(*) FROM waymark_instances GROUP BY status") {
+            guard let status = row[0].flatMap(InstanceStatus.init(rawValue:)), let count = row[1].flatMap({ Int($0) }) else {
+                throw Self.corrupt("an instance status '\(row[0] ?? "null")' this runner does not know")
+            }
+            counts[status] = count
+        }
+        return counts
+    }
+
+    public func journalCount(_ id: String) async throws -> Int {
+        Int(try await execute("SELECT count(*) FROM waymark_journal WHERE instance_id = $1", [id]).first?.first.flatMap { $0 } ?? "0") ?? 0
+    }
+
+    public func instanceCrashCount(_ id: String) async throws -> Int? {
+        try await execute("SELECT crash_count FROM waymark_instances WHERE id = $1", [id]).first?.first.flatMap { $0 }.flatMap { Int($0) }
+    }
+
+    func execute(_ sql: String, _ parameters: [String?] = []) async throws(PostgresError) -> [[String?]] {
+        try await withConnection { (connection) throws(PostgresError) in try connection.execute(sql, parameters) }
+    }
+}
