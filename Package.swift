@@ -32,8 +32,12 @@ let package = Package(
         .target(name: "WaymarkIR"),
         // Python source -> WRL: the CPython bridge, discovery, lowering, diagnostics.
         .target(name: "WaymarkCompiler", dependencies: ["WaymarkIR", "CPython"]),
+        // SHA-256 for bundle versions and checksums, always compiled optimised: a bundle is
+        // hashed several times as it is written and loaded, and unoptimised hashing of a bundle
+        // holding a 20 MB literal took a debug waymarkc over a minute.
+        .target(name: "WaymarkHash", swiftSettings: [.unsafeFlags(["-O"])]),
         // WRL -> DAG, bundles, DOT (and Graphviz, to draw it).
-        .target(name: "WaymarkCodegen", dependencies: ["WaymarkIR"]),
+        .target(name: "WaymarkCodegen", dependencies: ["WaymarkIR", "WaymarkHash"]),
         // Bundle execution, stores, Python worker pool. Never links CPython.
         .target(
             name: "WaymarkRunner",
@@ -74,7 +78,7 @@ let package = Package(
         .target(name: "WaymarkTestSupport", dependencies: ["WaymarkCompiler", "WaymarkIR"], path: "Tests/WaymarkTestSupport"),
         .testTarget(name: "WaymarkIRTests", dependencies: ["WaymarkIR"]),
         .testTarget(name: "WaymarkCompilerTests", dependencies: ["WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]),
-        .testTarget(name: "WaymarkCodegenTests", dependencies: ["WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]),
+        .testTarget(name: "WaymarkCodegenTests", dependencies: ["WaymarkDriver", "WaymarkCodegen", "WaymarkHash", "WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]),
         .testTarget(
             name: "WaymarkRunnerTests",
             dependencies: ["WaymarkRunner", "WaymarkDashboard", "WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]

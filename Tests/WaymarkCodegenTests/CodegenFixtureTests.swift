@@ -5,6 +5,7 @@ import WaymarkCodegen
 import WaymarkCompiler
 import WaymarkDriver
 import WaymarkIR
+import WaymarkHash
 
 /// Bundles for the fixtures, as `waymarkc compile` writes them next to the fixture folder.
 enum Bundles {

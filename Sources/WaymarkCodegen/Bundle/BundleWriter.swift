@@ -1,5 +1,6 @@
 import Foundation
 import WaymarkIR
+import WaymarkHash
 
 /// What the compiler hands codegen: the program and the files it was read from.
 public struct BundleInput: Sendable {
