@@ -197,7 +197,7 @@ public final class Server: Sendable {
             }
             if let abortOn = configuration.abortOnInstance, abortOn == instance.id { abort() }
             let capacity = configuration.capacity
-            inFlight.start(instance.id, suspect: instance.crashes > 0) { [self] in
+            inFlight.start(instance.id, suspect: instance.crashes >= InstanceClaim.suspectCrashes(maxCrashes: configuration.maxCrashes)) { [self] in
                 defer {
                     // The server was full: claim again now rather than at the next poll.
                     if inFlight.remove(instance.id) == capacity { signal.wake() }

@@ -77,7 +77,7 @@ public actor InMemoryStore: WorkflowStore {
         let claimable = instances.values
             .filter { wanted.contains($0.version) && isClaimable($0, now: now) }
             .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
-        let suspects = claimable.filter { (leases[$0.id]?.crashes ?? 0) > 0 }
+        let suspects = claimable.filter { (leases[$0.id]?.crashes ?? 0) >= InstanceClaim.suspectCrashes(maxCrashes: maxCrashes) }
         let chosen = suspects.isEmpty ? Array(claimable.prefix(limit)) : (idle ? Array(suspects.prefix(1)) : [])
         var claimed: [ClaimedInstance] = []
         for record in chosen {

@@ -38,8 +38,9 @@ public struct ClaimedInstance: Sendable, Equatable {
     public var workflow: String
     public var version: String
     public var input: JSON
-    /// How often a runner died while running this instance: above zero, the instance is a
-    /// suspect, and its runner runs it alone (poison isolation, see `WorkflowStore`).
+    /// How often a runner died while running this instance: at `InstanceClaim.suspectCrashes`
+    /// or more, the instance is a suspect, and its runner runs it alone (poison isolation, see
+    /// `WorkflowStore`).
     public var crashes: Int
 
     public init(id: String, workflow: String, version: String, input: JSON, crashes: Int) {
@@ -53,6 +54,12 @@ public struct ClaimedInstance: Sendable, Equatable {
 
 /// What one claim did: the instances taken, and the ones failed for crashing their runners.
 public struct InstanceClaim: Sendable {
+    /// From how many crashes an instance runs alone: the last one before `maxCrashes` (and at
+    /// least one), so that the crash which fails an instance happened while it ran alone.
+    public static func suspectCrashes(maxCrashes: Int) -> Int {
+        max(1, maxCrashes - 1)
+    }
+
     public var claimed: [ClaimedInstance]
     /// Instances that reached the crash limit with this claim (now failed).
     public var poisoned: [String]
@@ -97,10 +104,13 @@ public protocol WorkSignal: Sendable {
 /// first *recovers* such instances: each one's crash count goes up by one, before anything runs
 /// it again, and an instance that reaches the limit is failed with a reason that says so
 /// (`InstanceClaim.poisonError`), never to be claimed again. Which instance killed the runner
-/// is not known, so every instance it was running becomes a *suspect* (crashes > 0); a runner
-/// takes a suspect only when it runs nothing else, and runs nothing else beside it, so a crash
-/// while a suspect runs is that suspect's alone. Parking (a long sleep) clears the count; a
-/// clean hand-back keeps it.
+/// is not known. After one crash the instances run again as usual, together: a server killed
+/// from outside (a deploy's `kill -9`, the OOM killer) takes nothing poisonous down with it,
+/// and its hundreds of instances recover at full speed, not one by one. From the crash before
+/// the limit on (`InstanceClaim.suspectCrashes`: 2 of the default 3) an instance is a
+/// *suspect*: a runner takes a suspect only when it runs nothing else, and runs nothing else
+/// beside it, so a crash while it runs is that suspect's alone, and a healthy instance never
+/// reaches the limit. Parking (a long sleep) clears the count; a clean hand-back keeps it.
 public protocol WorkflowStore: Sendable {
     // MARK: Instances
 

@@ -3,8 +3,9 @@ import Foundation
 /// The server's part of the store contract on Postgres: claims under leases, heartbeats, and
 /// poison isolation (described on `WorkflowStore`): a runner that dies leaves `lease_owner`
 /// set on its instances, and the next claim counts a crash in `crash_count`, durably, before
-/// anything runs them again. Healthy instances caught in a crash thus count it once, run alone
-/// once, and go on; the instance that crashes the runner reaches the limit by itself.
+/// anything runs them again. Healthy instances caught in crashes run alone at most once, at
+/// the count before the limit, and go on; the instance that crashes the runner reaches the
+/// limit by itself.
 extension PostgresStore {
     /// Registers (or refreshes) a runner's heartbeat in `waymark_runners`.
     public func runnerHeartbeat(_ runner: String) async throws {
@@ -22,7 +23,10 @@ extension PostgresStore {
         guard limit > 0, !versions.isEmpty else { return .none }
         let poison = InstanceClaim.poisonError(crashes: maxCrashes).serialized()
         let recovery = [String(max(1, maxCrashes)), poison]
-        let parameters = [runner, Self.arrayLiteral(versions), String(limit), String(leaseSeconds), idle ? "true" : "false"]
+        let parameters = [
+            runner, Self.arrayLiteral(versions), String(limit), String(leaseSeconds), idle ? "true" : "false",
+            String(InstanceClaim.suspectCrashes(maxCrashes: maxCrashes)),
+        ]
         let (recovered, rows) = try await withConnection { (connection) throws(PostgresError) in
             // Counted before the claim below can run it again: the count is durable first.
             let recovered = try connection.execute(
@@ -47,13 +51,13 @@ extension PostgresStore {
             let rows = try connection.execute(
                 """
                 WITH suspects AS (
-                    SELECT EXISTS (SELECT 1 FROM waymark_instances WHERE crash_count > 0 AND \(claimable)) AS waiting
+                    SELECT EXISTS (SELECT 1 FROM waymark_instances WHERE crash_count >= $6::integer AND \(claimable)) AS waiting
                 )
                 UPDATE waymark_instances SET status = 'running', lease_owner = $1,
                     lease_expires_at = now() + make_interval(secs => $4::double precision), updated_at = now()
                 WHERE id IN (
                     SELECT id FROM waymark_instances
-                    WHERE \(claimable) AND (crash_count > 0) = (SELECT waiting FROM suspects)
+                    WHERE \(claimable) AND (crash_count >= $6::integer) = (SELECT waiting FROM suspects)
                     ORDER BY created_at
                     LIMIT (SELECT CASE WHEN NOT waiting THEN $3::integer WHEN $5::boolean THEN 1 ELSE 0 END FROM suspects)
                     FOR UPDATE SKIP LOCKED
