@@ -164,11 +164,13 @@ enum DifferentialFuzz {
         let (header, generated, pythonRejected) = try await generate(seed: seed, count: count, into: directory)
         var report = FuzzReport(generated: generated.reduce(0) { $0 + $1.programs.count }, pythonRejected: pythonRejected)
         var jobs: [(FuzzProgram, Bool, LoadedWorkflow)] = []
+        var bundles: [[Bool: WorkflowBundle]] = []
         var first: WorkflowBundle?
         var workflows: [BundleWorkflow] = []
         for module in generated {
-            let (compiled, bundles) = try compile(module, header: header, report: &report)
-            for (optimize, bundle) in bundles.sorted(by: { !$0.key && $1.key }) {
+            let (compiled, levels) = try compile(module, header: header, report: &report)
+            bundles.append(levels)
+            for (optimize, bundle) in levels.sorted(by: { !$0.key && $1.key }) {
                 first = first ?? bundle
                 workflows += bundle.workflows
                 for program in compiled.programs {
@@ -182,7 +184,9 @@ enum DifferentialFuzz {
         guard var bundle = first else { return report }
         // The runner's workers may import only the modules its bundle's actions come from.
         bundle.workflows = workflows
-        report.undrawable = await draw(Array(workflows.prefix(drawn)))
+        // Every program's graph, as `waymarkc compile` (optimized) writes it, drawn while the
+        // programs run.
+        async let undrawable = draw(bundles.flatMap { $0[true]?.workflows ?? [] })
         // Every module lives in one folder, so one runner (one worker pool) serves all bundles.
         let options = RunnerOptions(
             workers: 2, concurrencyPerWorker: 50, sleepScale: 0, pythonPackage: Python.package,
@@ -216,6 +220,7 @@ enum DifferentialFuzz {
             return results
         }
         await runner.shutdown()
+        report.undrawable = await undrawable
         report.ran = jobs.count / 2
         var diverged: [String: [String]] = [:]
         var order: [String] = []
@@ -235,25 +240,32 @@ enum DifferentialFuzz {
 }
 
 extension DifferentialFuzz {
-    /// How many programs' graphs each batch draws: big random graphs take Graphviz seconds each.
-    static let drawn = 24
-
-    /// Renders each program's graph with Graphviz on a thread of its own (never a cooperative
-    /// one); the failures, or nothing when `dot` is not installed.
-    static func draw(_ workflows: [BundleWorkflow]) async -> [String] {
+    /// Renders each workflow's graph with Graphviz, one `dot` process at a time on each of
+    /// `lanes` threads of their own (never cooperative ones); the failures, or nothing when
+    /// `dot` is not installed. One process per graph: Graphviz 2.43 given several graphs in one
+    /// input with these attributes aborted on a double free.
+    static func draw(_ workflows: [BundleWorkflow], lanes: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)) async -> [String] {
         guard let program = Graphviz.dotExecutable() else { return [] }
-        return await withCheckedContinuation { continuation in
-            Thread {
-                var failures: [String] = []
-                for workflow in workflows {
-                    do {
-                        _ = try Graphviz.render(DotWriter().dot([workflow]), format: "svg", program: program)
-                    } catch {
-                        failures.append("\(workflow.name): \(error)")
+        return await withTaskGroup(of: [String].self) { group in
+            for lane in 0..<lanes {
+                let share = Array(workflows.enumerated().filter { $0.offset % lanes == lane }.map(\.element))
+                group.addTask {
+                    await withCheckedContinuation { continuation in
+                        Thread {
+                            var failures: [String] = []
+                            for workflow in share {
+                                do {
+                                    _ = try Graphviz.render(DotWriter().dot([workflow]), format: "svg", program: program)
+                                } catch {
+                                    failures.append("\(workflow.name): \(error)")
+                                }
+                            }
+                            continuation.resume(returning: failures)
+                        }.start()
                     }
                 }
-                continuation.resume(returning: failures)
-            }.start()
+            }
+            return await group.reduce(into: []) { $0 += $1 }.sorted()
         }
     }
 }

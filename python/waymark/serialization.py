@@ -289,12 +289,21 @@ def _rebuild_exception(value: dict) -> BaseException:
     ):
         loaded = sys.modules.get(module)
         cls = getattr(loaded, name, None) if loaded is not None else None
-    if isinstance(cls, type) and issubclass(cls, BaseException):
-        try:
-            return cls(message)
-        except Exception:  # noqa: BLE001 - a class whose constructor takes other arguments
-            pass
-    return Exception(message)
+    args = value.get("args")
+    args = tuple(decode(arg) for arg in args) if isinstance(args, list) else (message,)
+    if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+        return Exception(message)
+    # As the exception was, without running its __init__ (which may take other parameters:
+    # `QuotaError(service, remaining)` calls super().__init__ with a message): its args, then
+    # its instance attributes, as unpickling restores them.
+    error = BaseException.__new__(cls, *args)
+    error.args = args
+    attributes = value.get("attrs")
+    if isinstance(attributes, dict):
+        for name, item in attributes.items():
+            if isinstance(name, str) and not name.startswith("__"):
+                setattr(error, name, decode(item))
+    return error
 
 
 def coerce(value: Any, annotation: Any) -> Any:

@@ -10,8 +10,11 @@ public struct DotWriter {
         let title = workflows.count == 1 ? workflows[0].name : "workflows"
         var out = "digraph \(quote(title)) {\n"
         // No newrank=true: with it Graphviz 2.43 stops with "trouble in init_rank" on a try
-        // inside nested loops (Fixtures/compile/nested_loops_try.py); without it every fixture
-        // and waymark's own corpus render (the tests draw them all).
+        // inside nested loops (Fixtures/compile/nested_loops_try.py). Edge labels are xlabels,
+        // placed after layout: a `label` becomes a virtual node that takes part in ranking, and
+        // on graphs with many labelled non-constraint edges (data, exception, loop-back) 2.43
+        // then stopped in init_rank (half of a fuzz batch, one even without cluster ranking) or
+        // spent minutes in crossing minimisation (a 560-edge graph: 240 s; with xlabels, 10 s).
         out += "  graph [rankdir=TB, fontname=\"Helvetica\", fontsize=11, compound=true];\n"
         out += "  node [fontname=\"Helvetica\", fontsize=10];\n"
         out += "  edge [fontname=\"Helvetica\", fontsize=9];\n"
@@ -80,7 +83,7 @@ public struct DotWriter {
                     let callee = workflow.function(named: call.name)
                 else { continue }
                 out += "  \(nodeID(prefix, graph.name, node.id)) -> \(nodeID(prefix, callee.name, callee.entry)) "
-                out += "[style=dotted, color=goldenrod, label=\"calls\", constraint=false];\n"
+                out += "[style=dotted, color=goldenrod, xlabel=\"calls\", constraint=false];\n"
             }
         }
         return out
@@ -145,15 +148,15 @@ public struct DotWriter {
     private func edgeAttributes(_ edge: DAGEdge) -> String {
         switch edge.kind {
         case .control:
-            return edge.label.map { "label=\(quote($0))" } ?? ""
+            return edge.label.map { "xlabel=\(quote($0))" } ?? ""
         case .data:
-            return "style=dashed, color=gray60, fontcolor=gray45, penwidth=0.6, arrowsize=0.5, constraint=false, label=\(quote(edge.variable ?? ""))"
+            return "style=dashed, color=gray60, fontcolor=gray45, penwidth=0.6, arrowsize=0.5, constraint=false, xlabel=\(quote(edge.variable ?? ""))"
         case .exception:
             let types = edge.exceptionTypes ?? []
             let label = edge.label == "unwind" ? "unwind" : (types.isEmpty ? "any exception" : types.joined(separator: ", "))
-            return "color=red, fontcolor=red, constraint=false, label=\(quote(label))"
+            return "color=red, fontcolor=red, constraint=false, xlabel=\(quote(label))"
         case .loopBack:
-            return "color=\"#2563eb\", fontcolor=\"#2563eb\", style=bold, constraint=false, label=\(quote(edge.label ?? "loop"))"
+            return "color=\"#2563eb\", fontcolor=\"#2563eb\", style=bold, constraint=false, xlabel=\(quote(edge.label ?? "loop"))"
         }
     }
 

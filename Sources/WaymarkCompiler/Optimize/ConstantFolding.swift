@@ -152,8 +152,9 @@ enum ConstantFolding {
             case .lessEqual: return less || equal
             case .greater: return !less && !equal
             case .greaterEqual: return !less
-            case .in: return b.contains(a)
-            case .notIn: return !b.contains(a)
+            // By code points, as Python: "" is in every string, and "é" composed is not "é" decomposed.
+            case .in: return b.unicodeScalars.contains(subsequence: a.unicodeScalars)
+            case .notIn: return !b.unicodeScalars.contains(subsequence: a.unicodeScalars)
             default: return nil
             }
         default:

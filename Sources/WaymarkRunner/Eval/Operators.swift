@@ -339,19 +339,7 @@ enum Operators {
             if div - floored > 0.5 { return floored + 1 }
             return floored
         }
-        return x / y < 0 ? -0.0 : 0.0
-    }
-}
-
-extension String.UnicodeScalarView {
-    func contains(subsequence other: String.UnicodeScalarView) -> Bool {
-        let haystack = Array(self)
-        let needle = Array(other)
-        guard needle.count <= haystack.count else { return false }
-        if needle.isEmpty { return true }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-            if Array(haystack[start..<start + needle.count]) == needle { return true }
-        }
-        return false
+        // Python's copysign(0.0, x / y): 0.0 // -0.75 is -0.0 (the quotient's sign, even of a zero).
+        return Double(signOf: x / y, magnitudeOf: 0)
     }
 }
