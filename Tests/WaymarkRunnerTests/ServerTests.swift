@@ -25,10 +25,12 @@ import WaymarkTestSupport
         return try await PostgresStore.open(url: url, leaseOwner: runnerID)
     }
 
-    func configuration(_ runnerID: String) -> ServerConfiguration {
+    /// `lease`: short for the server that dies (its leases must expire for the other to
+    /// recover), long for the one that lives, so that a machine loaded enough to delay its
+    /// heartbeats for seconds (CI: 40 suites at once on 2 cores) does not make it lose them.
+    func configuration(_ runnerID: String, lease: Double = 4) -> ServerConfiguration {
         var configuration = ServerConfiguration(runnerID: runnerID)
-        // A lease 20 heartbeats long: a live server keeps its instances even on a loaded machine.
-        configuration.leaseSeconds = 4
+        configuration.leaseSeconds = lease
         configuration.heartbeatSeconds = 0.2
         configuration.pollSeconds = 0.05
         configuration.capacity = 10
@@ -75,7 +77,7 @@ import WaymarkTestSupport
             // Server B recovers them once A's leases expire (each counted as a crash) and finishes them.
             let storeB = try await store(kind, shared, url: url, runnerID: "server-b")
             let runnerB = try runner(storeB, state: state)
-            let serverB = try Server(store: storeB, runners: [runnerB], configuration: configuration("server-b"))
+            let serverB = try Server(store: storeB, runners: [runnerB], configuration: configuration("server-b", lease: 120))
             let runB = Task { try await serverB.run() }
             for (index, id) in ids.enumerated() {
                 let record = try await serverB.result(of: id)
