@@ -260,7 +260,10 @@ struct DurabilityTests {
         }
         let counts = executions(setup)
         #expect(counts.filter { $0.key.hasPrefix("poison") }.isEmpty, "the poison instance never ran an action")
-        #expect(counts.filter { $0.key.hasPrefix("h") }.values.allSatisfy { (1...2).contains($0) }, "\(counts)")
+        // A healthy instance runs beside the poison one until the crash before the limit (then
+        // suspects run alone), so it can be caught in two crashes: the step in flight at each
+        // ran again (actions are at-least-once), never a recorded one.
+        #expect(counts.filter { $0.key.hasPrefix("h") }.values.allSatisfy { (1...3).contains($0) }, "\(counts)")
     }
 
     /// An instance whose journal holds a row nobody can read is failed, saying so; the rest of
