@@ -139,31 +139,6 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 }
 
-/// `waymark-run status [ID]`.
-struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Instance counts by status, or one instance's status.")
-
-    @Argument(help: "An instance id.")
-    var id: String?
-
-    @OptionGroup var database: DatabaseOptions
-
-    mutating func run() async throws {
-        let store = openStore(database, quiet: true, required: true)
-        if let id {
-            guard let record = try await store.instanceGet(id) else { fail("no instance \(id)") }
-            let journal = try await store.journalCount(id)
-            print("\(record.id) \(record.workflow) \(record.status.rawValue) (\(journal) effect(s) recorded, version \(record.version.prefix(12)))")
-            return
-        }
-        let counts = try await store.instanceCounts()
-        if counts.isEmpty { print("no instances") }
-        for status in InstanceStatus.allCases.sorted(by: { $0.rawValue < $1.rawValue }) {
-            if let count = counts[status] { print("\(status.rawValue): \(count)") }
-        }
-    }
-}
-
 /// `waymark-run result ID`.
 struct ResultCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "result", abstract: "Print a finished instance's result (exit 1 if it failed).")

@@ -41,7 +41,7 @@ extension StoreContractTests {
             let first = try await store.instanceCreate(workflow: "W", version: "v1", input: .object([]))
             let second = try await store.instanceCreate(workflow: "W", version: "v1", input: .object([]))
             _ = try await store.instancesClaim(runner: "a", versions: ["v1"], limit: 10, leaseSeconds: 30)
-            try await store.runnerHeartbeat("a")
+            try await store.runnerHeartbeat("a", versions: ["v1"])
             #expect(try await store.leasesRenew(runner: "a", running: [first, second, "no-such"], leaseSeconds: 30) == [first, second])
             #expect(try await store.leasesRenew(runner: "b", running: [first], leaseSeconds: 30) == [])
             try await store.leasesRelease(runner: "a", only: [first])

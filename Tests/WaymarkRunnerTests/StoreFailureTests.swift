@@ -63,7 +63,7 @@ actor FaultyStore: WorkflowStore {
 
     func leasesRelease(runner: String, only ids: [String]?) async throws { try await inner.leasesRelease(runner: runner, only: ids) }
 
-    func runnerHeartbeat(_ runner: String) async throws { try await inner.runnerHeartbeat(runner) }
+    func runnerHeartbeat(_ runner: String, versions: [String]) async throws { try await inner.runnerHeartbeat(runner, versions: versions) }
 
     func workSignal() async -> any WorkSignal { await inner.workSignal() }
 }

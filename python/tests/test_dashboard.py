@@ -88,3 +88,20 @@ def test_pages_json_escaping_token_and_metrics(dashboard):
     counts = {sample.labels["status"]: sample.value for sample in families["waymark_instances"].samples}
     assert set(counts) == {"queued", "running", "sleeping", "completed", "failed"}
     assert sum(counts.values()) >= 2
+
+
+def test_status_lists_and_says_why_an_instance_waits(durable):
+    import psycopg
+
+    url = os.environ["WAYMARK_DATABASE_URL"]
+    asyncio.run(Checkout().run("ada", ["apple"]))
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("INSERT INTO waymark_workflow_versions (version, name) VALUES ('unserved-v', 'Ghost') ON CONFLICT DO NOTHING")
+        connection.execute("INSERT INTO waymark_instances (id, workflow, version, status, input) VALUES ('ghost-1', 'Ghost', 'unserved-v', 'queued', '{}')")
+    run = os.environ["WAYMARK_RUN"]
+    status = subprocess.run([run, "status", "ghost-1"], capture_output=True, text=True, env=dict(os.environ))
+    assert status.returncode == 0 and "waiting: no server" in status.stdout and "unserved-v" in status.stdout, status.stdout
+    listed = subprocess.run([run, "status", "--list", "--status", "completed", "--workflow", "Checkout", "--format", "json"],
+                            capture_output=True, text=True, env=dict(os.environ))
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert rows and all(row["status"] == "completed" and row["workflow"] == "Checkout" for row in rows)

@@ -147,7 +147,7 @@ public final class Server: Sendable {
     /// Renews the leases of the instances running here; one whose lease expired belongs to
     /// another runner now, so its task here is cancelled.
     private func heartbeat() async throws {
-        try await store.runnerHeartbeat(configuration.runnerID)
+        try await store.runnerHeartbeat(configuration.runnerID, versions: Array(served.keys).sorted())
         let held = try await store.leasesRenew(
             runner: configuration.runnerID, running: inFlight.ids, leaseSeconds: configuration.leaseSeconds)
         inFlight.cancel(except: held)

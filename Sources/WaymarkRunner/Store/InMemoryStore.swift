@@ -167,7 +167,7 @@ public actor InMemoryStore: WorkflowStore {
     }
 
     /// Nothing to record: a runner's liveness shows in its leases.
-    public func runnerHeartbeat(_ runner: String) {}
+    public func runnerHeartbeat(_ runner: String, versions: [String]) {}
 
     public func workSignal() -> any WorkSignal {
         let signal = Doorbell()

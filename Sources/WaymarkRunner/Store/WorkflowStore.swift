@@ -162,8 +162,9 @@ public protocol WorkflowStore: Sendable {
     /// Hands a runner's running instances back (all of them with `ids` nil: a graceful stop),
     /// and signals waiting servers. A clean hand-back is not a crash: no count changes.
     func leasesRelease(runner: String, only ids: [String]?) async throws
-    /// Registers (or refreshes) a runner's heartbeat.
-    func runnerHeartbeat(_ runner: String) async throws
+    /// Registers (or refreshes) a runner's heartbeat, with the workflow versions it serves (so
+    /// `status` can say why an instance of a version nobody serves stays queued).
+    func runnerHeartbeat(_ runner: String, versions: [String]) async throws
     /// A signal that wakes a server when work is queued or handed back (one per server).
     func workSignal() async -> any WorkSignal
 

@@ -136,6 +136,10 @@ enum Migrations {
             // `id LIKE 'abc%'` as an index range whatever the database's collation.
             "CREATE INDEX waymark_instances_id_prefix ON waymark_instances (id text_pattern_ops)",
         ]),
+        // `status` says why an instance waits when no live server serves its version.
+        Migration(version: 8, name: "runners say which versions they serve", sql: [
+            "ALTER TABLE waymark_runners ADD COLUMN versions text[] NOT NULL DEFAULT '{}'",
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }

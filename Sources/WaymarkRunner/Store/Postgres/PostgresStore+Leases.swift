@@ -8,12 +8,29 @@ import Foundation
 /// limit by itself.
 extension PostgresStore {
     /// Registers (or refreshes) a runner's heartbeat in `waymark_runners`.
-    public func runnerHeartbeat(_ runner: String) async throws {
+    public func runnerHeartbeat(_ runner: String, versions: [String]) async throws {
         _ = try await execute(
             """
-            INSERT INTO waymark_runners (id) VALUES ($1)
-            ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()
-            """, [runner])
+            INSERT INTO waymark_runners (id, versions) VALUES ($1, $2::text[])
+            ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), versions = excluded.versions
+            """, [runner, Self.arrayLiteral(versions)])
+    }
+
+    /// Why an instance of `version` may wait: how many servers heartbeating within `seconds`
+    /// serve it, and the versions the live servers serve.
+    public func versionServers(_ version: String, within seconds: Double = 60) async throws -> (serving: Int, live: Int, versions: [String]) {
+        let rows = try await execute(
+            """
+            SELECT count(*) FILTER (WHERE $1 = ANY(versions)), count(*),
+                coalesce((SELECT array_to_string(array_agg(DISTINCT v ORDER BY v), ',') FROM waymark_runners r2, unnest(r2.versions) v
+                          WHERE r2.heartbeat_at > now() - make_interval(secs => $2::double precision)), '')
+            FROM waymark_runners WHERE heartbeat_at > now() - make_interval(secs => $2::double precision)
+            """, [version, String(seconds)])
+        let row = rows.first ?? []
+        let serving = row.count > 0 ? Int(row[0] ?? "") ?? 0 : 0
+        let live = row.count > 1 ? Int(row[1] ?? "") ?? 0 : 0
+        let versions = (row.count > 2 ? row[2] ?? "" : "").split(separator: ",").map(String.init)
+        return (serving, live, versions)
     }
 
     /// Recovers and claims with `FOR UPDATE SKIP LOCKED`, so runners never wait for each other.
