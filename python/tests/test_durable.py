@@ -127,6 +127,8 @@ def test_handles_and_a_cancelled_wait_leave_the_instance_running(durable):
         assert (await handle.status()).status == "completed"
         again = Checkout.handle(handle.id)
         assert await again.result() == Receipt(user="ada", total=90)
+        with pytest.raises(LookupError, match="no failed instance"):
+            await handle.retry()
         batch = await Checkout.enqueue_many([{"user": f"u{i}", "items": ["apple"] * (i % 3 + 1)} for i in range(50)])
         return [await h.result(timeout=60) for h in batch]
 
@@ -177,3 +179,22 @@ def test_schedules_start_instances_and_are_managed_by_name(durable):
         assert await delete_schedule(Pair, schedule_name="every-second")
 
     asyncio.run(main())
+
+
+def test_a_failed_instance_retried_from_python_resumes_and_completes(durable):
+    import uuid
+
+    from shop.flows import Flaky, state_directory
+
+    name = f"x{uuid.uuid4().hex[:8]}"  # counters of its own (the workers' state is under /tmp)
+
+    async def main():
+        handle = await Flaky().run(name, _blocking=False)
+        with pytest.raises(RuntimeError, match="first attempt fails"):
+            await handle.result(timeout=60)
+        await handle.retry()
+        return await handle.result(timeout=60)
+
+    assert asyncio.run(main()) == f"{name} ok"
+    with open(os.path.join(state_directory(), f"step-{name}")) as counter:
+        assert counter.read() == "1", "the completed step did not run again"

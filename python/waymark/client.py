@@ -216,6 +216,20 @@ class WorkflowHandle:
             raise LookupError(f"no waymark instance {self.id}")
         return Status(*rows[0])
 
+    async def retry(self) -> None:
+        """Queues the failed instance again, to resume at the action that failed (completed
+        actions are not run again): `waymark-run retry`, so the rule has one definition."""
+        from . import toolchain
+
+        process = await asyncio.create_subprocess_exec(
+            toolchain.executable("waymark-run"), "retry", self.id,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=dict(os.environ),
+        )
+        _, err = await process.communicate()
+        if process.returncode != 0:
+            message = err.decode("utf-8", "replace").strip().removeprefix("waymark-run: error: ")
+            raise LookupError(redact(message, database_url() or ""))
+
     async def result(self, timeout: float | None = None) -> Any:
         """The workflow's value, or its exception raised. A timeout (or a cancelled caller)
         leaves the instance running; ask again later."""

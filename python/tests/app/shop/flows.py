@@ -53,3 +53,43 @@ async def call_api(name: str) -> str:
 class Limited(Workflow):
     async def run(self, name: str) -> str:
         return await call_api(name)
+
+
+def state_directory() -> str:
+    """Where the test actions count their runs (shared by every worker process)."""
+    import os
+    import tempfile
+
+    directory = os.path.join(tempfile.gettempdir(), "waymark-shop-state")
+    os.makedirs(directory, exist_ok=True)
+    return directory
+
+
+def _bump(name: str) -> int:
+    import os
+
+    path = os.path.join(state_directory(), name)
+    count = int(open(path).read()) + 1 if os.path.exists(path) else 1
+    with open(path, "w") as handle:
+        handle.write(str(count))
+    return count
+
+
+@action
+async def step(name: str) -> str:
+    _bump(f"step-{name}")
+    return name
+
+
+@action
+async def flaky(name: str) -> str:
+    if _bump(f"flaky-{name}") == 1:
+        raise RuntimeError("first attempt fails")
+    return f"{name} ok"
+
+
+@workflow
+class Flaky(Workflow):
+    async def run(self, name: str) -> str:
+        await step(name)
+        return await flaky(name)
