@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
         // /metrics in Prometheus's text format (with swift-metrics's types), not hand-formatted.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        // The runtime reports actions and instances through swift-metrics (no-ops until a
+        // process bootstraps a backend: serve's dashboard bootstraps Prometheus).
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
     ],
     targets: [
         // The system CPython (Debian python3-dev), used only by the compiler to parse Python.
@@ -41,7 +44,10 @@ let package = Package(
         // Bundle execution, stores, Python worker pool. Never links CPython.
         .target(
             name: "WaymarkRunner",
-            dependencies: ["WaymarkIR", "WaymarkCodegen", "CLibPQ", .product(name: "BigInt", package: "BigInt")]
+            dependencies: [
+                "WaymarkIR", "WaymarkCodegen", "CLibPQ", .product(name: "BigInt", package: "BigInt"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
         ),
         // The web dashboard, /healthz and /metrics over the Postgres store, for serve and
         // `waymark-run dashboard`.
@@ -51,6 +57,7 @@ let package = Package(
                 "WaymarkRunner", "WaymarkCodegen",
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // The compile pipeline end to end (Compiler, then Codegen), for waymarkc and the tests.

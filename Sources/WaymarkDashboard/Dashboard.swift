@@ -51,7 +51,7 @@ public actor Dashboard {
     let metrics: DashboardMetrics
     private var drawings: [String: String] = [:]
 
-    public init(store: PostgresStore, bundles: [WorkflowBundle], token: String?) {
+    public init(store: PostgresStore, bundles: [WorkflowBundle], token: String?, metrics: DashboardMetrics? = nil) {
         self.store = store
         var workflows: [String: BundleWorkflow] = [:]
         for bundle in bundles {
@@ -59,7 +59,7 @@ public actor Dashboard {
         }
         self.workflows = workflows
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
-        metrics = DashboardMetrics()
+        self.metrics = metrics ?? DashboardMetrics()
     }
 
     public func respond(_ request: DashboardRequest) async -> DashboardResponse {

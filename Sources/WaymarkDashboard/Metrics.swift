@@ -1,11 +1,25 @@
+import CoreMetrics
 import Foundation
 import Prometheus
 import WaymarkRunner
 
 /// `/metrics` in Prometheus's text format, through swift-prometheus: the instances in the
 /// database by status (read at each scrape) and the dashboard's own request count.
-final class DashboardMetrics: Sendable {
-    let registry = PrometheusCollectorRegistry()
+public final class DashboardMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+
+    init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+    }
+
+    /// A registry that is also the process's swift-metrics backend, so /metrics shows what the
+    /// runtime counts (actions by outcome and their durations, instances finished). Once per
+    /// process, before any runner is made (`serve --dashboard`).
+    public static func bootstrapped() -> DashboardMetrics {
+        let metrics = DashboardMetrics()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
+        return metrics
+    }
     /// A computed property: the descriptor type is not Sendable, so it is made where it is used.
     static var instances: MetricNameDescriptor {
         MetricNameDescriptor(

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import WaymarkCodegen
 import WaymarkIR
@@ -284,6 +285,7 @@ public final class Runner: Sendable {
     private func complete(_ id: String, result: JSON?, error: JSON?, outcome: RunOutcome) async -> RunOutcome {
         do {
             try await store.instanceComplete(id, result: result, error: error)
+            (error == nil ? counters.instancesCompleted : counters.instancesFailed).increment()
             return outcome
         } catch let failure {
             let ending = error == nil ? "completed" : "failed"
@@ -370,9 +372,23 @@ final class Counters: @unchecked Sendable {
     private let lock = NSLock()
     private var actionCount = 0
     private var durations: [Double] = []
+    /// Reported through swift-metrics (no-ops unless the process bootstrapped a backend, as
+    /// serve's dashboard does for /metrics). Made once: a metric looked up per action would
+    /// cost the hot path a factory call.
+    private let succeeded = CoreMetrics.Counter(label: "waymark_actions_total", dimensions: [("outcome", "succeeded")])
+    private let failed = CoreMetrics.Counter(label: "waymark_actions_total", dimensions: [("outcome", "failed")])
+    private let duration = CoreMetrics.Timer(label: "waymark_action_duration_seconds")
+    let instancesCompleted = CoreMetrics.Counter(label: "waymark_instances_finished_total", dimensions: [("status", "completed")])
+    let instancesFailed = CoreMetrics.Counter(label: "waymark_instances_finished_total", dimensions: [("status", "failed")])
 
     init(recordLatencies: Bool) {
         self.recordLatencies = recordLatencies
+    }
+
+    /// One action's end, as the metrics see it.
+    func action(succeeded ok: Bool, nanoseconds: UInt64) {
+        (ok ? succeeded : failed).increment()
+        duration.recordNanoseconds(nanoseconds)
     }
 
     var actions: Int { lock.withLock { actionCount } }
@@ -393,8 +409,15 @@ struct CountingGateway: ActionGateway {
 
     func run(_ request: ActionRequest) async throws(PyError) -> Value {
         let start = DispatchTime.now().uptimeNanoseconds
-        defer { counters.action(took: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
-        return try await inner.run(request)
+        var ok = false
+        defer {
+            let elapsed = DispatchTime.now().uptimeNanoseconds - start
+            counters.action(took: Double(elapsed) / 1e9)
+            counters.action(succeeded: ok, nanoseconds: elapsed)
+        }
+        let value = try await inner.run(request)
+        ok = true
+        return value
     }
 
     func sleep(sequence: Int, seconds: Double) async throws(PyError) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WaymarkCodegen
+import WaymarkDashboard
 import WaymarkRunner
 
 /// `waymark-run serve`: flags around a `Server` on the Postgres store, stopped by SIGTERM/SIGINT.
@@ -39,6 +40,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Fail an instance that was running when its server died this many times (default: WAYMARK_MAX_INSTANCE_CRASHES, else 3).")
     var maxInstanceCrashes: Int?
 
+    @Option(help: "Serve the dashboard, /healthz and /metrics (with this server's action and instance counters) on host:port (default: WAYMARK_WEBAPP_ADDR when WAYMARK_WEBAPP_ENABLED=true).")
+    var dashboard: String?
+
+    /// Where the dashboard listens, if it is on.
+    var dashboardAddress: String? {
+        if let dashboard { return dashboard }
+        let environment = ProcessInfo.processInfo.environment
+        guard ["1", "true", "yes"].contains((environment["WAYMARK_WEBAPP_ENABLED"] ?? "").lowercased()) else { return nil }
+        return environment["WAYMARK_WEBAPP_ADDR"] ?? "127.0.0.1:24119"
+    }
+
     mutating func run() async throws {
         guard !bundles.isEmpty else { fail("name at least one bundle") }
         guard let url = workerFlags.database.connectionString(required: true) else {
@@ -52,6 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxCrashes = max(1, maxInstanceCrashes ?? environmentInt("WAYMARK_MAX_INSTANCE_CRASHES") ?? 3)
         configuration.abortOnInstance = ProcessInfo.processInfo.environment["WAYMARK_TEST_CRASH_ON_INSTANCE"]
         configuration.retentionSeconds = Age.fromEnvironment()?.seconds
+        // Before any runner exists: the runtime's metrics bind to the backend at creation.
+        let metrics = dashboardAddress.map { _ in DashboardMetrics.bootstrapped() }
         let store: PostgresStore
         do {
             store = try PostgresStore(url: url, leaseOwner: configuration.runnerID)
@@ -60,7 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var flags = workerFlags
         flags.suspendSleepsLongerThan = Double(evictSleepThresholdMs ?? environmentInt("WAYMARK_EVICT_SLEEP_THRESHOLD_MS") ?? 10_000) / 1000
-        let runners = bundles.map { path in flags.runner(loadRunnableBundle(path, allowing: searchPaths), path: path, store: store) }
+        let loaded = bundles.map { path in (path, loadRunnableBundle(path, allowing: searchPaths)) }
+        let runners = loaded.map { path, bundle in flags.runner(bundle, path: path, store: store) }
         let server: Server
         do {
             server = try Server(store: store, runners: runners, configuration: configuration, log: log)
@@ -74,6 +89,19 @@ struct ServeCommand: AsyncParsableCommand {
             // ignored signal stays ignored in a child).
             try await server.startWorkers()
             signals = StopSignal { server.stop() }
+            if let address = dashboardAddress, let metrics {
+                let dashboard = Dashboard(
+                    store: store, bundles: loaded.map(\.1), token: ProcessInfo.processInfo.environment["WAYMARK_WEBAPP_TOKEN"], metrics: metrics)
+                Task {
+                    do {
+                        try await DashboardServer.run(dashboard, address: address) { port in
+                            log("dashboard on http://\(address.split(separator: ":").first ?? "127.0.0.1"):\(port)/")
+                        }
+                    } catch {
+                        log("the dashboard stopped: \(error)")
+                    }
+                }
+            }
             stopped = try await server.run()
         } catch {
             fail(error.description)

@@ -105,3 +105,51 @@ def test_status_lists_and_says_why_an_instance_waits(durable):
                             capture_output=True, text=True, env=dict(os.environ))
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert rows and all(row["status"] == "completed" and row["workflow"] == "Checkout" for row in rows)
+
+
+def test_serve_hosts_the_dashboard_with_the_runtimes_counters(database, monkeypatch, tmp_path):  # noqa: F811
+    """`serve --dashboard`: the same pages from the server process, and /metrics with what this
+    server counted (actions by outcome, their durations, instances finished)."""
+    import sys
+    import time
+
+    from conftest import APP
+    from prometheus_client.parser import text_string_to_metric_families
+
+    monkeypatch.setenv("WAYMARK_DATABASE_URL", database)
+    monkeypatch.setenv("WAYMARK_PYTEST_DATABASE", "1")
+    log = tmp_path / "serve.log"
+    env = dict(os.environ, WAYMARK_USER_MODULE="shop.flows", PYTHONPATH=os.pathsep.join([str(APP), *sys.path]))
+    with open(log, "w") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "waymark.start_workers", "--workers", "1", "--quiet", "--dashboard", "127.0.0.1:0"],
+            cwd=APP, env=env, stdout=subprocess.DEVNULL, stderr=sink)
+    try:
+        base = None
+        for _ in range(600):
+            match = re.search(r"dashboard on (http://127\.0\.0\.1:\d+)/", log.read_text())
+            if match:
+                base = match.group(1)
+                break
+            assert server.poll() is None, log.read_text()
+            time.sleep(0.1)
+        assert base, log.read_text()
+
+        async def work():
+            await asyncio.gather(*[Checkout().run(f"u{i}", ["apple", "kiwi"]) for i in range(5)])
+            with pytest.raises(RateLimited):
+                await Limited().run("maps")
+
+        asyncio.run(work())
+        families = {family.name: family for family in text_string_to_metric_families(get(f"{base}/metrics")[1])}
+        actions = {sample.labels.get("outcome"): sample.value for sample in families["waymark_actions"].samples
+                   if sample.name == "waymark_actions_total"}
+        assert actions.get("succeeded", 0) >= 10 and actions.get("failed", 0) >= 1, actions
+        finished = {sample.labels.get("status"): sample.value for sample in families["waymark_instances_finished"].samples
+                    if sample.name == "waymark_instances_finished_total"}
+        assert finished.get("completed", 0) >= 5 and finished.get("failed", 0) >= 1, finished
+        assert "waymark_action_duration_seconds" in families
+        assert get(f"{base}/instances")[0] == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
