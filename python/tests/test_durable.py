@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -40,6 +41,7 @@ class Workers:
         self.url = url
         self.environment = environment
         self.process: subprocess.Popen | None = None
+        self.log: list[str] = []
 
     def start(self) -> None:
         env = dict(self.environment, WAYMARK_DATABASE_URL=self.url, WAYMARK_USER_MODULE="shop.flows",
@@ -53,8 +55,14 @@ class Workers:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             if "serving" in line and "as" in line and "waymark-run" in line:
+                # Keep reading: a server whose stderr pipe fills up blocks on its next log line.
+                threading.Thread(target=self.drain, args=(self.process.stderr,), daemon=True).start()
                 return
         raise AssertionError(f"waymark-start-workers exited with {self.process.wait()}")
+
+    def drain(self, stream) -> None:
+        for line in stream:
+            self.log.append(line)
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:

@@ -97,8 +97,11 @@ extension PostgresStore {
         guard !ids.isEmpty else { return [] }
         return Set(try await execute(
             """
+            WITH locked AS (
+                SELECT id FROM waymark_instances WHERE id = ANY($3::text[]) ORDER BY id FOR UPDATE
+            )
             UPDATE waymark_instances SET lease_expires_at = now() + make_interval(secs => $2::double precision)
-            WHERE lease_owner = $1 AND status = 'running' AND id = ANY($3::text[])
+            WHERE lease_owner = $1 AND status = 'running' AND id IN (SELECT id FROM locked)
             RETURNING id
             """, [runner, String(leaseSeconds), Self.arrayLiteral(ids)]).compactMap { $0.first ?? nil })
     }
