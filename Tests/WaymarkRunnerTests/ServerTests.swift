@@ -83,9 +83,11 @@ import WaymarkTestSupport
                 let record = try await serverB.result(of: id)
                 let name = ["x", "y"][index]
                 #expect(record.status == .completed && record.result == .array((0..<5).map { .string("\(name)-\($0)") }))
-                // Recovered as a crash: once, or twice when a machine too loaded to run A's
-                // heartbeat within its lease let A lose and recover its own instances first.
-                #expect((1...2).contains(try await shared.instanceCrashCount(id) ?? 0), "recovered as a crash")
+                // Recovered as a crash (once, or twice when a machine too loaded to run A's
+                // heartbeat within its lease let A lose and recover its own instances first), or
+                // not at all: A "dies" in-process, and on a loaded CI machine its instance tasks,
+                // still alive after halt(), can finish under A's unexpired lease before B looks.
+                #expect((0...2).contains(try await shared.instanceCrashCount(id) ?? -1), "recovered as a crash, if at all")
             }
             let counts = executions(state)
             for (index, name) in ["x", "y"].enumerated() {
