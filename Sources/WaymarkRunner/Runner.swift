@@ -385,20 +385,19 @@ final class Counters: @unchecked Sendable {
         self.recordLatencies = recordLatencies
     }
 
-    /// One action's end, as the metrics see it.
-    func action(succeeded ok: Bool, nanoseconds: UInt64) {
-        (ok ? succeeded : failed).increment()
-        duration.recordNanoseconds(nanoseconds)
-    }
 
     var actions: Int { lock.withLock { actionCount } }
     var latencies: [Double] { lock.withLock { durations } }
 
-    func action(took seconds: Double) {
+    /// One action's end: counted, its latency kept for benchmarks when asked, and reported
+    /// to the metrics backend.
+    func action(took nanoseconds: UInt64, succeeded ok: Bool) {
         lock.withLock {
             actionCount += 1
-            if recordLatencies { durations.append(seconds) }
+            if recordLatencies { durations.append(Double(nanoseconds) / 1e9) }
         }
+        (ok ? succeeded : failed).increment()
+        duration.recordNanoseconds(nanoseconds)
     }
 }
 
@@ -410,11 +409,7 @@ struct CountingGateway: ActionGateway {
     func run(_ request: ActionRequest) async throws(PyError) -> Value {
         let start = DispatchTime.now().uptimeNanoseconds
         var ok = false
-        defer {
-            let elapsed = DispatchTime.now().uptimeNanoseconds - start
-            counters.action(took: Double(elapsed) / 1e9)
-            counters.action(succeeded: ok, nanoseconds: elapsed)
-        }
+        defer { counters.action(took: DispatchTime.now().uptimeNanoseconds - start, succeeded: ok) }
         let value = try await inner.run(request)
         ok = true
         return value

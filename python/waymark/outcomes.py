@@ -9,9 +9,7 @@ workflow's own bundle declares are constructed, the same allow-list the workers 
 
 from __future__ import annotations
 
-import builtins
 import inspect
-import sys
 from typing import Any
 
 from . import serialization
@@ -60,39 +58,22 @@ def decode_value(compiled: CompiledWorkflow, tagged: Any) -> Any:
 
 
 def exception(compiled: CompiledWorkflow, error: Any) -> BaseException:
-    """The workflow's failure as the exception Python would have raised: a builtin, or a class of
-    the workflow's or its actions' modules (already imported by the app; nothing is imported),
-    else `WorkflowError`; with its args and attributes, and the action's traceback as a note."""
+    """The workflow's failure as the exception Python would have raised, rebuilt by the same
+    code (and under the same allow-list) as every tagged value: a builtin, or a class of the
+    workflow's or its actions' modules, never imported and never chosen from elsewhere; with its
+    args and attributes, and the action's traceback as a note. Else `WorkflowError`."""
     if not isinstance(error, dict):
         return WorkflowError("Error", str(error))
-    whole = error.get("exception") if isinstance(error.get("exception"), dict) else {}
     type_name, message = str(error.get("type", "Exception")), str(error.get("message", ""))
-    module_name = str(whole.get("module") or "")
-    cls = getattr(builtins, type_name, None) if module_name in ("", "builtins") else None
-    if not (isinstance(cls, type) and issubclass(cls, BaseException)):
-        cls = None
-        # The module the exception names when it is known, else the workflow's own modules.
-        modules = [module_name] if module_name not in ("", "builtins") else [compiled.module, *compiled.action_modules]
-        for name in modules:
-            candidate = getattr(sys.modules.get(name), type_name, None)
-            if isinstance(candidate, type) and issubclass(candidate, BaseException):
-                cls = candidate
-                break
-    rebuilt: BaseException = WorkflowError(type_name, message)
-    if cls is not None:
-        args = whole.get("args")
-        try:
-            rebuilt = cls(*[decode_value(compiled, arg) for arg in args]) if isinstance(args, list) else cls(message)
-        except Exception:  # noqa: BLE001 - a constructor that wants other arguments
-            try:
-                rebuilt = cls(message)
-            except Exception:  # noqa: BLE001
-                pass
-    for name, value in (whole.get("attrs") or {}).items():
-        try:
-            setattr(rebuilt, name, decode_value(compiled, value))
-        except Exception:  # noqa: BLE001 - an attribute the class does not allow stays off
-            pass
+    whole = error.get("exception")
+    if not isinstance(whole, dict):
+        # Recorded by type and message only (a result that could not be stored, a poisoned
+        # instance): a builtin class by that name, else WorkflowError.
+        whole = {serialization.TAG: "exception", "type": type_name, "module": "builtins", "message": message}
+    rebuilt = decode_value(compiled, whole)
+    if not isinstance(rebuilt, BaseException) or (type(rebuilt) is Exception and type_name != "Exception"):
+        # The class is not one this process may rebuild: keep its name in the error.
+        rebuilt = WorkflowError(type_name, message)
     trace = whole.get("traceback")
     if isinstance(trace, str) and trace and hasattr(rebuilt, "add_note"):
         rebuilt.add_note("Raised in a waymark worker:\n" + trace.rstrip())

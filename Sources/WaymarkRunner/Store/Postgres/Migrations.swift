@@ -71,6 +71,8 @@ enum Migrations {
         // The Python client awaits results on `waymark_done` (python/waymark/client.py). One
         // notification per statement that finishes instances (completions are group-committed),
         // carrying their ids when they fit in a payload, else empty (waiters then check all).
+        // (PostgreSQL refuses a column list, `OF status`, on a trigger with transition tables,
+        // so it fires for renewals too: a scan of their rows, no notification.)
         Migration(version: 4, name: "finished instances notify waymark_done", sql: [
             """
             CREATE FUNCTION waymark_notify_done() RETURNS trigger LANGUAGE plpgsql AS $$
