@@ -3,7 +3,7 @@ import WaymarkRunner
 
 /// The HTML of each page. Every value from the database goes through `HTML.escape`.
 enum Pages {
-    static let statuses: [InstanceStatus] = [.queued, .running, .sleeping, .completed, .failed]
+    static let statuses: [InstanceStatus] = [.queued, .running, .sleeping, .completed, .failed, .cancelled]
 
     static func time(_ date: Date) -> String {
         ISO8601DateFormatter().string(from: date)
@@ -74,7 +74,7 @@ enum Pages {
         body += "</tbody></table>"
         if timeline.isEmpty { body += "<p>Nothing recorded yet.</p>" }
         body += "<h2>DAG</h2><div class=\"dag\">\(dag)</div>"
-        return HTML.page(title: record.workflow, body: body, live: record.status != .completed && record.status != .failed)
+        return HTML.page(title: record.workflow, body: body, live: !record.status.isFinished)
     }
 
     /// A journal entry's kind and its outcome as escaped HTML.
@@ -87,6 +87,8 @@ enum Pages {
             return ("error", "<b>\(HTML.escape(type))</b>: \(HTML.escape(clip(json["message"]?.stringValue ?? "")))")
         case .wake(let date):
             return ("sleep", "wakes at \(time(date))")
+        case .cancelled:
+            return ("cancelled", "<b>CancelledError</b> raised here: the instance was cancelled")
         }
     }
 
@@ -96,6 +98,7 @@ enum Pages {
         case .value(let json): fields += [("kind", .string("value")), ("value", ValueCodec.plain(tagged: json))]
         case .error(let json): fields += [("kind", .string("error")), ("error", json)]
         case .wake(let date): fields += [("kind", .string("sleep")), ("wake_at", .string(time(date)))]
+        case .cancelled: fields += [("kind", .string("cancelled"))]
         }
         return .object(fields)
     }

@@ -240,7 +240,13 @@ public final class Runner: Sendable {
     ///
     /// `journal` is the instance's journal when the caller has read it already (`serve` reads
     /// those of a whole claim in one query); else it is read here.
-    public func resume(_ id: String, _ workflow: LoadedWorkflow, arguments: [String: Value], journal: [Int: JournalEntry]? = nil) async -> RunOutcome {
+    ///
+    /// `cancellation` is the instance's, under a server (see `Cancellation`); a run without
+    /// one cannot be cancelled.
+    public func resume(
+        _ id: String, _ workflow: LoadedWorkflow, arguments: [String: Value], journal: [Int: JournalEntry]? = nil,
+        cancellation: Cancellation? = nil
+    ) async -> RunOutcome {
         // Unable to read the journal, the runner cannot know which actions already ran: it
         // dispatches nothing, and the instance resumes later.
         let recorded: [Int: JournalEntry]
@@ -252,8 +258,8 @@ public final class Runner: Sendable {
         let policies = PolicyGateway(pool: pool, sleepScale: options.sleepScale, log: log)
         let gateway = JournalingGateway(
             instance: id, store: store, recorded: recorded, inner: CountingGateway(inner: policies, counters: counters),
-            suspendAfter: options.suspendSleepsLongerThan, clock: options.clock)
-        let executor = WorkflowExecutor(workflow: workflow, gateway: gateway)
+            suspendAfter: options.suspendSleepsLongerThan, clock: options.clock, cancellation: cancellation)
+        let executor = WorkflowExecutor(workflow: workflow, gateway: gateway, cancellation: cancellation)
         let value: Value
         do {
             value = try await executor.run(arguments: arguments)

@@ -39,6 +39,10 @@ actor FaultyStore: WorkflowStore {
 
     func instanceCounts() async throws -> [InstanceStatus: Int] { try await inner.instanceCounts() }
 
+    func instanceCancel(_ id: String) async throws -> CancelOutcome { try await inner.instanceCancel(id) }
+
+    func instancesCancelRequested(_ ids: [String]) async throws -> Set<String> { try await inner.instancesCancelRequested(ids) }
+
     func instanceCrashCount(_ id: String) async throws -> Int? { try await inner.instanceCrashCount(id) }
 
     func instancesClaim(

@@ -83,7 +83,35 @@ def coerce_inputs(run, arguments: dict) -> dict:
     return coerced
 
 
-def outcome(file: str, workflow: str, arguments: dict) -> tuple[dict, dict]:
+async def cancelled(run_coroutine, when: str):
+    """Runs the workflow as a task and cancels it (`task.cancel()`) once `when` holds: "sleeping"
+    (the workflow awaits `asyncio.sleep`), or the name of a file under WAYMARK_TEST_STATE (an
+    action creates it). The cancellation tests compare this with a cancelled durable instance."""
+    from .workflow import Workflow
+
+    original = asyncio.sleep
+    sleeping = asyncio.Event()
+
+    async def watched(delay, result=None):
+        if isinstance(sys._getframe(1).f_locals.get("self"), Workflow):
+            sleeping.set()
+        return await original(delay, result)
+
+    asyncio.sleep = watched
+    state = os.environ.get("WAYMARK_TEST_STATE") or "/tmp/waymark-test-state"
+    task = asyncio.ensure_future(run_coroutine)
+    try:
+        while not task.done():
+            if sleeping.is_set() if when == "sleeping" else os.path.exists(os.path.join(state, when)):
+                task.cancel()
+                break
+            await original(0.005)
+        return await task
+    finally:
+        asyncio.sleep = original
+
+
+def outcome(file: str, workflow: str, arguments: dict, cancel_when: str | None = None) -> tuple[dict, dict]:
     """The outcome of one run, tagged (the journal's form) and plain (what people read)."""
     scale_sleeps()
     # Workflows this one awaits run inline too (not queued, not compiled).
@@ -97,8 +125,9 @@ def outcome(file: str, workflow: str, arguments: dict) -> tuple[dict, dict]:
     run = getattr(cls, "__waymark_inline_run__", cls.run)
     arguments = coerce_inputs(run, arguments)
     try:
-        value = asyncio.run(run(cls(), **arguments))
-    except Exception as error:  # noqa: BLE001 - the outcome is the error
+        coroutine = run(cls(), **arguments)
+        value = asyncio.run(cancelled(coroutine, cancel_when) if cancel_when else coroutine)
+    except (Exception, asyncio.CancelledError) as error:  # noqa: BLE001 - the outcome is the error
         encoded = encode_exception(error, canonical=True)
         failure = {"ok": False, "error": {"type": encoded["type"], "message": encoded["message"]}}
         return failure, failure
@@ -111,6 +140,7 @@ def entry() -> None:
     parser.add_argument("--workflow", required=True)
     parser.add_argument("--input", default="{}")
     parser.add_argument("--tagged", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--cancel-when", help=argparse.SUPPRESS)
     options = parser.parse_args()
     from .serialization import allow, decode
 
@@ -118,7 +148,7 @@ def entry() -> None:
 
     arguments = decode(json.loads(options.input))
     try:
-        tagged, plain_outcome = outcome(options.file, options.workflow, arguments)
+        tagged, plain_outcome = outcome(options.file, options.workflow, arguments, options.cancel_when)
     except InputError as error:
         print(f"waymark.inline: error: {error}", file=sys.stderr)
         sys.exit(2)

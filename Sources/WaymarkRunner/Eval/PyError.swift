@@ -40,6 +40,9 @@ public enum PyError: Error, Sendable, CustomStringConvertible {
         ExceptionValue(type: type, message: message, repr: repr, mro: [type] + PythonBuiltins.exceptionBases(of: type))
     }
 
+    /// `asyncio.CancelledError()`: what a cancelled instance's `run()` sees at its await.
+    public static var cancelled: PyError { PyError(.cancellation) }
+
     public static func type(_ message: String) -> PyError { builtin("TypeError", message) }
     public static func value(_ message: String) -> PyError { builtin("ValueError", message) }
     public static func index(_ message: String) -> PyError { builtin("IndexError", message) }
@@ -59,6 +62,19 @@ public enum PyError: Error, Sendable, CustomStringConvertible {
         case .abandoned(let reason): return "abandoned: \(reason)"
         }
     }
+}
+
+extension ExceptionValue {
+    /// The class name of the exception a cancellation raises.
+    public static let cancelledType = "CancelledError"
+
+    /// `asyncio.CancelledError()` as Python 3.11 has it: a BaseException (so `except Exception`
+    /// lets it through), defined in `asyncio.exceptions`, with no message.
+    public static let cancellation = ExceptionValue(
+        type: cancelledType, module: "asyncio.exceptions", message: "", mro: [cancelledType, "BaseException"])
+
+    /// A cancellation, whoever raised it.
+    public var isCancellation: Bool { type == Self.cancelledType && mro.contains("BaseException") && !mro.contains("Exception") }
 }
 
 /// Sequence operations that keep `PyError` as the thrown type (the standard library's are

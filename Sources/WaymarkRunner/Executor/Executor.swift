@@ -35,9 +35,13 @@ public final class WorkflowExecutor: @unchecked Sendable {
     /// Where the first unhandled exception was raised.
     private var origin: (function: String, node: Int)?
 
-    public init(workflow: LoadedWorkflow, gateway: any ActionGateway) {
+    /// The instance's cancellation (nil: it cannot be cancelled), for gathers to raise it.
+    let cancellation: Cancellation?
+
+    public init(workflow: LoadedWorkflow, gateway: any ActionGateway, cancellation: Cancellation? = nil) {
         self.workflow = workflow
         self.gateway = gateway
+        self.cancellation = cancellation
     }
 
     public func run(arguments: [String: Value]) async throws(WorkflowStop) -> Value {
@@ -399,6 +403,9 @@ public final class WorkflowExecutor: @unchecked Sendable {
             }
             return collected
         }
+        // A gather cancelled while it waited raises the cancellation, with or without
+        // return_exceptions, whatever its other calls returned.
+        if let cancellation, cancellation.wasDelivered(atAnyOf: requests.map(\.sequence)) { throw .cancelled }
         var values: [Value] = []
         for outcome in outcomes {
             guard let outcome else {

@@ -8,6 +8,7 @@ import Foundation
 final class InFlight: @unchecked Sendable {
     private let lock = NSLock()
     private var tasks: [String: Task<Void, Never>] = [:]
+    private var cancellations: [String: Cancellation] = [:]
     /// Running suspects (see `WorkflowStore`): while any runs, nothing else starts.
     private var suspects: Set<String> = []
     /// Given up after a store failure, and not yet handed back.
@@ -30,12 +31,19 @@ final class InFlight: @unchecked Sendable {
     /// instance of its own again when the lease lapsed before a heartbeat renewed it, and the
     /// claim renewed the lease its running task needs, so a second task would only run the
     /// instance twice at once.
-    func start(_ id: String, suspect: Bool, _ body: @escaping @Sendable () async -> Void) {
+    func start(_ id: String, suspect: Bool, cancellation: Cancellation, _ body: @escaping @Sendable () async -> Void) {
         lock.withLock {
             guard tasks[id] == nil else { return }
             if suspect { suspects.insert(id) }
+            cancellations[id] = cancellation
             tasks[id] = Task { await body() }
         }
+    }
+
+    /// Delivers the cancellations somebody asked for to those of these instances running here.
+    func requestCancellation(of ids: Set<String>) {
+        let chosen = lock.withLock { ids.compactMap { cancellations[$0] } }
+        for cancellation in chosen { cancellation.request() }
     }
 
     /// Removes a finished instance; returns how many were running before.
@@ -44,6 +52,7 @@ final class InFlight: @unchecked Sendable {
         lock.withLock {
             let before = tasks.count
             tasks.removeValue(forKey: id)
+            cancellations.removeValue(forKey: id)
             suspects.remove(id)
             return before
         }

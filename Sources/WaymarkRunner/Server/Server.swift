@@ -70,6 +70,12 @@ public final class Server: Sendable {
         try await store.instanceAwait(id, polling: configuration.pollSeconds)
     }
 
+    /// Asks to cancel an instance (see `WorkflowStore.instanceCancel`): whichever server runs
+    /// it raises `asyncio.CancelledError` in its `run()` at the await it is at.
+    public func cancel(_ id: String) async throws -> CancelOutcome {
+        try await store.instanceCancel(id)
+    }
+
     /// Instance counts by status, across the store.
     public func counts() async throws -> [InstanceStatus: Int] {
         try await store.instanceCounts()
@@ -120,6 +126,7 @@ public final class Server: Sendable {
                     try await heartbeat()
                     lastHeartbeat = Date()
                 }
+                if signal.takeCancelNotice() { try await deliverCancellations() }
                 try await handBackAbandoned()
                 let claimed = try await claim()
                 await start(claimed, signal: signal)
@@ -151,6 +158,15 @@ public final class Server: Sendable {
         let held = try await store.leasesRenew(
             runner: configuration.runnerID, running: inFlight.ids, leaseSeconds: configuration.leaseSeconds)
         inFlight.cancel(except: held)
+        // Notices can be lost (a reconnecting listener); requests in the store are not.
+        try await deliverCancellations()
+    }
+
+    /// Passes the cancellations asked for of instances running here to their runs.
+    private func deliverCancellations() async throws {
+        let running = inFlight.ids
+        guard !running.isEmpty else { return }
+        inFlight.requestCancellation(of: try await store.instancesCancelRequested(running))
     }
 
     /// Hands back instances given up after a store failure, so they are replayed soon and not
@@ -197,18 +213,22 @@ public final class Server: Sendable {
             }
             if let abortOn = configuration.abortOnInstance, abortOn == instance.id { abort() }
             let capacity = configuration.capacity
-            inFlight.start(instance.id, suspect: instance.crashes >= InstanceClaim.suspectCrashes(maxCrashes: configuration.maxCrashes)) { [self] in
+            let cancellation = Cancellation(requested: instance.cancelRequested, journal: journal)
+            let suspect = instance.crashes >= InstanceClaim.suspectCrashes(maxCrashes: configuration.maxCrashes)
+            inFlight.start(instance.id, suspect: suspect, cancellation: cancellation) { [self] in
                 defer {
                     // The server was full: claim again now rather than at the next poll.
                     if inFlight.remove(instance.id) == capacity { signal.wake() }
                 }
-                await execute(instance, runner, workflow, journal: journal)
+                await execute(instance, runner, workflow, journal: journal, cancellation: cancellation)
             }
         }
     }
 
     /// Runs one claimed instance to its end, its park, or its abandonment.
-    private func execute(_ instance: ClaimedInstance, _ runner: Runner, _ workflow: LoadedWorkflow, journal: [Int: JournalEntry]) async {
+    private func execute(
+        _ instance: ClaimedInstance, _ runner: Runner, _ workflow: LoadedWorkflow, journal: [Int: JournalEntry], cancellation: Cancellation
+    ) async {
         let arguments: [String: Value]
         do {
             arguments = try Runner.arguments(instance.input, for: workflow.workflow)
@@ -216,7 +236,7 @@ public final class Server: Sendable {
             await failInstance(instance.id, type: "InputError", "\(error)")
             return
         }
-        let outcome = await runner.resume(instance.id, workflow, arguments: arguments, journal: journal)
+        let outcome = await runner.resume(instance.id, workflow, arguments: arguments, journal: journal, cancellation: cancellation)
         if case .abandoned(let reason) = outcome {
             // A stopping server gives up every instance it runs, and says so once, at the end.
             if control.requested == nil { log("instance \(instance.id) given up here: \(reason); handing it back to be replayed") }

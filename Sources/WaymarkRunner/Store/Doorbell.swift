@@ -11,6 +11,7 @@ public final class Doorbell: WorkSignal, @unchecked Sendable {
     private var waiter: (continuation: CheckedContinuation<Bool, Never>, token: Int)?
     private var nextToken = 0
     private var stopped = false
+    private var cancelNoticed = false
 
     public init() {}
 
@@ -51,6 +52,19 @@ public final class Doorbell: WorkSignal, @unchecked Sendable {
             return current.continuation
         }
         due?.resume(returning: true)
+    }
+
+    /// Somebody asked to cancel an instance: noted for `takeCancelNotice`, and the waiter woken.
+    public func noteCancel() {
+        lock.withLock { cancelNoticed = true }
+        wake()
+    }
+
+    public func takeCancelNotice() -> Bool {
+        lock.withLock {
+            defer { cancelNoticed = false }
+            return cancelNoticed
+        }
     }
 
     public func stop() {

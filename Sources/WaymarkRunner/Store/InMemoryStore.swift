@@ -14,6 +14,8 @@ public actor InMemoryStore: WorkflowStore {
         var expires: Date?
         var wake: Date?
         var crashes = 0
+        /// Somebody asked to cancel the instance (`instanceCancel`).
+        var cancelRequested = false
     }
 
     private var instances: [String: InstanceRecord] = [:]
@@ -44,7 +46,7 @@ public actor InMemoryStore: WorkflowStore {
         guard let record = instances[id] else { throw StoreError("no instance \(id)") }
         guard !record.status.isFinished else { return }
         update(id) {
-            $0.status = error == nil ? .completed : .failed
+            $0.status = InstanceStatus.ending(error: error)
             $0.result = result
             $0.error = error
         }
@@ -55,8 +57,30 @@ public actor InMemoryStore: WorkflowStore {
     public func instanceSuspend(_ id: String, until date: Date) -> Bool {
         guard instances[id]?.status == .running else { return false }
         update(id) { $0.status = .sleeping }
-        leases[id] = Lease(owner: nil, expires: nil, wake: date, crashes: 0)
+        let cancelRequested = leases[id]?.cancelRequested ?? false
+        leases[id] = Lease(owner: nil, expires: nil, wake: date, crashes: 0, cancelRequested: cancelRequested)
         return true
+    }
+
+    public func instanceCancel(_ id: String) -> CancelOutcome {
+        guard let record = instances[id] else { return .notFound }
+        if record.status.isFinished { return .finished(record.status) }
+        if leases[id]?.cancelRequested == true { return .alreadyRequested }
+        leases[id, default: Lease()].cancelRequested = true
+        if record.status == .queued && (journals[id] ?? [:]).isEmpty {
+            update(id) {
+                $0.status = .cancelled
+                $0.error = Runner.failureRecord(.cancellation)
+            }
+            return .cancelledBeforeStart
+        }
+        if record.status == .sleeping { leases[id]?.wake = Date() }
+        for signal in signals { signal.noteCancel() }
+        return .requested
+    }
+
+    public func instancesCancelRequested(_ ids: [String]) -> Set<String> {
+        Set(ids.filter { leases[$0]?.cancelRequested == true })
     }
 
     public func instanceCounts() -> [InstanceStatus: Int] {
@@ -86,7 +110,7 @@ public actor InMemoryStore: WorkflowStore {
             leases[record.id]?.expires = now.addingTimeInterval(leaseSeconds)
             claimed.append(ClaimedInstance(
                 id: record.id, workflow: record.workflow, version: record.version, input: record.input,
-                crashes: leases[record.id]?.crashes ?? 0))
+                crashes: leases[record.id]?.crashes ?? 0, cancelRequested: leases[record.id]?.cancelRequested ?? false))
         }
         return InstanceClaim(claimed: claimed, poisoned: poisoned)
     }
@@ -98,7 +122,7 @@ public actor InMemoryStore: WorkflowStore {
         for (id, lease) in leases where instances[id]?.status == .running && lease.owner != nil {
             guard let expires = lease.expires, expires < now else { continue }
             let crashes = lease.crashes + 1
-            leases[id] = Lease(owner: nil, expires: now, wake: lease.wake, crashes: crashes)
+            leases[id] = Lease(owner: nil, expires: now, wake: lease.wake, crashes: crashes, cancelRequested: lease.cancelRequested)
             if crashes >= max(1, maxCrashes) {
                 update(id) {
                     $0.status = .failed
@@ -117,7 +141,7 @@ public actor InMemoryStore: WorkflowStore {
         case .queued: return true
         case .running: return lease.owner == nil && lease.expires.map { $0 <= now } == true
         case .sleeping: return lease.wake.map { $0 <= now } == true
-        case .completed, .failed: return false
+        case .completed, .failed, .cancelled: return false
         }
     }
 
@@ -133,7 +157,10 @@ public actor InMemoryStore: WorkflowStore {
 
     @discardableResult
     public func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) -> JournalEntry {
-        if let recorded = journals[id]?[sequence] { return recorded }
+        if let recorded = journals[id]?[sequence] {
+            // A cancellation ends the sleep it interrupts; every other first outcome stands.
+            guard case .wake = recorded, entry == .cancelled else { return recorded }
+        }
         journals[id, default: [:]][sequence] = entry
         return entry
     }

@@ -17,12 +17,19 @@ public struct JournalingGateway: ActionGateway {
     let suspendAfter: Double?
     /// Now, for sleeps (see `RunnerOptions.clock`).
     let clock: @Sendable () -> Date
+    /// The instance's cancellation, under a server (nil: it cannot be cancelled).
+    let cancellation: Cancellation?
+    /// The last effect recorded when the instance was taken: a sleep recorded there may still
+    /// be in progress (a cancellation may end it); one recorded before it has ended.
+    let lastRecorded: Int
 
     public init(
         instance: String, store: any WorkflowStore, recorded: [Int: JournalEntry], inner: any ActionGateway,
-        suspendAfter: Double? = nil, clock: @escaping @Sendable () -> Date = { Date() }
+        suspendAfter: Double? = nil, clock: @escaping @Sendable () -> Date = { Date() }, cancellation: Cancellation? = nil
     ) {
         self.clock = clock
+        self.cancellation = cancellation
+        self.lastRecorded = recorded.keys.max() ?? -1
         self.instance = instance
         self.store = store
         self.recorded = recorded
@@ -34,10 +41,22 @@ public struct JournalingGateway: ActionGateway {
         if let recorded = recorded[request.sequence] { return try Self.replay(recorded) }
         // A runner that lost the instance (its task is cancelled) dispatches nothing more.
         if Task.isCancelled { throw .abandon("this runner no longer holds the instance") }
+        let outcome: Result<Value, PyError>
+        if let cancellation {
+            if cancellation.isPending { return try await deliverCancellation(at: request.sequence) }
+            // The action is not stopped when a cancellation comes first: it runs to its end
+            // in its worker, and its value is dropped.
+            let inner = self.inner
+            guard let finished = await cancellation.race(stopBody: false, { await Self.attempt(inner, request) }) else {
+                return try await deliverCancellation(at: request.sequence)
+            }
+            outcome = finished
+        } else {
+            outcome = await Self.attempt(inner, request)
+        }
         let entry: JournalEntry
         do {
-            let value = try await inner.run(request)
-            entry = .value(try ValueCodec.encode(value))
+            entry = .value(try ValueCodec.encode(try outcome.get()))
         } catch {
             // Only an exception is an outcome to record; the rest leave as they are.
             guard case .raised(let exception) = error else { throw error }
@@ -57,6 +76,27 @@ public struct JournalingGateway: ActionGateway {
         return try Self.replay(durable)
     }
 
+    static func attempt(_ gateway: any ActionGateway, _ request: ActionRequest) async -> Result<Value, PyError> {
+        do {
+            return .success(try await gateway.run(request))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Records the cancellation at this effect and raises it; if another outcome was recorded
+    /// there first, that one stands (and the cancellation stays pending for the next await).
+    private func deliverCancellation(at sequence: Int) async throws(PyError) -> Value {
+        let durable: JournalEntry
+        do {
+            durable = try await store.journalPut(instance, sequence: sequence, .cancelled)
+        } catch {
+            throw .abandon("the cancellation could not be recorded: \(error)")
+        }
+        if durable == .cancelled { cancellation?.delivered(at: sequence) }
+        return try Self.replay(durable)
+    }
+
     static func replay(_ entry: JournalEntry) throws(PyError) -> Value {
         switch entry {
         case .value(let json):
@@ -70,10 +110,15 @@ public struct JournalingGateway: ActionGateway {
             throw .builtin("RuntimeError", "a recorded failure cannot be read")
         case .wake:
             return .none
+        case .cancelled:
+            throw .cancelled
         }
     }
 
     public func sleep(sequence: Int, seconds: Double) async throws(PyError) {
+        if case .cancelled? = recorded[sequence] { throw .cancelled }
+        // Only the last recorded sleep can be the one in progress; earlier ones have ended.
+        let inProgress = sequence >= lastRecorded
         var wake = clock().addingTimeInterval(seconds)
         do {
             if case .wake(let recorded)? = recorded[sequence] {
@@ -84,11 +129,28 @@ public struct JournalingGateway: ActionGateway {
         } catch {
             throw .abandon("the sleep could not be recorded: \(error)")
         }
+        if let cancellation, inProgress, cancellation.isPending {
+            _ = try await deliverCancellation(at: sequence)
+            return
+        }
         let remaining = wake.timeIntervalSince(clock())
         guard remaining > 0 else { return }
         if let suspendAfter, remaining > suspendAfter {
             throw .suspend(until: wake)
         }
-        try await inner.sleep(sequence: sequence, seconds: remaining)
+        guard let cancellation else { return try await inner.sleep(sequence: sequence, seconds: remaining) }
+        let inner = self.inner
+        let slept = await cancellation.race(stopBody: true) { () async -> Result<Void, PyError> in
+            do throws(PyError) {
+                return .success(try await inner.sleep(sequence: sequence, seconds: remaining))
+            } catch {
+                return .failure(error)
+            }
+        }
+        guard let slept else {
+            _ = try await deliverCancellation(at: sequence)
+            return
+        }
+        try slept.get()
     }
 }

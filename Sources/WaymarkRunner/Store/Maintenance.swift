@@ -12,7 +12,7 @@ extension WorkflowStore {
     /// Prunes in batches until one comes back short or `maxBatches` ran; returns how many went.
     /// Each batch is its own short statement, so runners never wait on a prune for long.
     public func instancesPruneBatches(
-        olderThan age: TimeInterval, statuses: [InstanceStatus] = [.completed, .failed], batch: Int = 1_000, maxBatches: Int
+        olderThan age: TimeInterval, statuses: [InstanceStatus] = InstanceStatus.finished, batch: Int = 1_000, maxBatches: Int
     ) async throws -> Int {
         var total = 0
         for _ in 0..<maxBatches {

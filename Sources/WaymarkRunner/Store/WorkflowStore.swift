@@ -3,9 +3,38 @@ import Foundation
 /// An instance's lifecycle.
 public enum InstanceStatus: String, Sendable, Codable, CaseIterable {
     case queued, running, sleeping, completed, failed
+    /// Ended by a cancellation its `run()` did not catch (`asyncio.CancelledError`), or
+    /// cancelled before it started.
+    case cancelled
 
-    /// Completed or failed: the status no longer moves.
-    public var isFinished: Bool { self == .completed || self == .failed }
+    /// Completed, failed or cancelled: the status no longer moves.
+    public var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }
+
+    /// The finished statuses, as SQL lists them.
+    public static let finished: [InstanceStatus] = [.completed, .failed, .cancelled]
+
+    /// How an instance that ended with `error` (nil: a result) is recorded. An uncaught
+    /// `CancelledError` ends it cancelled, as awaiting a Python task whose coroutine let the
+    /// cancellation out finds the task cancelled, not failed.
+    public static func ending(error: JSON?) -> InstanceStatus {
+        guard let error else { return .completed }
+        return error["type"]?.stringValue == ExceptionValue.cancelledType ? .cancelled : .failed
+    }
+}
+
+/// What asking to cancel an instance did (`WorkflowStore.instanceCancel`).
+public enum CancelOutcome: Sendable, Equatable {
+    /// It had not started: it is cancelled now, and none of its code ran.
+    case cancelledBeforeStart
+    /// Recorded durably: the runner running it raises `CancelledError` at the await it is at
+    /// (a parked sleep is woken for it), however many servers crash in between.
+    case requested
+    /// Asked before and not yet ended: nothing more to do (one cancellation per instance).
+    case alreadyRequested
+    /// It had ended already, with this status.
+    case finished(InstanceStatus)
+    /// No such instance.
+    case notFound
 }
 
 public struct InstanceRecord: Sendable {
@@ -30,6 +59,10 @@ public enum JournalEntry: Sendable, Equatable {
     case error(JSON)
     /// A sleep that ends at this time.
     case wake(Date)
+    /// The instance's cancellation was delivered at this effect: its await raised
+    /// `CancelledError` (an action's result, if it came later, was discarded). The one entry
+    /// that replaces another: a sleep's `wake`, when the cancellation ends the sleep.
+    case cancelled
 }
 
 /// One instance a runner took with a claim.
@@ -42,13 +75,17 @@ public struct ClaimedInstance: Sendable, Equatable {
     /// or more, the instance is a suspect, and its runner runs it alone (poison isolation, see
     /// `WorkflowStore`).
     public var crashes: Int
+    /// Somebody asked to cancel it (`instanceCancel`); its journal says whether the
+    /// cancellation was delivered already.
+    public var cancelRequested: Bool
 
-    public init(id: String, workflow: String, version: String, input: JSON, crashes: Int) {
+    public init(id: String, workflow: String, version: String, input: JSON, crashes: Int, cancelRequested: Bool = false) {
         self.id = id
         self.workflow = workflow
         self.version = version
         self.input = input
         self.crashes = crashes
+        self.cancelRequested = cancelRequested
     }
 }
 
@@ -88,6 +125,10 @@ public protocol WorkSignal: Sendable {
     func wait(upTo seconds: Double) async -> Bool
     /// Wakes the waiter now (or the next one), as a notification does.
     func wake()
+    /// True once after somebody asked to cancel an instance (any instance: the server then asks
+    /// the store which of its own), so a cancellation reaches a running instance at once
+    /// rather than at the next heartbeat.
+    func takeCancelNotice() -> Bool
     /// Stops listening (a server that stopped).
     func stop()
 }
@@ -118,8 +159,15 @@ public protocol WorkflowStore: Sendable {
     /// caller to run itself (one-shot `waymark-run`), which no runner will claim.
     func instanceCreate(workflow: String, version: String, input: JSON, status: InstanceStatus) async throws -> String
     func instanceGet(_ id: String) async throws -> InstanceRecord?
-    /// Completes an instance with its result or its failure; a second completion is a no-op.
+    /// Completes an instance with its result or its failure (status as `InstanceStatus.ending`
+    /// says); a second completion is a no-op.
     func instanceComplete(_ id: String, result: JSON?, error: JSON?) async throws
+    /// Asks to cancel an instance, durably (see `CancelOutcome`): one not yet started is
+    /// cancelled at once; otherwise the request is recorded for its runner, a parked instance
+    /// is made due so a runner takes it, and servers are signalled (`WorkSignal.takeCancelNotice`).
+    func instanceCancel(_ id: String) async throws -> CancelOutcome
+    /// Which of these instances somebody asked to cancel (a server asks about those it runs).
+    func instancesCancelRequested(_ ids: [String]) async throws -> Set<String>
     /// Parks a running instance until `date`, holding nothing in memory (status `.sleeping`, no
     /// lease, crash count cleared); a claim takes it again when it is due. False when no
     /// instance changed (it is not running, or this runner no longer holds its lease), so the
@@ -147,7 +195,8 @@ public protocol WorkflowStore: Sendable {
     func journals(_ ids: [String]) async throws -> [String: [Int: JournalEntry]]
     /// Records an effect's outcome and returns the outcome that is durable: this one, or the
     /// one recorded first when the effect was recorded before (the first outcome stands, and a
-    /// caller goes on with it, so what it does next agrees with the journal).
+    /// caller goes on with it, so what it does next agrees with the journal). The exception:
+    /// `.cancelled` replaces a `.wake` (a cancellation ends the sleep it interrupts).
     @discardableResult
     func journalPut(_ id: String, sequence: Int, _ entry: JournalEntry) async throws -> JournalEntry
     /// How many effects are recorded for an instance.

@@ -142,6 +142,27 @@ enum Migrations {
         Migration(version: 8, name: "runners say which versions they serve", sql: [
             "ALTER TABLE waymark_runners ADD COLUMN versions text[] NOT NULL DEFAULT '{}'",
         ]),
+        // Cancellation (PostgresStore+Cancellation.swift): the durable request, the finished
+        // status `cancelled` where finished statuses are listed (the notify trigger, the
+        // retention index), and the journal's `cancelled` kind (a text column: no change).
+        Migration(version: 9, name: "instances can be cancelled", sql: [
+            "ALTER TABLE waymark_instances ADD COLUMN cancel_requested_at timestamptz",
+            """
+            CREATE OR REPLACE FUNCTION waymark_notify_done() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                ids text;
+            BEGIN
+                SELECT string_agg(id, ',') INTO ids FROM finished WHERE status IN ('completed', 'failed', 'cancelled');
+                IF ids IS NOT NULL THEN
+                    PERFORM pg_notify('waymark_done', CASE WHEN length(ids) < 7000 THEN ids ELSE '' END);
+                END IF;
+                RETURN NULL;
+            END
+            $$
+            """,
+            "DROP INDEX waymark_instances_finished",
+            "CREATE INDEX waymark_instances_finished ON waymark_instances (updated_at) WHERE status IN ('completed', 'failed', 'cancelled')",
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }

@@ -108,7 +108,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Waits up to `milliseconds` for notifications on the channels this connection LISTENs
     /// on; true when any arrived (they are consumed).
-    func awaitNotifications(milliseconds: Int32) throws(PostgresError) -> Bool {
+    func awaitNotifications(milliseconds: Int32) throws(PostgresError) -> [String] {
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
             throw PostgresError(sqlState: nil, message: "not connected")
         }
@@ -120,12 +120,12 @@ public final class PostgresConnection: @unchecked Sendable {
         if ready > 0 && PQconsumeInput(connection) == 0 {
             throw PostgresError(sqlState: nil, message: String(cString: PQerrorMessage(connection)))
         }
-        var arrived = false
+        var channels: [String] = []
         while let notification = PQnotifies(connection) {
+            channels.append(String(cString: notification.pointee.relname))
             PQfreemem(notification)
-            arrived = true
         }
-        return arrived
+        return channels
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.

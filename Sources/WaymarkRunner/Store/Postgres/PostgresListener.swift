@@ -30,6 +30,10 @@ public final class PostgresListener: WorkSignal {
         doorbell.wake()
     }
 
+    public func takeCancelNotice() -> Bool {
+        doorbell.takeCancelNotice()
+    }
+
     private func listen() {
         var connection: PostgresConnection?
         while !doorbell.isStopped {
@@ -37,10 +41,17 @@ public final class PostgresListener: WorkSignal {
                 if connection == nil {
                     let opened = try PostgresConnection(url: url)
                     try opened.execute("LISTEN \(PostgresStore.channel)")
+                    try opened.execute("LISTEN \(PostgresStore.cancelChannel)")
                     connection = opened
+                    // Notices sent meanwhile are lost: a cancellation among them is looked for.
+                    doorbell.noteCancel()
+                }
+                let channels = try connection?.awaitNotifications(milliseconds: 250) ?? []
+                if channels.contains(PostgresStore.cancelChannel) {
+                    doorbell.noteCancel()
+                } else if !channels.isEmpty {
                     wake()
                 }
-                if try connection?.awaitNotifications(milliseconds: 250) == true { wake() }
             } catch {
                 connection = nil
                 Thread.sleep(forTimeInterval: 0.5)

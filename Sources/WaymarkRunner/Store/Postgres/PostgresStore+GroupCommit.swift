@@ -36,7 +36,7 @@ extension PostgresStore {
                     lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
                 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS v(id, status, result, error)
                 WHERE i.id = v.id AND i.id IN (SELECT id FROM locked)
-                    AND i.status NOT IN ('completed', 'failed') AND ($5::text IS NULL OR i.lease_owner = $5)
+                    AND i.status NOT IN ('completed', 'failed', 'cancelled') AND ($5::text IS NULL OR i.lease_owner = $5)
                 """,
                 parameters)
         }
@@ -68,7 +68,8 @@ extension PostgresStore {
         }
     }
 
-    /// Inserts the batch (the first outcome of an effect stands) and returns, by effect, the
+    /// Inserts the batch (the first outcome of an effect stands; a cancellation replaces a
+    /// sleep's wake-up) and returns, by effect, the
     /// outcome now durable: the one written, or the one recorded before. An effect with neither
     /// was refused: under `serve`, the runner lost the instance's lease.
     private static func insertJournalRows(
@@ -88,6 +89,7 @@ extension PostgresStore {
             case .value(let json): kinds.append("value"); payloads.append(json.serialized()); wakes.append(nil)
             case .error(let json): kinds.append("error"); payloads.append(json.serialized()); wakes.append(nil)
             case .wake(let date): kinds.append("wake"); payloads.append(nil); wakes.append(String(date.timeIntervalSince1970))
+            case .cancelled: kinds.append("cancelled"); payloads.append(nil); wakes.append(nil)
             }
         }
         let parameters = [ids, sequences, kinds, payloads, wakes].map(arrayLiteral) + [leaseOwner]
@@ -101,7 +103,8 @@ extension PostgresStore {
                     AS v(id, seq, kind, payload, wake)
                 WHERE $6::text IS NULL OR EXISTS (
                     SELECT 1 FROM waymark_instances i WHERE i.id = v.id AND i.lease_owner = $6 AND i.status = 'running')
-                ON CONFLICT (instance_id, sequence) DO NOTHING
+                ON CONFLICT (instance_id, sequence) DO UPDATE SET kind = excluded.kind, wake_at = NULL
+                    WHERE waymark_journal.kind = 'wake' AND excluded.kind = 'cancelled'
                 RETURNING instance_id, sequence
                 """,
                 parameters)

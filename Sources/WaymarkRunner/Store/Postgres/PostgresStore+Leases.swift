@@ -79,7 +79,7 @@ extension PostgresStore {
                     LIMIT (SELECT CASE WHEN NOT waiting THEN $3::integer WHEN $5::boolean THEN 1 ELSE 0 END FROM suspects)
                     FOR UPDATE SKIP LOCKED
                 )
-                RETURNING id, workflow, version, input, crash_count
+                RETURNING id, workflow, version, input, crash_count, cancel_requested_at IS NOT NULL
                 """,
                 parameters)
             return (recovered, rows)
@@ -87,7 +87,8 @@ extension PostgresStore {
         let claimed = rows.map { row in
             ClaimedInstance(
                 id: row[0] ?? "", workflow: row[1] ?? "", version: row[2] ?? "",
-                input: (try? JSON.parse(row[3] ?? "{}")) ?? .object([]), crashes: row[4].flatMap { Int($0) } ?? 0)
+                input: (try? JSON.parse(row[3] ?? "{}")) ?? .object([]), crashes: row[4].flatMap { Int($0) } ?? 0,
+                cancelRequested: row[5] == "t")
         }
         return InstanceClaim(claimed: claimed, poisoned: recovered.filter { $0[1] == "failed" }.compactMap { $0[0] })
     }

@@ -2,12 +2,12 @@ import Foundation
 
 /// Retention and retry: deleting finished instances, and sending a failed one back to run.
 extension PostgresStore {
-    /// Deletes up to `batch` finished instances (`statuses`, completed and failed by default)
+    /// Deletes up to `batch` finished instances (`statuses`, every finished status by default)
     /// last updated more than `age` seconds ago, with their journals (ON DELETE CASCADE), in one
     /// short statement; returns how many. Rows are chosen `FOR UPDATE SKIP LOCKED`, so a
     /// runner's statements never wait on a prune, and a prune never takes a table lock.
-    public func instancesPrune(olderThan age: TimeInterval, statuses: [InstanceStatus] = [.completed, .failed], batch: Int = 1_000) async throws -> Int {
-        let finished = statuses.filter { $0 == .completed || $0 == .failed }
+    public func instancesPrune(olderThan age: TimeInterval, statuses: [InstanceStatus] = InstanceStatus.finished, batch: Int = 1_000) async throws -> Int {
+        let finished = statuses.filter(\.isFinished)
         guard !finished.isEmpty else { return 0 }
         let rows = try await withConnection { (connection) throws(PostgresError) in
             try connection.execute(

@@ -78,6 +78,9 @@ public actor PostgresStore: WorkflowStore {
 
     /// The channel `serve` listens on for new or handed-back work.
     static let channel = "waymark_work"
+    /// The channel `instanceCancel` notifies, so the server running the instance delivers the
+    /// cancellation at once (heartbeats look for requests too, in case a notice is lost).
+    static let cancelChannel = "waymark_cancel"
 
     public func instanceGet(_ id: String) async throws -> InstanceRecord? {
         let rows = try await withConnection { (connection) throws(PostgresError) in
@@ -100,7 +103,7 @@ public actor PostgresStore: WorkflowStore {
     /// its own is durable.
     public func instanceComplete(_ id: String, result: JSON?, error: JSON?) async throws {
         try await completions.submit(Completion(
-            id: id, status: error == nil ? "completed" : "failed", result: result?.serialized(), error: error?.serialized()))
+            id: id, status: InstanceStatus.ending(error: error).rawValue, result: result?.serialized(), error: error?.serialized()))
     }
 
     /// Parks the instance; false when no row changed (it is not running, or under `serve` this
@@ -162,6 +165,7 @@ public actor PostgresStore: WorkflowStore {
         switch row[2] {
         case "value": return (id, sequence, .value(try json(row[3])))
         case "error": return (id, sequence, .error(try json(row[3])))
+        case "cancelled": return (id, sequence, .cancelled)
         case "wake":
             guard let wake = row[4] else { throw corrupt("the journal entry \(sequence) of instance \(id) is a wake-up without a time") }
             return (id, sequence, .wake(date(wake)))

@@ -1,0 +1,93 @@
+"""Cancellation as Python's `task.cancel()` has it: `asyncio.CancelledError` is raised in `run()` at
+the await it is waiting on; handlers and finally blocks run (and may await actions); it is a
+BaseException, so `except Exception` does not catch it; a workflow that catches it and returns
+completes normally. cancellation.cancels.json says when the test cancels each (CancellationTests)."""
+import asyncio
+
+from teststate import bump
+from waymark import Workflow, action, workflow
+
+
+@action
+async def step(name: str) -> str:
+    return f"step {name}"
+
+
+@action
+async def stall(name: str) -> str:
+    """Says it started (the test cancels then), and waits longer than any test."""
+    bump(f"started-{name}")
+    await asyncio.sleep(600)
+    return f"stalled {name}"
+
+
+@action
+async def cleanup(name: str) -> str:
+    count = bump(f"cleaned-{name}")
+    return f"cleaned {name} ({count})"
+
+
+@workflow
+class CancelDuringActionWorkflow(Workflow):
+    async def run(self, name: str) -> list[str]:
+        first = await step(name)
+        second = await stall(name)
+        return [first, second]
+
+
+@workflow
+class CancelDuringSleepWorkflow(Workflow):
+    async def run(self, name: str) -> str:
+        first = await step(name)
+        await asyncio.sleep(3600)
+        return first
+
+
+@workflow
+class CancelWithFinallyWorkflow(Workflow):
+    async def run(self, name: str) -> str:
+        try:
+            return await stall(name)
+        finally:
+            await cleanup(name)
+
+
+@workflow
+class CancelCaughtWorkflow(Workflow):
+    async def run(self, name: str) -> list[str]:
+        log = [await step(name)]
+        try:
+            log.append(await stall(name))
+        except asyncio.CancelledError:
+            log.append("cancelled")
+            log.append(await cleanup(name))
+        log.append(await step(name + " after"))
+        return log
+
+
+@workflow
+class CancelPassesExceptWorkflow(Workflow):
+    async def run(self, name: str) -> str:
+        try:
+            return await stall(name)
+        except Exception as error:
+            return f"caught {error!r}"
+
+
+@workflow
+class CancelInGatherWorkflow(Workflow):
+    async def run(self, name: str) -> list:
+        results = await asyncio.gather(step(name), stall(name), return_exceptions=True)
+        return list(results)
+
+
+@workflow
+class CancelCaughtInSleepWorkflow(Workflow):
+    async def run(self, name: str) -> list[str]:
+        log = [await step(name)]
+        try:
+            await asyncio.sleep(3600)
+            log.append("woke")
+        except asyncio.CancelledError:
+            log.append(await cleanup(name))
+        return log

@@ -1,0 +1,178 @@
+import Foundation
+import Testing
+import WaymarkCodegen
+import WaymarkDriver
+import WaymarkTestSupport
+@testable import WaymarkRunner
+
+/// One case of Fixtures/run/cancellation.cancels.json: a workflow of cancellation.py, its input,
+/// and when the test cancels it: once a file an action creates exists, or once the workflow
+/// sleeps (`park`: in a sleep long enough to park the instance in the store).
+struct CancelCase: Sendable, CustomTestStringConvertible {
+    var workflow: String
+    var name: String
+    var input: String
+    var when: String
+    var park: Bool
+
+    var testDescription: String { "\(workflow) \(name)" }
+
+    static let all: [CancelCase] = {
+        let path = Fixtures.root.appendingPathComponent("run/cancellation.cancels.json")
+        guard let text = try? String(contentsOf: path, encoding: .utf8), let json = try? JSON.parse(text),
+            case .array(let entries)? = json["cases"]
+        else {
+            return [CancelCase(workflow: "?", name: "unreadable cancellation.cancels.json", input: "{}", when: "", park: false)]
+        }
+        return entries.map { entry in
+            CancelCase(
+                workflow: entry["workflow"]?.stringValue ?? json["workflow"]?.stringValue ?? "?",
+                name: entry["name"]?.stringValue ?? "case", input: (entry["input"] ?? .object([])).serialized(),
+                when: entry["cancel_when"]?.stringValue ?? "", park: entry["park"] == .bool(true))
+        }
+    }()
+}
+
+/// Cancellation with Python's semantics: each case ends as the same `run()` ends inline in
+/// Python when its task is cancelled at the same point (`python -m waymark.inline
+/// --cancel-when`), on each store; and a cancellation is durable.
+@Suite struct CancellationTests {
+    static let bundle: Result<WorkflowBundle, any Error> = Result {
+        let result = try Driver().compile(file: Fixtures.path("run", "cancellation.py"))
+        guard let bundle = try Driver().bundle(result, bundleDirectory: Fixtures.root.appendingPathComponent("run").path) else {
+            throw StoreError("cancellation.py did not compile: \(Fixtures.render(result))")
+        }
+        return bundle
+    }
+
+    func runner(_ store: any WorkflowStore, state: URL, park: Bool) throws -> Runner {
+        var options = RunnerOptions(
+            workers: 1, concurrencyPerWorker: 4, sleepScale: 1, pythonPackage: Python.package,
+            environment: ["WAYMARK_TEST_STATE": state.path])
+        options.suspendSleepsLongerThan = park ? 1 : nil
+        options.shutdownGrace = 0.5
+        let directory = Fixtures.root.appendingPathComponent("run").path
+        return try Runner(bundle: try Self.bundle.get(), bundlePath: directory + "/bundle.wmb", options: options, store: store)
+    }
+
+    func configuration(_ runnerID: String, lease: Double = 120) -> ServerConfiguration {
+        var configuration = ServerConfiguration(runnerID: runnerID)
+        configuration.leaseSeconds = lease
+        // Long: the notice, not the heartbeat, must deliver a cancellation promptly.
+        configuration.heartbeatSeconds = 30
+        configuration.pollSeconds = 0.05
+        return configuration
+    }
+
+    /// Polls until `condition` holds; the bound is liveness, not performance.
+    func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<1200 {
+            if try await condition() { return true }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return false
+    }
+
+    func counter(_ state: URL, _ key: String) -> Int {
+        Int((try? String(contentsOf: state.appendingPathComponent(key), encoding: .utf8)) ?? "") ?? 0
+    }
+
+    /// `{"ok": true, "value": ...}` or `{"ok": false, "error": {"type", "message"}}`, as the
+    /// inline run prints it (tagged).
+    static func canonical(_ record: InstanceRecord) -> String {
+        if let result = record.result { return JSON.object([("ok", .bool(true)), ("value", result)]).serialized() }
+        let error = JSON.object([("type", record.error?["type"] ?? .null), ("message", record.error?["message"] ?? .null)])
+        return JSON.object([("ok", .bool(false)), ("error", error)]).serialized()
+    }
+
+    @Test(arguments: CancelCase.all, StoreKind.allCases)
+    func aCancelledInstanceEndsAsACancelledPythonTask(_ cancel: CancelCase, _ kind: StoreKind) async throws {
+        try await kind.scoped("cancel") { store, _ in
+            let state = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: state) }
+            let inlineState = state.appendingPathComponent("inline"), compiledState = state.appendingPathComponent("compiled")
+            let (_, out, err) = try await Python.run(
+                ["-m", "waymark.inline", Fixtures.path("run", "cancellation.py"), "--workflow", cancel.workflow, "--input", cancel.input,
+                 "--tagged", "--cancel-when", cancel.when],
+                environment: ["WAYMARK_TEST_STATE": inlineState.path])
+            let python = try #require(out.split(separator: "\n").first.map(String.init), "inline run printed nothing: \(err)")
+
+            let runner = try runner(store, state: compiledState, park: cancel.park)
+            let server = try Server(store: store, runners: [runner], configuration: configuration("cancel-\(kind)"))
+            let serving = Task { try await server.run() }
+            let id = try await server.submit(cancel.workflow, input: try JSON.parse(cancel.input))
+            let reached = try await eventually {
+                if cancel.when != "sleeping" { return FileManager.default.fileExists(atPath: compiledState.appendingPathComponent(cancel.when).path) }
+                if cancel.park { return try await store.instanceGet(id)?.status == .sleeping }
+                return try await store.journal(id).values.contains { if case .wake = $0 { true } else { false } }
+            }
+            #expect(reached, "the instance reached the point to cancel at (\(cancel.when))")
+            #expect(try await server.cancel(id) == .requested)
+            #expect(try await server.cancel(id) == .alreadyRequested)
+            let record = try await server.result(of: id)
+            server.stop()
+            _ = try await serving.value
+            await runner.shutdown()
+
+            #expect(Self.canonical(record) == python, "\(cancel.testDescription) on \(kind)\n  python:   \(python)\n  compiled: \(Self.canonical(record))")
+            #expect(record.status == (python.contains("\"CancelledError\"") ? .cancelled : .completed))
+            let name = try JSON.parse(cancel.input)["name"]?.stringValue ?? ""
+            // Cleanups ran as often as in Python; the interrupted action was dispatched once.
+            #expect(counter(compiledState, "cleaned-\(name)") == counter(inlineState, "cleaned-\(name)"))
+            #expect(counter(compiledState, "started-\(name)") == counter(inlineState, "started-\(name)"))
+            #expect(try await server.cancel(id) == .finished(record.status))
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func anInstanceNotYetStartedIsCancelledAtOnce(_ kind: StoreKind) async throws {
+        try await kind.scoped("cancel") { store, _ in
+            let id = try await store.instanceCreate(workflow: "W", version: "v1", input: .object([]))
+            #expect(try await store.instanceCancel(id) == .cancelledBeforeStart)
+            let record = try #require(try await store.instanceGet(id))
+            #expect(record.status == .cancelled && record.error?["type"]?.stringValue == "CancelledError")
+            #expect(try await store.instanceCancel(id) == .finished(.cancelled))
+            #expect(try await store.instanceCancel("no-such-instance") == .notFound)
+            let claim = try await store.instancesClaim(runner: "r", versions: ["v1"], limit: 10, leaseSeconds: 10)
+            #expect(claim.claimed.isEmpty, "a cancelled instance is never claimed")
+        }
+    }
+
+    /// The request is durable: a server dies while the instance waits on an action, the cancel
+    /// is asked with no server running, and the next server delivers it at that await without
+    /// dispatching the action again.
+    @Test(arguments: StoreKind.allCases)
+    func aCancellationSurvivesTheServerThatHeldTheInstance(_ kind: StoreKind) async throws {
+        try await kind.scoped("cancel") { shared, url in
+            let state = try temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: state) }
+            func store(_ runnerID: String) async throws -> any WorkflowStore {
+                guard let url else { return shared }
+                return try await PostgresStore.open(url: url, leaseOwner: runnerID)
+            }
+            let storeA = try await store("cancel-a")
+            let runnerA = try runner(storeA, state: state, park: false)
+            let serverA = try Server(store: storeA, runners: [runnerA], configuration: configuration("cancel-a", lease: 1))
+            let servingA = Task { try await serverA.run() }
+            let id = try await serverA.submit("CancelWithFinallyWorkflow", input: .object([("name", .string("h"))]))
+            #expect(try await eventually { counter(state, "started-h") == 1 })
+            serverA.halt()
+            _ = try await servingA.value
+            await runnerA.shutdown()
+            #expect(try await shared.instanceCancel(id) == .requested)
+
+            let storeB = try await store("cancel-b")
+            let runnerB = try runner(storeB, state: state, park: false)
+            let serverB = try Server(store: storeB, runners: [runnerB], configuration: configuration("cancel-b"))
+            let servingB = Task { try await serverB.run() }
+            let record = try await serverB.result(of: id)
+            serverB.stop()
+            _ = try await servingB.value
+            await runnerB.shutdown()
+            #expect(record.status == .cancelled && record.error?["type"]?.stringValue == "CancelledError")
+            #expect(counter(state, "started-h") == 1, "the interrupted action was not dispatched again")
+            #expect(counter(state, "cleaned-h") == 1, "the finally block's cleanup ran once")
+            #expect(try await shared.journal(id).values.contains(.cancelled))
+        }
+    }
+}
