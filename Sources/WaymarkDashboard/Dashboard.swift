@@ -72,6 +72,7 @@ public actor Dashboard {
             case ("GET", 1, "instances"): return try await instances(request, json: api)
             case ("GET", 2, "instances"): return try await instance(route[1], json: api)
             case ("POST", 3, "instances") where api && route[2] == "retry": return try await retry(route[1], request)
+            case ("POST", 3, "instances") where api && route[2] == "cancel": return try await cancel(route[1], request)
             case ("GET", 1, "workflows"): return try await versions(json: api)
             case ("GET", 1, "healthz") where !api: return await health()
             case ("GET", 1, "metrics") where !api: return try await metricsText()
@@ -162,15 +163,32 @@ public actor Dashboard {
         return drawn
     }
 
-    func retry(_ id: String, _ request: DashboardRequest) async throws -> DashboardResponse {
+    /// Why a change is refused: no token configured, or not the token given; nil to go on.
+    func refusal(_ request: DashboardRequest) -> DashboardResponse? {
         guard let token else {
             return .error(403, "changes through the dashboard are disabled: set WAYMARK_WEBAPP_TOKEN", json: true)
         }
         guard let given = request.authorization, Self.constantTimeEqual(given, "Bearer \(token)") else {
             return .error(401, "a change needs the dashboard's token: Authorization: Bearer <WAYMARK_WEBAPP_TOKEN>", json: true)
         }
+        return nil
+    }
+
+    func retry(_ id: String, _ request: DashboardRequest) async throws -> DashboardResponse {
+        if let refused = refusal(request) { return refused }
         guard try await store.instanceRetry(id) else { return .error(409, "instance \(id) has not failed", json: true) }
         return .json(.object([("id", .string(id)), ("status", .string("queued"))]))
+    }
+
+    /// `POST /api/instances/ID/cancel`: as `waymark-run cancel`.
+    func cancel(_ id: String, _ request: DashboardRequest) async throws -> DashboardResponse {
+        if let refused = refusal(request) { return refused }
+        switch try await store.instanceCancel(id) {
+        case .cancelledBeforeStart: return .json(.object([("id", .string(id)), ("cancel", .string("cancelled"))]))
+        case .requested, .alreadyRequested: return .json(.object([("id", .string(id)), ("cancel", .string("requested"))]))
+        case .finished(let status): return .error(409, "instance \(id) has ended (\(status.rawValue)); nothing to cancel", json: true)
+        case .notFound: return .error(404, "no instance \(id)", json: true)
+        }
     }
 
     /// Compares without stopping at the first difference, so timing does not reveal the token.

@@ -35,8 +35,8 @@ struct PruneCommand: AsyncParsableCommand {
     @Option(help: "Delete instances finished longer ago than this: 7d, 12h, 30m, 45s, 2w or seconds.")
     var olderThan: Age
 
-    @Option(help: "Which finished instances: completed, failed or both (comma-separated).")
-    var status: String = "completed,failed"
+    @Option(help: "Which finished instances: completed, failed, cancelled (comma-separated).")
+    var status: String = "completed,failed,cancelled"
 
     @Option(help: "Instances deleted per statement (each statement is its own short transaction).")
     var batch: Int = 1_000
@@ -46,8 +46,8 @@ struct PruneCommand: AsyncParsableCommand {
     mutating func run() async throws {
         var statuses: [InstanceStatus] = []
         for name in status.split(separator: ",") {
-            guard let parsed = InstanceStatus(rawValue: name.trimmingCharacters(in: .whitespaces)), parsed == .completed || parsed == .failed else {
-                fail("--status takes completed and/or failed, not '\(name)'")
+            guard let parsed = InstanceStatus(rawValue: name.trimmingCharacters(in: .whitespaces)), parsed.isFinished else {
+                fail("--status takes finished statuses (completed, failed, cancelled), not '\(name)'")
             }
             statuses.append(parsed)
         }
@@ -74,5 +74,34 @@ struct RetryCommand: AsyncParsableCommand {
         guard let store = openStore(database, quiet: true, required: true) as? PostgresStore else { fail("retry needs PostgreSQL") }
         guard try await store.instanceRetry(id) else { fail("no failed instance \(id)") }
         print(id)
+    }
+}
+
+/// `waymark-run cancel ID`: asks to cancel an instance, as `task.cancel()` would.
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Cancel an instance: its run() gets asyncio.CancelledError at the await it is at (durably, whichever server runs it).",
+        discussion: """
+            Prints what happened: 'cancelled' (it had not started, and never will), 'requested' (the \
+            server running it delivers the cancellation; handlers and finally blocks run, and the \
+            instance ends 'cancelled', or as run() returns if it catches the error), or why nothing \
+            was done. Exits 1 when the instance had ended or does not exist.
+            """)
+
+    @Argument(help: "The instance's id.")
+    var id: String
+
+    @OptionGroup var database: DatabaseOptions
+
+    mutating func run() async throws {
+        guard let store = openStore(database, quiet: true, required: true) as? PostgresStore else { fail("cancel needs PostgreSQL") }
+        switch try await store.instanceCancel(id) {
+        case .cancelledBeforeStart: print("cancelled")
+        case .requested: print("requested")
+        case .alreadyRequested: print("requested (already)")
+        case .finished(let status): fail("instance \(id) has ended (\(status.rawValue)); nothing to cancel", code: .workflowFailed)
+        case .notFound: fail("no instance \(id)", code: .workflowFailed)
+        }
     }
 }

@@ -169,7 +169,7 @@ struct SubmitCommand: AsyncParsableCommand {
 
 /// `waymark-run result ID`.
 struct ResultCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "result", abstract: "Print a finished instance's result (exit 1 if it failed).")
+    static let configuration = CommandConfiguration(commandName: "result", abstract: "Print a finished instance's result (exit 1 if it failed or was cancelled).")
 
     @Argument(help: "An instance id.")
     var id: String
@@ -187,8 +187,9 @@ struct ResultCommand: AsyncParsableCommand {
         case .completed:
             // The store keeps the tagged form (for the Python client); people and programs get plain JSON.
             print(ValueCodec.plain(tagged: record.result ?? .null).serialized())
-        case .failed:
-            FileHandle.standardError.write(Data("\(record.workflow) failed: \((record.error ?? .null).serialized())\n".utf8))
+        case .failed, .cancelled:
+            let ended = record.status == .failed ? "failed" : "was cancelled"
+            FileHandle.standardError.write(Data("\(record.workflow) \(ended): \((record.error ?? .null).serialized())\n".utf8))
             throw RunExit.workflowFailed
         default:
             FileHandle.standardError.write(Data("instance \(record.id) is \(record.status.rawValue); no result yet\n".utf8))

@@ -17,7 +17,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "With --list: only this workflow.")
     var workflow: String?
 
-    @Option(help: "With --list: only this status (queued, running, sleeping, completed, failed).")
+    @Option(help: "With --list: only this status (queued, running, sleeping, completed, failed, cancelled).")
     var status: String?
 
     @Option(help: "With --list: only instances created at or after this ISO 8601 time.")

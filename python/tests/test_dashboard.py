@@ -79,6 +79,9 @@ def test_pages_json_escaping_token_and_metrics(dashboard):
     retry = f"{dashboard}/api/instances/{by_workflow['Limited']['id']}/retry"
     assert post(retry) == 401 and post(retry, "wrong") == 401
     assert post(retry, "t0ken") == 200
+    cancel = f"{dashboard}/api/instances/{by_workflow['Checkout']['id']}/cancel"
+    assert post(cancel) == 401 and post(cancel, "wrong") == 401
+    assert post(cancel, "t0ken") == 409, "a completed instance has nothing to cancel"
 
     assert json.loads(get(f"{dashboard}/healthz")[1])["ok"] is True
 
@@ -86,7 +89,7 @@ def test_pages_json_escaping_token_and_metrics(dashboard):
 
     families = {family.name: family for family in text_string_to_metric_families(get(f"{dashboard}/metrics")[1])}
     counts = {sample.labels["status"]: sample.value for sample in families["waymark_instances"].samples}
-    assert set(counts) == {"queued", "running", "sleeping", "completed", "failed"}
+    assert set(counts) == {"queued", "running", "sleeping", "completed", "failed", "cancelled"}
     assert sum(counts.values()) >= 2
 
 

@@ -206,3 +206,27 @@ def test_a_failed_instance_retried_from_python_resumes_and_completes(durable):
     assert asyncio.run(main()) == f"{name} ok"
     with open(os.path.join(state_directory(), f"step-{name}")) as counter:
         assert counter.read() == "1", "the completed step did not run again"
+
+
+def test_a_sleeping_instance_cancelled_from_python_runs_its_finally_and_ends_cancelled(durable):
+    from shop.flows import Patient, state_directory
+
+    name = f"p{uuid.uuid4().hex[:8]}"
+
+    async def main():
+        handle = await Patient().run(name, _blocking=False)
+        for _ in range(600):
+            if (await handle.status()).status == "sleeping":
+                break
+            await asyncio.sleep(0.05)
+        assert (await handle.status()).status == "sleeping"
+        assert await handle.cancel() is False, "requested, not cancelled before it started"
+        with pytest.raises(asyncio.CancelledError):
+            await handle.result(timeout=60)
+        assert (await handle.status()).status == "cancelled"
+        with pytest.raises(LookupError, match="has ended"):
+            await handle.cancel()
+
+    asyncio.run(main())
+    with open(os.path.join(state_directory(), f"step-{name}-cleanup")) as counter:
+        assert counter.read() == "1", "the finally block's action ran once"

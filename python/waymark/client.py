@@ -56,9 +56,12 @@ def redact(text: str, url: str) -> str:
     return text
 
 
+FINISHED = ("completed", "failed", "cancelled")
+
+
 @dataclass(frozen=True)
 class Status:
-    """Where an instance is: queued, running, sleeping, completed or failed."""
+    """Where an instance is: queued, running, sleeping, completed, failed or cancelled."""
 
     id: str
     workflow: str
@@ -66,7 +69,23 @@ class Status:
 
     @property
     def done(self) -> bool:
-        return self.status in ("completed", "failed")
+        return self.status in FINISHED
+
+
+async def _waymark_run(*arguments: str) -> str:
+    """Runs a `waymark-run` subcommand against the app's database; its output, or its error
+    (the database password left out) raised as LookupError."""
+    from . import toolchain
+
+    process = await asyncio.create_subprocess_exec(
+        toolchain.executable("waymark-run"), *arguments,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=dict(os.environ),
+    )
+    out, err = await process.communicate()
+    if process.returncode != 0:
+        message = err.decode("utf-8", "replace").strip().removeprefix("waymark-run: error: ")
+        raise LookupError(redact(message, database_url() or ""))
+    return out.decode("utf-8", "replace")
 
 
 class _Connections:
@@ -147,8 +166,8 @@ class _Connections:
 
     async def check(self, ids: list[str]) -> None:
         rows = await self.execute(
-            "SELECT id, status, result, error FROM waymark_instances WHERE id = ANY(%s) AND status IN ('completed', 'failed')",
-            (ids,),
+            "SELECT id, status, result, error FROM waymark_instances WHERE id = ANY(%s) AND status = ANY(%s)",
+            (ids, list(FINISHED)),
         )
         for instance, status, result, error in rows:
             for future in self.waiters.pop(instance, []):
@@ -219,16 +238,15 @@ class WorkflowHandle:
     async def retry(self) -> None:
         """Queues the failed instance again, to resume at the action that failed (completed
         actions are not run again): `waymark-run retry`, so the rule has one definition."""
-        from . import toolchain
+        await _waymark_run("retry", self.id)
 
-        process = await asyncio.create_subprocess_exec(
-            toolchain.executable("waymark-run"), "retry", self.id,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=dict(os.environ),
-        )
-        _, err = await process.communicate()
-        if process.returncode != 0:
-            message = err.decode("utf-8", "replace").strip().removeprefix("waymark-run: error: ")
-            raise LookupError(redact(message, database_url() or ""))
+    async def cancel(self) -> bool:
+        """Cancels the instance as `task.cancel()` would: its `run()` gets
+        `asyncio.CancelledError` at the await it is at (handlers and finally blocks run), on
+        whichever server runs it, durably. True when it had not started (it never will); False
+        when the cancellation was requested (await `result()` to see how it ended). Raises
+        LookupError when the instance has ended or does not exist. `waymark-run cancel`."""
+        return (await _waymark_run("cancel", self.id)).strip() == "cancelled"
 
     async def result(self, timeout: float | None = None) -> Any:
         """The workflow's value, or its exception raised. A timeout (or a cancelled caller)
@@ -246,4 +264,7 @@ class WorkflowHandle:
             raise LookupError(f"instance {self.id}: its workflow class is unknown here; use WorkflowClass.handle(id)")
         if status == "completed":
             return outcomes.decode_value(compiled, json.loads(result) if result is not None else None)
+        if status == "cancelled":
+            # As awaiting a cancelled task does.
+            raise asyncio.CancelledError()
         raise outcomes.exception(compiled, json.loads(error) if error else {"type": "WorkflowError", "message": "failed"})

@@ -93,3 +93,16 @@ class Flaky(Workflow):
     async def run(self, name: str) -> str:
         await step(name)
         return await flaky(name)
+
+
+@workflow
+class Patient(Workflow):
+    """Sleeps for an hour unless cancelled; cleans up either way."""
+
+    async def run(self, name: str) -> str:
+        await step(name)
+        try:
+            await asyncio.sleep(3600)
+            return "woke"
+        finally:
+            await step(f"{name}-cleanup")
