@@ -15,8 +15,14 @@ struct ServeCommand: AsyncParsableCommand {
             instances by replaying their journals. SIGTERM or SIGINT hands unfinished instances back.
             """)
 
-    @Argument(help: "The bundles (.wmb) whose workflow versions this runner serves.")
-    var bundles: [String]
+    @Argument(help: "The bundles (.wmb) whose workflow versions this runner serves (with --registered: registers them first).")
+    var bundles: [String] = []
+
+    @Flag(help: "Serve every workflow version registered in the database whose modules the configured modules import (--modules).")
+    var registered = false
+
+    @Option(help: "With --registered: the application's modules, comma-separated (default: WAYMARK_USER_MODULE). A registered bundle runs only if they import every module it needs.")
+    var modules: String?
 
     @OptionGroup var workerFlags: WorkerFlags
 
@@ -52,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        guard !bundles.isEmpty else { fail("name at least one bundle") }
+        guard !bundles.isEmpty || registered else { fail("name at least one bundle, or serve the registered ones (--registered)") }
         guard let url = workerFlags.database.connectionString(required: true) else {
             fail("serve needs PostgreSQL: pass --database-url(-file), set WAYMARK_DATABASE_URL(_FILE) or PG* variables")
         }
@@ -74,7 +80,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var flags = workerFlags
         flags.suspendSleepsLongerThan = Double(evictSleepThresholdMs ?? environmentInt("WAYMARK_EVICT_SLEEP_THRESHOLD_MS") ?? 10_000) / 1000
-        let loaded = bundles.map { path in (path, loadRunnableBundle(path, allowing: searchPaths)) }
+        var loaded = bundles.map { path in (path, loadRunnableBundle(path, allowing: searchPaths)) }
+        if registered {
+            loaded = await registeredBundles(store, given: loaded, python: flags.python)
+        }
         let runners = loaded.map { path, bundle in flags.runner(bundle, path: path, store: store) }
         let server: Server
         do {
@@ -114,6 +123,31 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // The instances' tasks may still wait on their workers: the process ends here.
         RunExit.success.exit()
+    }
+}
+
+extension ServeCommand {
+    /// Registers the bundles given, then loads every registered bundle the configured modules
+    /// can run (see `Registry`), saying which it leaves out and why. Registered bundles have no
+    /// file: their path stands for the working directory, where their modules are found.
+    func registeredBundles(_ store: PostgresStore, given: [(String, WorkflowBundle)], python: String?) async -> [(String, WorkflowBundle)] {
+        let userModules = (modules ?? ProcessInfo.processInfo.environment["WAYMARK_USER_MODULE"] ?? "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !userModules.isEmpty else { fail("--registered needs the application's modules: --modules or WAYMARK_USER_MODULE") }
+        do {
+            for (path, bundle) in given {
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                try await store.bundleRegister(bundle, text: text)
+            }
+            let importable = try Registry.importable(userModules: userModules, python: python)
+            let (bundles, skipped) = Registry.runnable(try await store.bundlesRegistered(), importable: importable)
+            for reason in skipped { log("not serving \(reason)") }
+            guard !bundles.isEmpty else { fail("no registered workflow version can run here (\(skipped.count) left out)") }
+            let directory = FileManager.default.currentDirectoryPath + "/registered.wmb"
+            return bundles.map { (directory, $0) }
+        } catch {
+            fail("\(error)")
+        }
     }
 }
 

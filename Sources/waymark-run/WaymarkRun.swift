@@ -8,7 +8,7 @@ struct WaymarkRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "waymark-run",
         abstract: "Run compiled workflow bundles on Python workers.",
-        subcommands: [RunCommand.self, ServeCommand.self, SubmitCommand.self, StatusCommand.self, ResultCommand.self, ScheduleCommand.self, PruneCommand.self, RetryCommand.self, CancelCommand.self, DashboardCommand.self],
+        subcommands: [RunCommand.self, ServeCommand.self, SubmitCommand.self, StatusCommand.self, ResultCommand.self, ScheduleCommand.self, PruneCommand.self, RetryCommand.self, CancelCommand.self, RegisterCommand.self, DashboardCommand.self],
         defaultSubcommand: RunCommand.self)
 
     static func main() async {

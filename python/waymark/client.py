@@ -204,8 +204,32 @@ _INSERT = f"""
 """
 
 
+_REGISTER = """
+    INSERT INTO waymark_workflow_versions (version, name, bundle) VALUES (%s, %s, %s)
+    ON CONFLICT (version) DO UPDATE SET bundle = excluded.bundle WHERE waymark_workflow_versions.bundle IS NULL
+"""
+
+# The (database, version) pairs this process registered: one registration per version.
+_registered: set[tuple[str, str]] = set()
+
+
+async def register(compiled: CompiledWorkflow) -> None:
+    """Stores the workflow's bundle in the database under its version (once per process), so
+    servers started with `serve --registered` (`waymark-start-workers`) can run it."""
+    connections = _connections()
+    key = (connections.url, compiled.version)
+    if key in _registered:
+        return
+    with open(compiled.bundle, encoding="utf-8") as handle:
+        text = handle.read()
+    await connections.execute(_REGISTER, (compiled.version, compiled.name, text))
+    _registered.add(key)
+
+
 async def submit_many(compiled: CompiledWorkflow, inputs: list[dict[str, Any]]) -> list["WorkflowHandle"]:
-    """Queues one instance per input in one statement (one round trip); returns their handles."""
+    """Queues one instance per input in one statement (one round trip, after the version's
+    registration the first time); returns their handles."""
+    await register(compiled)
     ids = [str(uuid.uuid4()) for _ in inputs]
     texts = [json.dumps(item, separators=(",", ":"), ensure_ascii=False) for item in inputs]
     count = len(inputs)

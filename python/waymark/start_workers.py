@@ -6,7 +6,10 @@
 
 Imports every module of `WAYMARK_USER_MODULE` (comma-separated, importable from the working
 directory or `PYTHONPATH`), compiles each `@workflow` class it defines (cached, as the client
-compiles them), and replaces itself with `waymark-run serve` over those bundles: the same flags
+compiles them), and replaces itself with `waymark-run serve --registered` over those bundles:
+it registers them in the database and serves every registered version that these modules can
+run (a version the app registered with its first `run()`, or one still in flight from before a
+deploy, as long as its modules are still imported by these); the same flags
 and environment variables (`WAYMARK_WORKER_COUNT`, `WAYMARK_CONCURRENT_PER_WORKER`,
 `WAYMARK_MAX_ACTION_LIFECYCLE`, `WAYMARK_DATABASE_URL[_FILE]`, ...). Extra arguments are passed
 to `serve` as they are. The workers run on this interpreter, so on the app's virtualenv.
@@ -49,9 +52,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"waymark-start-workers: {error}")
     except (ImportError, ToolchainError) as error:
         sys.exit(f"waymark-start-workers: {error}")
-    command = [serve, "serve", *sorted({bundle.bundle for bundle in bundles})]
-    for root in sorted({bundle.root for bundle in bundles}):
+    roots = sorted({bundle.root for bundle in bundles})
+    # Registers these bundles and serves every registered version the modules can run (older
+    # versions with instances still queued or sleeping included).
+    command = [serve, "serve", "--registered", *sorted({bundle.bundle for bundle in bundles})]
+    for root in roots:
         command += ["--allow-search-path", root]
+    # Registered bundles carry no search path: their modules are found where these are.
+    os.environ["PYTHONPATH"] = os.pathsep.join([*roots, *filter(None, [os.environ.get("PYTHONPATH")])])
     os.environ.setdefault("WAYMARK_PYTHON", sys.executable)
     names = ", ".join(f"{bundle.name} ({bundle.version[:12]})" for bundle in bundles)
     print(f"waymark-start-workers: serving {names}", file=sys.stderr, flush=True)

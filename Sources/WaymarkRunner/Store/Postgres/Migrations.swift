@@ -163,6 +163,11 @@ enum Migrations {
             "DROP INDEX waymark_instances_finished",
             "CREATE INDEX waymark_instances_finished ON waymark_instances (updated_at) WHERE status IN ('completed', 'failed', 'cancelled')",
         ]),
+        // Registration (PostgresStore+Registry.swift): a version keeps the bundle that defines
+        // it, so a server loads it without a file.
+        Migration(version: 10, name: "workflow versions keep their bundles", sql: [
+            "ALTER TABLE waymark_workflow_versions ADD COLUMN bundle text",
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }
