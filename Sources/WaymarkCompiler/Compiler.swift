@@ -98,9 +98,9 @@ public struct Compiler: Sendable {
             return CompileResult(program: nil, diagnostics: diagnostics.diagnostics, files: [path: file], searchPaths: searchPaths)
         }
 
-        let workflowClasses = module.tree.nodes("body").compactMap { statement -> ClassInfo? in
-            guard statement.type == "ClassDef", let name = statement.string("name"),
-                statement.nodes("decorator_list").contains(where: { ModuleIndexer.isWaymark($0, "workflow", symbols: module.symbols) })
+        let workflowClasses = module.tree.nodes(.body).compactMap { statement -> ClassInfo? in
+            guard statement.kind == .ClassDef, let name = statement.string(.name),
+                statement.nodes(.decorator_list).contains(where: { ModuleIndexer.isWaymark($0, "workflow", symbols: module.symbols) })
             else { return nil }
             return module.classes[name]
         }

@@ -9,8 +9,11 @@ public struct PyNode: Sendable {
     /// Field values in the order of `nodeType.fields`.
     let values: [PyValue]
 
-    /// The `ast` class name, e.g. `Call` or `AsyncFunctionDef`.
+    /// The `ast` class name, e.g. `Call` or `AsyncFunctionDef` (for messages).
     public var type: String { nodeType.name }
+
+    /// The `ast` class, to switch over.
+    public var kind: PyKind { nodeType.kind }
 
     init(nodeType: PyNodeType, span: PySpan?, values: [PyValue]) {
         self.nodeType = nodeType
@@ -23,35 +26,35 @@ public struct PyNode: Sendable {
         self.init(nodeType: PyNodeType(name: type, fields: names), span: span, values: names.map { fields[$0] ?? .none })
     }
 
-    public subscript(field: String) -> PyValue {
+    public subscript(field: PyField) -> PyValue {
         guard let position = nodeType.positions[field] else { return .none }
         return values[position]
     }
 
     /// The node in `field`, or nil when the field is None.
-    public func node(_ field: String) -> PyNode? {
+    public func node(_ field: PyField) -> PyNode? {
         if case .node(let node) = self[field] { return node }
         return nil
     }
 
     /// The nodes in a list field; None items (as in `Dict.keys` for `**x`) are skipped.
-    public func nodes(_ field: String) -> [PyNode] {
+    public func nodes(_ field: PyField) -> [PyNode] {
         guard case .list(let items) = self[field] else { return [] }
         return items.compactMap { if case .node(let node) = $0 { node } else { nil } }
     }
 
     /// A list field with its None items kept as nil.
-    public func optionalNodes(_ field: String) -> [PyNode?] {
+    public func optionalNodes(_ field: PyField) -> [PyNode?] {
         guard case .list(let items) = self[field] else { return [] }
         return items.map { if case .node(let node) = $0 { node } else { nil } }
     }
 
-    public func string(_ field: String) -> String? {
+    public func string(_ field: PyField) -> String? {
         if case .string(let value) = self[field] { return value }
         return nil
     }
 
-    public func int(_ field: String) -> Int? {
+    public func int(_ field: PyField) -> Int? {
         if case .int(let value) = self[field] { return value }
         return nil
     }
@@ -60,14 +63,18 @@ public struct PyNode: Sendable {
 /// An `ast` class: its name and field names, shared by every node of the class. Immutable.
 public final class PyNodeType: @unchecked Sendable {
     public let name: String
+    public let kind: PyKind
     public let fields: [String]
-    let positions: [String: Int]
+    let positions: [PyField: Int]
 
     init(name: String, fields: [String]) {
         self.name = name
+        self.kind = PyKind(rawValue: name) ?? .unknown
         self.fields = fields
-        var positions: [String: Int] = [:]
-        for (index, field) in fields.enumerated() { positions[field] = index }
+        var positions: [PyField: Int] = [:]
+        for (index, field) in fields.enumerated() {
+            if let known = PyField(rawValue: field) { positions[known] = index }
+        }
         self.positions = positions
     }
 }

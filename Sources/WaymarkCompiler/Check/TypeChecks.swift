@@ -39,37 +39,9 @@ extension FunctionLowering {
 
     /// Forgets what is known of the names a block of Python statements assigns.
     func forgetTypes(assignedIn statements: [PyNode]) {
-        let saved = locals
-        locals = []
-        collectAssignedNames(statements)
-        for name in locals {
+        for name in BoundNames.of(statements) {
             types[name] = .unknown
             forgetPaths(under: name)
-        }
-        locals = saved
-    }
-
-    private func collectAssignedNames(_ statements: [PyNode]) {
-        for statement in statements {
-            switch statement.type {
-            case "Assign": statement.nodes("targets").forEach(collectNames)
-            case "AugAssign", "AnnAssign", "For": statement.node("target").map(collectNames)
-            default: break
-            }
-            for handler in statement.nodes("handlers") {
-                if let bound = handler.string("name") { locals.insert(bound) }
-                collectAssignedNames(handler.nodes("body"))
-            }
-            for field in ["body", "orelse", "finalbody"] { collectAssignedNames(statement.nodes(field)) }
-        }
-    }
-
-    private func collectNames(_ target: PyNode) {
-        switch target.type {
-        case "Name": if let id = target.string("id") { locals.insert(id) }
-        case "Tuple", "List": target.nodes("elts").forEach(collectNames)
-        case "Starred": target.node("value").map(collectNames)
-        default: break
         }
     }
 
@@ -264,11 +236,11 @@ extension FunctionLowering {
     }
 
     func checkReturn(_ value: Expr?, at node: PyNode) {
-        guard let annotation = function.node("returns") else { return }
+        guard let annotation = function.node(.returns) else { return }
         let declared = resolver.type(of: annotation)
         let actual = value.map(infer) ?? .none
         if !declared.accepts(actual) {
-            error(.returnType(functionName: name, expected: declared.description, actual: actual.description), value == nil ? node : (node.node("value") ?? node))
+            error(.returnType(functionName: name, expected: declared.description, actual: actual.description), value == nil ? node : (node.node(.value) ?? node))
         }
     }
 }

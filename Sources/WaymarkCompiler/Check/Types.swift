@@ -120,20 +120,20 @@ struct TypeResolver {
 
     func type(of annotation: PyNode?) -> PyType {
         guard let annotation else { return .unknown }
-        switch annotation.type {
-        case "Constant":
-            if case .none = annotation["value"] { return .none }
-            if case .string(let text) = annotation["value"], let expression = project.annotation(text) {
+        switch annotation.kind {
+        case .Constant:
+            if case .none = annotation[.value] { return .none }
+            if case .string(let text) = annotation[.value], let expression = project.annotation(text) {
                 return type(of: expression)
             }
             return .unknown
-        case "BinOp" where annotation.node("op")?.type == "BitOr":
-            return union([type(of: annotation.node("left")), type(of: annotation.node("right"))])
-        case "Name", "Attribute":
+        case .BinOp where annotation.node(.op)?.kind == .BitOr:
+            return union([type(of: annotation.node(.left)), type(of: annotation.node(.right))])
+        case .Name, .Attribute:
             return named(annotation, arguments: [])
-        case "Subscript":
-            guard let base = annotation.node("value"), let index = annotation.node("slice") else { return .unknown }
-            let arguments = index.type == "Tuple" ? index.nodes("elts") : [index]
+        case .Subscript:
+            guard let base = annotation.node(.value), let index = annotation.node(.slice) else { return .unknown }
+            let arguments = index.kind == .Tuple ? index.nodes(.elts) : [index]
             return named(base, arguments: arguments)
         default:
             return .unknown
@@ -154,11 +154,11 @@ struct TypeResolver {
     private func named(_ node: PyNode, arguments: [PyNode]) -> PyType {
         var name: String?
         var resolved: ResolvedSymbol?
-        if node.type == "Name", let id = node.string("id") {
+        if node.kind == .Name, let id = node.string(.id) {
             resolved = project.resolve(id, in: module)
             name = resolved == nil ? id : nil
-        } else if node.type == "Attribute", let base = node.node("value"), base.type == "Name", let id = base.string("id"),
-            let attribute = node.string("attr"), case .module(let source)? = project.resolve(id, in: module)
+        } else if node.kind == .Attribute, let base = node.node(.value), base.kind == .Name, let id = base.string(.id),
+            let attribute = node.string(.attr), case .module(let source)? = project.resolve(id, in: module)
         {
             resolved = project.resolveImport(attribute, from: source)
         }
@@ -180,7 +180,7 @@ struct TypeResolver {
         case "dict", "Dict", "Mapping":
             return .dict(args.first ?? .unknown, args.count > 1 ? args[1] : .unknown)
         case "tuple", "Tuple":
-            if args.count == 2, arguments.last?.type == "Constant", case .other = arguments.last?["value"] ?? .none { return .tupleOf(args[0]) }
+            if args.count == 2, arguments.last?.kind == .Constant, case .other = arguments.last?[.value] ?? .none { return .tupleOf(args[0]) }
             return args.isEmpty ? .tupleOf(.unknown) : .tuple(args)
         case "Optional": return union([args.first ?? .unknown, .none])
         case "Union": return union(args)
@@ -206,8 +206,8 @@ struct ModelFields {
     func attributes(of info: ClassInfo, depth: Int = 0) -> [String: PyType]? {
         guard depth < 8 else { return nil }
         var found: [String: PyType] = [:]
-        for base in info.node.nodes("bases") {
-            guard base.type == "Name", let id = base.string("id") else { return nil }
+        for base in info.node.nodes(.bases) {
+            guard base.kind == .Name, let id = base.string(.id) else { return nil }
             switch project.resolve(id, in: info.module) {
             case .klass(let baseInfo)?:
                 guard let inherited = attributes(of: baseInfo, depth: depth + 1) else { return nil }
@@ -219,18 +219,18 @@ struct ModelFields {
             }
         }
         let resolver = TypeResolver(project: project, module: info.module)
-        for statement in info.node.nodes("body") {
-            switch statement.type {
-            case "AnnAssign":
-                if let target = statement.node("target"), let name = target.string("id") {
-                    found[name] = resolver.type(of: statement.node("annotation"))
+        for statement in info.node.nodes(.body) {
+            switch statement.kind {
+            case .AnnAssign:
+                if let target = statement.node(.target), let name = target.string(.id) {
+                    found[name] = resolver.type(of: statement.node(.annotation))
                 }
-            case "Assign":
-                for target in statement.nodes("targets") {
-                    if let name = target.string("id") { found[name] = .unknown }
+            case .Assign:
+                for target in statement.nodes(.targets) {
+                    if let name = target.string(.id) { found[name] = .unknown }
                 }
-            case "FunctionDef", "AsyncFunctionDef":
-                if let name = statement.string("name") { found[name] = .unknown }
+            case .FunctionDef, .AsyncFunctionDef:
+                if let name = statement.string(.name) { found[name] = .unknown }
             default:
                 continue
             }

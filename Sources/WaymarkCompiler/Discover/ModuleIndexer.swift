@@ -5,61 +5,61 @@ struct ModuleIndexer {
     let module: PythonModule
 
     func index() {
-        bind(module.tree.nodes("body"))
+        bind(module.tree.nodes(.body))
     }
 
     private func bind(_ statements: [PyNode]) {
         for statement in statements {
-            switch statement.type {
-            case "Import":
-                for alias in statement.nodes("names") {
-                    guard let name = alias.string("name") else { continue }
-                    if let asName = alias.string("asname") {
+            switch statement.kind {
+            case .Import:
+                for alias in statement.nodes(.names) {
+                    guard let name = alias.string(.name) else { continue }
+                    if let asName = alias.string(.asname) {
                         set(asName, .importedModule(name))
                     } else {
                         let top = String(name.split(separator: ".").first ?? "")
                         set(top, .importedModule(top))
                     }
                 }
-            case "ImportFrom":
-                let level = statement.int("level") ?? 0
-                let source = absoluteModule(statement.string("module"), level: level)
+            case .ImportFrom:
+                let level = statement.int(.level) ?? 0
+                let source = absoluteModule(statement.string(.module), level: level)
                 if level > 0 { module.relativeImports.insert(source) }
-                for alias in statement.nodes("names") {
-                    guard let name = alias.string("name"), name != "*" else { continue }
-                    set(alias.string("asname") ?? name, .importedName(module: source, name: name))
+                for alias in statement.nodes(.names) {
+                    guard let name = alias.string(.name), name != "*" else { continue }
+                    set(alias.string(.asname) ?? name, .importedName(module: source, name: name))
                 }
-            case "FunctionDef", "AsyncFunctionDef":
-                guard let name = statement.string("name") else { continue }
-                if statement.nodes("decorator_list").contains(where: { isWaymark($0, "action") }) {
+            case .FunctionDef, .AsyncFunctionDef:
+                guard let name = statement.string(.name) else { continue }
+                if statement.nodes(.decorator_list).contains(where: { isWaymark($0, "action") }) {
                     set(name, .action(actionDecl(statement, name: name)))
                 } else {
                     set(name, .function(statement))
                 }
-            case "ClassDef":
-                guard let name = statement.string("name") else { continue }
+            case .ClassDef:
+                guard let name = statement.string(.name) else { continue }
                 let info = ClassInfo(name: name, module: module, node: statement)
                 module.classes[name] = info
                 set(name, .klass(info))
-            case "Assign":
-                let targets = statement.nodes("targets")
-                guard let value = statement.node("value") else { continue }
+            case .Assign:
+                let targets = statement.nodes(.targets)
+                guard let value = statement.node(.value) else { continue }
                 for target in targets {
-                    if target.type == "Name", let name = target.string("id") {
+                    if target.kind == .Name, let name = target.string(.id) {
                         bindValue(name, value)
                     }
                 }
-            case "AnnAssign":
-                if let target = statement.node("target"), target.type == "Name", let name = target.string("id"),
-                    let value = statement.node("value")
+            case .AnnAssign:
+                if let target = statement.node(.target), target.kind == .Name, let name = target.string(.id),
+                    let value = statement.node(.value)
                 {
                     bindValue(name, value)
                 }
-            case "If", "Try":
+            case .If, .Try:
                 // `if TYPE_CHECKING:` and `try: import x except ImportError:` bind imports too.
-                bind(statement.nodes("body"))
-                bind(statement.nodes("orelse"))
-                for handler in statement.nodes("handlers") { bind(handler.nodes("body")) }
+                bind(statement.nodes(.body))
+                bind(statement.nodes(.orelse))
+                for handler in statement.nodes(.handlers) { bind(handler.nodes(.body)) }
             default:
                 break
             }
@@ -96,15 +96,15 @@ struct ModuleIndexer {
     }
 
     static func isWaymark(_ node: PyNode, _ name: String, symbols: [String: ModuleSymbol]) -> Bool {
-        switch node.type {
-        case "Call":
-            return node.node("func").map { isWaymark($0, name, symbols: symbols) } ?? false
-        case "Name":
-            guard let id = node.string("id"), case .importedName(let source, let imported)? = symbols[id] else { return false }
+        switch node.kind {
+        case .Call:
+            return node.node(.func).map { isWaymark($0, name, symbols: symbols) } ?? false
+        case .Name:
+            guard let id = node.string(.id), case .importedName(let source, let imported)? = symbols[id] else { return false }
             return imported == name && isWaymarkModule(source)
-        case "Attribute":
-            guard node.string("attr") == name, let base = node.node("value"), base.type == "Name",
-                let id = base.string("id"), case .importedModule(let source)? = symbols[id]
+        case .Attribute:
+            guard node.string(.attr) == name, let base = node.node(.value), base.kind == .Name,
+                let id = base.string(.id), case .importedModule(let source)? = symbols[id]
             else { return false }
             return isWaymarkModule(source)
         default:
@@ -121,16 +121,16 @@ struct ModuleIndexer {
     func actionDecl(_ node: PyNode, name: String) -> ActionDecl {
         ActionDecl(
             module: module.name, name: name, params: Self.params(node, dropSelf: false),
-            returns: node.node("returns").map(AnnotationText.render), isAsync: node.type == "AsyncFunctionDef")
+            returns: node.node(.returns).map(AnnotationText.render), isAsync: node.kind == .AsyncFunctionDef)
     }
 
     /// The parameters of a `def`, optionally without its first (`self`).
     static func params(_ function: PyNode, dropSelf: Bool) -> [Param] {
-        guard let arguments = function.node("args") else { return [] }
+        guard let arguments = function.node(.args) else { return [] }
         var params: [Param] = []
-        var positional = arguments.nodes("posonlyargs") + arguments.nodes("args")
+        var positional = arguments.nodes(.posonlyargs) + arguments.nodes(.args)
         if dropSelf, !positional.isEmpty { positional.removeFirst() }
-        let defaults = arguments.nodes("defaults")
+        let defaults = arguments.nodes(.defaults)
         let firstDefault = positional.count - defaults.count
         for (index, argument) in positional.enumerated() {
             var param = param(argument, kind: .positional)
@@ -139,21 +139,21 @@ struct ModuleIndexer {
             }
             params.append(param)
         }
-        if let vararg = arguments.node("vararg") { params.append(param(vararg, kind: .varPositional)) }
-        let keywordDefaults = arguments.optionalNodes("kw_defaults")
-        for (index, argument) in arguments.nodes("kwonlyargs").enumerated() {
+        if let vararg = arguments.node(.vararg) { params.append(param(vararg, kind: .varPositional)) }
+        let keywordDefaults = arguments.optionalNodes(.kw_defaults)
+        for (index, argument) in arguments.nodes(.kwonlyargs).enumerated() {
             var param = param(argument, kind: .keywordOnly)
             if index < keywordDefaults.count, let value = keywordDefaults[index] { setDefault(&param, value) }
             params.append(param)
         }
-        if let kwarg = arguments.node("kwarg") { params.append(param(kwarg, kind: .varKeyword)) }
+        if let kwarg = arguments.node(.kwarg) { params.append(param(kwarg, kind: .varKeyword)) }
         return params
     }
 
     private static func param(_ argument: PyNode, kind: Param.Kind) -> Param {
-        let annotation = argument.node("annotation")
+        let annotation = argument.node(.annotation)
         return Param(
-            name: argument.string("arg") ?? "_", kind: kind, annotation: annotation.map(AnnotationText.render),
+            name: argument.string(.arg) ?? "_", kind: kind, annotation: annotation.map(AnnotationText.render),
             isInjected: annotation.map(AnnotationText.isDependInjected) ?? false)
     }
 
@@ -169,9 +169,9 @@ struct ModuleIndexer {
 /// Compile-time constant Python expressions as WRL: literals and containers of literals.
 enum ConstantExpr {
     static func make(_ node: PyNode) -> Expr? {
-        switch node.type {
-        case "Constant":
-            switch node["value"] {
+        switch node.kind {
+        case .Constant:
+            switch node[.value] {
             case .none: return Expr.none
             case .bool(let value): return .bool(value)
             case .int(let value): return .int(value)
@@ -180,28 +180,28 @@ enum ConstantExpr {
             case .string(let value): return .string(value)
             default: return nil
             }
-        case "UnaryOp":
-            guard let op = node.node("op")?.type, op == "USub" || op == "UAdd",
-                let operand = node.node("operand"), let value = make(operand)
+        case .UnaryOp:
+            guard let op = node.node(.op)?.kind, op == .USub || op == .UAdd,
+                let operand = node.node(.operand), let value = make(operand)
             else { return nil }
-            return negate(value, op == "USub")
-        case "BinOp":
+            return negate(value, op == .USub)
+        case .BinOp:
             // Arithmetic on constants (`24 * 60 * 60`) stays a pure expression; the optimizer folds it.
-            guard let left = node.node("left").flatMap(make), let right = node.node("right").flatMap(make),
-                let op = binaryOperator(node.node("op")?.type)
+            guard let left = node.node(.left).flatMap(make), let right = node.node(.right).flatMap(make),
+                let op = binaryOperator(node.node(.op)?.kind)
             else { return nil }
             return .binary(op, left, right)
-        case "Tuple", "List", "Set":
+        case .Tuple, .List, .Set:
             var items: [Expr] = []
-            for element in node.nodes("elts") {
+            for element in node.nodes(.elts) {
                 guard let value = make(element) else { return nil }
                 items.append(value)
             }
-            return node.type == "Tuple" ? .tuple(items) : node.type == "List" ? .list(items) : .set(items)
-        case "Dict":
+            return node.kind == .Tuple ? .tuple(items) : node.kind == .List ? .list(items) : .set(items)
+        case .Dict:
             var items: [DictItem] = []
-            let keys = node.optionalNodes("keys")
-            for (index, value) in node.nodes("values").enumerated() {
+            let keys = node.optionalNodes(.keys)
+            for (index, value) in node.nodes(.values).enumerated() {
                 guard index < keys.count, let keyNode = keys[index], let key = make(keyNode), let item = make(value) else { return nil }
                 items.append(DictItem(key: key, value: item))
             }
@@ -211,20 +211,20 @@ enum ConstantExpr {
         }
     }
 
-    static func binaryOperator(_ name: String?) -> BinaryOperator? {
-        switch name {
-        case "Add": .add
-        case "Sub": .subtract
-        case "Mult": .multiply
-        case "Div": .divide
-        case "FloorDiv": .floorDivide
-        case "Mod": .modulo
-        case "Pow": .power
-        case "LShift": .leftShift
-        case "RShift": .rightShift
-        case "BitOr": .bitOr
-        case "BitXor": .bitXor
-        case "BitAnd": .bitAnd
+    static func binaryOperator(_ kind: PyKind?) -> BinaryOperator? {
+        switch kind {
+        case .Add: .add
+        case .Sub: .subtract
+        case .Mult: .multiply
+        case .Div: .divide
+        case .FloorDiv: .floorDivide
+        case .Mod: .modulo
+        case .Pow: .power
+        case .LShift: .leftShift
+        case .RShift: .rightShift
+        case .BitOr: .bitOr
+        case .BitXor: .bitXor
+        case .BitAnd: .bitAnd
         default: nil
         }
     }
@@ -245,43 +245,43 @@ enum ConstantExpr {
 /// Renders annotations as normalised Python source, e.g. `list[str]`, `int | None`.
 enum AnnotationText {
     static func render(_ node: PyNode) -> String {
-        switch node.type {
-        case "Name": return node.string("id") ?? "?"
-        case "Attribute": return "\(node.node("value").map(render) ?? "?").\(node.string("attr") ?? "?")"
-        case "Subscript":
-            let base = node.node("value").map(render) ?? "?"
-            guard let index = node.node("slice") else { return base }
-            let inner = index.type == "Tuple" ? index.nodes("elts").map(render).joined(separator: ", ") : render(index)
+        switch node.kind {
+        case .Name: return node.string(.id) ?? "?"
+        case .Attribute: return "\(node.node(.value).map(render) ?? "?").\(node.string(.attr) ?? "?")"
+        case .Subscript:
+            let base = node.node(.value).map(render) ?? "?"
+            guard let index = node.node(.slice) else { return base }
+            let inner = index.kind == .Tuple ? index.nodes(.elts).map(render).joined(separator: ", ") : render(index)
             return "\(base)[\(inner)]"
-        case "Constant":
-            switch node["value"] {
+        case .Constant:
+            switch node[.value] {
             case .string(let text): return text  // a forward reference
             case .none: return "None"
             case .int(let value): return String(value)
             case .bool(let value): return value ? "True" : "False"
             default: return "..."
             }
-        case "BinOp":
-            return "\(node.node("left").map(render) ?? "?") | \(node.node("right").map(render) ?? "?")"
-        case "List": return "[\(node.nodes("elts").map(render).joined(separator: ", "))]"
-        case "Tuple": return "(\(node.nodes("elts").map(render).joined(separator: ", ")))"
-        case "Call":
-            let arguments = node.nodes("args").map(render) + node.nodes("keywords").map {
-                "\($0.string("arg") ?? "**")=\($0.node("value").map(render) ?? "?")"
+        case .BinOp:
+            return "\(node.node(.left).map(render) ?? "?") | \(node.node(.right).map(render) ?? "?")"
+        case .List: return "[\(node.nodes(.elts).map(render).joined(separator: ", "))]"
+        case .Tuple: return "(\(node.nodes(.elts).map(render).joined(separator: ", ")))"
+        case .Call:
+            let arguments = node.nodes(.args).map(render) + node.nodes(.keywords).map {
+                "\($0.string(.arg) ?? "**")=\($0.node(.value).map(render) ?? "?")"
             }
-            return "\(node.node("func").map(render) ?? "?")(\(arguments.joined(separator: ", ")))"
+            return "\(node.node(.func).map(render) ?? "?")(\(arguments.joined(separator: ", ")))"
         default: return "..."
         }
     }
 
     /// `Annotated[T, Depend(provider)]`: a parameter the worker injects.
     static func isDependInjected(_ node: PyNode) -> Bool {
-        guard node.type == "Subscript", let base = node.node("value") else { return false }
-        let baseName = base.type == "Name" ? base.string("id") : base.string("attr")
-        guard baseName == "Annotated", let index = node.node("slice"), index.type == "Tuple" else { return false }
-        return index.nodes("elts").dropFirst().contains { element in
-            guard element.type == "Call", let function = element.node("func") else { return false }
-            let name = function.type == "Name" ? function.string("id") : function.string("attr")
+        guard node.kind == .Subscript, let base = node.node(.value) else { return false }
+        let baseName = base.kind == .Name ? base.string(.id) : base.string(.attr)
+        guard baseName == "Annotated", let index = node.node(.slice), index.kind == .Tuple else { return false }
+        return index.nodes(.elts).dropFirst().contains { element in
+            guard element.kind == .Call, let function = element.node(.func) else { return false }
+            let name = function.kind == .Name ? function.string(.id) : function.string(.attr)
             return name == "Depend" || name == "Depends"
         }
     }

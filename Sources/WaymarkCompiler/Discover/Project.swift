@@ -72,8 +72,8 @@ final class ClassInfo {
         self.name = name
         self.module = module
         self.node = node
-        for statement in node.nodes("body") where statement.type == "FunctionDef" || statement.type == "AsyncFunctionDef" {
-            if let methodName = statement.string("name") { methods[methodName] = statement }
+        for statement in node.nodes(.body) where statement.kind == .FunctionDef || statement.kind == .AsyncFunctionDef {
+            if let methodName = statement.string(.name) { methods[methodName] = statement }
         }
     }
 
@@ -97,7 +97,7 @@ final class Project {
     /// The expression an annotation's text parses to, parsed once per compilation.
     func annotation(_ text: String) -> PyNode? {
         if let known = annotations[text] { return known }
-        let node = (try? bridge.parse(source: text, filename: "<annotation>"))?.nodes("body").first?.node("value")
+        let node = (try? bridge.parse(source: text, filename: "<annotation>"))?.nodes(.body).first?.node(.value)
         annotations[text] = node
         return node
     }

@@ -22,10 +22,10 @@ struct TypeFacts {
             }
         }
         var runAnnotations: [String: String] = [:]
-        if let run = runMethod(workflowClass), let arguments = run.node("args") {
-            let all = arguments.nodes("posonlyargs") + arguments.nodes("args") + arguments.nodes("kwonlyargs")
+        if let run = runMethod(workflowClass), let arguments = run.node(.args) {
+            let all = arguments.nodes(.posonlyargs) + arguments.nodes(.args) + arguments.nodes(.kwonlyargs)
             for argument in all {
-                guard let name = argument.string("arg"), name != "self", let annotation = argument.node("annotation") else { continue }
+                guard let name = argument.string(.arg), name != "self", let annotation = argument.node(.annotation) else { continue }
                 runAnnotations[name] = render(annotation, in: workflowClass.module)
             }
         }
@@ -36,7 +36,7 @@ struct TypeFacts {
     private func runMethod(_ info: ClassInfo, depth: Int = 0) -> PyNode? {
         if let run = info.methods["run"] { return run }
         guard depth < 8 else { return nil }
-        for base in info.node.nodes("bases") {
+        for base in info.node.nodes(.bases) {
             if case .klass(let baseInfo)? = lowering.resolveClassReference(base, in: info.module),
                 let run = runMethod(baseInfo, depth: depth + 1)
             {
@@ -49,8 +49,8 @@ struct TypeFacts {
     func declaredType(_ info: ClassInfo) -> DeclaredType? {
         if isEnum(info) {
             var members: [DeclaredField] = []
-            for statement in info.node.nodes("body") where statement.type == "Assign" {
-                guard let target = statement.nodes("targets").first, let name = target.string("id"), let value = statement.node("value") else { continue }
+            for statement in info.node.nodes(.body) where statement.kind == .Assign {
+                guard let target = statement.nodes(.targets).first, let name = target.string(.id), let value = statement.node(.value) else { continue }
                 let constant = ConstantExpr.make(value).map { WRLPrinter().expr($0) }
                 members.append(DeclaredField(name: name, annotation: "Any", defaultValue: constant, hasOpaqueDefault: constant == nil))
             }
@@ -64,7 +64,7 @@ struct TypeFacts {
     private func fields(of info: ClassInfo, depth: Int = 0) -> [DeclaredField] {
         var found: [DeclaredField] = []
         if depth < 8 {
-            for base in info.node.nodes("bases") {
+            for base in info.node.nodes(.bases) {
                 if case .klass(let baseInfo)? = lowering.resolveClassReference(base, in: info.module) {
                     for field in fields(of: baseInfo, depth: depth + 1) where !found.contains(where: { $0.name == field.name }) {
                         found.append(field)
@@ -72,12 +72,12 @@ struct TypeFacts {
                 }
             }
         }
-        for statement in info.node.nodes("body") where statement.type == "AnnAssign" {
-            guard let name = statement.node("target")?.string("id"), let annotationNode = statement.node("annotation") else { continue }
+        for statement in info.node.nodes(.body) where statement.kind == .AnnAssign {
+            guard let name = statement.node(.target)?.string(.id), let annotationNode = statement.node(.annotation) else { continue }
             let annotation = render(annotationNode, in: info.module)
             if annotation.hasPrefix("ClassVar") { continue }
             var field = DeclaredField(name: name, annotation: annotation)
-            if let value = statement.node("value") { setDefault(&field, value, in: info.module) }
+            if let value = statement.node(.value) { setDefault(&field, value, in: info.module) }
             if let existing = found.firstIndex(where: { $0.name == name }) {
                 found[existing] = field
             } else {
@@ -89,16 +89,16 @@ struct TypeFacts {
 
     /// `= constant`, `= Field(default=..., default_factory=...)`, `= field(...)`.
     private func setDefault(_ field: inout DeclaredField, _ value: PyNode, in module: PythonModule) {
-        if value.type == "Call", let function = value.node("func"), isFieldFunction(function, in: module) {
-            if let first = value.nodes("args").first {
-                if first.type == "Constant", case .other = first["value"] { return }  // Field(...): required
+        if value.kind == .Call, let function = value.node(.func), isFieldFunction(function, in: module) {
+            if let first = value.nodes(.args).first {
+                if first.kind == .Constant, case .other = first[.value] { return }  // Field(...): required
                 setConstantDefault(&field, first)
             }
-            for keyword in value.nodes("keywords") {
-                guard let argument = keyword.string("arg"), let keywordValue = keyword.node("value") else { continue }
+            for keyword in value.nodes(.keywords) {
+                guard let argument = keyword.string(.arg), let keywordValue = keyword.node(.value) else { continue }
                 switch argument {
                 case "default":
-                    if keywordValue.type == "Constant", case .other = keywordValue["value"] { continue }
+                    if keywordValue.kind == .Constant, case .other = keywordValue[.value] { continue }
                     setConstantDefault(&field, keywordValue)
                 case "default_factory":
                     field.defaultFactory = factory(keywordValue, in: module)
@@ -121,11 +121,11 @@ struct TypeFacts {
     }
 
     private func factory(_ node: PyNode, in module: PythonModule) -> String? {
-        guard node.type == "Name" || node.type == "Attribute" else { return nil }
+        guard node.kind == .Name || node.kind == .Attribute else { return nil }
         switch lowering.resolveClassReference(node, in: module) {
         case .klass(let info)?: return lowering.isModelClass(info) ? info.qualifiedName : nil
         case nil:
-            guard let id = node.string("id"), ["list", "dict", "set"].contains(id) else { return nil }
+            guard let id = node.string(.id), ["list", "dict", "set"].contains(id) else { return nil }
             return id
         default: return nil
         }
@@ -140,8 +140,8 @@ struct TypeFacts {
     }
 
     private func isDataclass(_ info: ClassInfo) -> Bool {
-        info.node.nodes("decorator_list").contains { decorator in
-            guard let target = decorator.type == "Call" ? decorator.node("func") : decorator else { return false }
+        info.node.nodes(.decorator_list).contains { decorator in
+            guard let target = decorator.kind == .Call ? decorator.node(.func) : decorator else { return false }
             if case .external("dataclasses", "dataclass")? = lowering.resolveClassReference(target, in: info.module) { return true }
             return false
         }
@@ -149,7 +149,7 @@ struct TypeFacts {
 
     private func isEnum(_ info: ClassInfo, depth: Int = 0) -> Bool {
         guard depth < 8 else { return false }
-        return info.node.nodes("bases").contains { base in
+        return info.node.nodes(.bases).contains { base in
             switch lowering.resolveClassReference(base, in: info.module) {
             case .external("enum", _)?: return true
             case .klass(let baseInfo)?: return isEnum(baseInfo, depth: depth + 1)
@@ -160,8 +160,8 @@ struct TypeFacts {
 
     /// An annotation as text with names resolved (see `DeclaredField.annotation`).
     func render(_ node: PyNode, in module: PythonModule) -> String {
-        switch node.type {
-        case "Name", "Attribute":
+        switch node.kind {
+        case .Name, .Attribute:
             switch lowering.resolveClassReference(node, in: module) {
             case .klass(let info)?:
                 return info.qualifiedName
@@ -169,20 +169,20 @@ struct TypeFacts {
                 if ["datetime", "uuid", "decimal"].contains(source) { return "\(source).\(name)" }
                 return name
             case nil:
-                if let id = node.string("id") { return id }
+                if let id = node.string(.id) { return id }
                 return "Any"
             default:
                 return "Any"
             }
-        case "Subscript":
-            guard let base = node.node("value"), let slice = node.node("slice") else { return "Any" }
-            let items = slice.type == "Tuple" ? slice.nodes("elts") : [slice]
+        case .Subscript:
+            guard let base = node.node(.value), let slice = node.node(.slice) else { return "Any" }
+            let items = slice.kind == .Tuple ? slice.nodes(.elts) : [slice]
             return "\(render(base, in: module))[\(items.map { render($0, in: module) }.joined(separator: ", "))]"
-        case "BinOp" where node.node("op")?.type == "BitOr":
-            guard let left = node.node("left"), let right = node.node("right") else { return "Any" }
+        case .BinOp where node.node(.op)?.kind == .BitOr:
+            guard let left = node.node(.left), let right = node.node(.right) else { return "Any" }
             return "\(render(left, in: module)) | \(render(right, in: module))"
-        case "Constant":
-            switch node["value"] {
+        case .Constant:
+            switch node[.value] {
             case .none: return "None"
             case .string(let text):  // a forward reference: "Item"
                 guard let parsed = project.annotation(text) else { return "Any" }
@@ -190,7 +190,7 @@ struct TypeFacts {
             case .other: return "..."
             default: return "Any"
             }
-        case "List":  // Callable[[int], str] and friends: not a value type the runner checks
+        case .List:  // Callable[[int], str] and friends: not a value type the runner checks
             return "Any"
         default:
             return "Any"

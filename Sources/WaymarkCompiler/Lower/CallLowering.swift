@@ -24,7 +24,7 @@ enum Callee {
 
 extension FunctionLowering {
     func callee(_ call: PyNode) -> Callee {
-        guard let function = call.node("func") else { return .notCallable("this") }
+        guard let function = call.node(.func) else { return .notCallable("this") }
         let display = dottedText(function) ?? "this expression"
         switch reference(function) {
         case .local(let name):
@@ -45,7 +45,7 @@ extension FunctionLowering {
         case .undefined(let name):
             return .undefined(name)
         case .value:
-            guard function.type == "Attribute", let receiver = function.node("value"), let method = function.string("attr") else {
+            guard function.kind == .Attribute, let receiver = function.node(.value), let method = function.string(.attr) else {
                 return .notCallable(display)
             }
             return .method(receiver, method)
@@ -86,14 +86,14 @@ extension FunctionLowering {
     /// Emits `node` as an effect statement assigning `target`, if it is one: an awaited action,
     /// gather, sleep or helper, or a call of a sync helper. Returns false for anything else.
     func emitEffect(_ node: PyNode, target: Target?, into out: inout Block, at loc: SourceLocation?) -> Bool {
-        if node.type == "Call", case .helper(let helperName, let helperNode) = callee(node) {
-            guard helperNode.type == "FunctionDef" else { return false }  // async helper without await: reported by expr()
+        if node.kind == .Call, case .helper(let helperName, let helperNode) = callee(node) {
+            guard helperNode.kind == .FunctionDef else { return false }  // async helper without await: reported by expr()
             out.append(Statement(.helper(target, helperCall(helperName, helperNode, node, &out)), at: loc))
             if let target { setType(target, helperReturnType(helperName)) }
             return true
         }
-        guard node.type == "Await", let call = node.node("value") else { return false }
-        guard call.type == "Call" else {
+        guard node.kind == .Await, let call = node.node(.value) else { return false }
+        guard call.kind == .Call else {
             error(.awaitNotAwaitable(describe(call)), call)
             return true
         }
@@ -116,7 +116,7 @@ extension FunctionLowering {
             out.append(Statement(.sleep(seconds), at: loc))
             if let target { out.append(Statement(.assign(target, .none), at: loc)) }
         case .helper(let helperName, let helperNode):
-            guard helperNode.type == "AsyncFunctionDef" else {
+            guard helperNode.kind == .AsyncFunctionDef else {
                 error(.awaitNotAwaitable("the result of the sync helper 'self.\(helperName)'"), node)
                 return true
             }
@@ -139,13 +139,13 @@ extension FunctionLowering {
     }
 
     private func describe(_ node: PyNode) -> String {
-        if let text = dottedText(node) { return node.type == "Call" ? "'\(text)(...)'" : "'\(text)'" }
+        if let text = dottedText(node) { return node.kind == .Call ? "'\(text)(...)'" : "'\(text)'" }
         return "an expression"
     }
 
     /// An `await` or a call in expression position.
     func effectOrCall(_ node: PyNode, _ out: inout Block) -> Expr {
-        if node.type == "Await" || isSyncHelperCall(node) {
+        if node.kind == .Await || isSyncHelperCall(node) {
             let result = temporary()
             guard emitEffect(node, target: .name(result), into: &out, at: location(node)) else { return Self.poison }
             return .name(result)
@@ -154,8 +154,8 @@ extension FunctionLowering {
     }
 
     private func isSyncHelperCall(_ node: PyNode) -> Bool {
-        guard node.type == "Call", case .helper(_, let helperNode) = callee(node) else { return false }
-        return helperNode.type == "FunctionDef"
+        guard node.kind == .Call, case .helper(_, let helperNode) = callee(node) else { return false }
+        return helperNode.kind == .FunctionDef
     }
 
     /// A call that is not awaited: a builtin, a constructor or a method, all pure.
@@ -203,16 +203,16 @@ extension FunctionLowering {
 
     func callArguments(_ node: PyNode, _ out: inout Block) -> [CallArgument] {
         var arguments: [CallArgument] = []
-        for argument in node.nodes("args") {
-            if argument.type == "Starred", let inner = argument.node("value") {
+        for argument in node.nodes(.args) {
+            if argument.kind == .Starred, let inner = argument.node(.value) {
                 arguments.append(CallArgument(.unpack, expr(inner, &out)))
             } else {
                 arguments.append(CallArgument(.positional, expr(argument, &out)))
             }
         }
-        for keyword in node.nodes("keywords") {
-            guard let value = keyword.node("value") else { continue }
-            if let name = keyword.string("arg") {
+        for keyword in node.nodes(.keywords) {
+            guard let value = keyword.node(.value) else { continue }
+            if let name = keyword.string(.arg) {
                 arguments.append(CallArgument(.keyword(name), expr(value, &out)))
             } else {
                 arguments.append(CallArgument(.unpackKeywords, expr(value, &out)))
@@ -229,7 +229,7 @@ extension FunctionLowering {
 
     func helperReturnType(_ name: String) -> PyType {
         guard let (node, owner) = workflow.method(name) else { return .unknown }
-        return TypeResolver(project: project, module: owner.module).type(of: node.node("returns"))
+        return TypeResolver(project: project, module: owner.module).type(of: node.node(.returns))
     }
 
     func actionCall(_ decl: ActionDecl, _ call: PyNode, policy: Policy, _ out: inout Block) -> ActionCall {
@@ -240,7 +240,7 @@ extension FunctionLowering {
 
     private func helperCall(_ name: String, _ helperNode: PyNode, _ call: PyNode, _ out: inout Block) -> HelperCall {
         workflow.noteHelperCall(from: self.name, to: name)
-        let isStaticHelper = helperNode.nodes("decorator_list").contains { $0.type == "Name" && $0.string("id") == "staticmethod" }
+        let isStaticHelper = helperNode.nodes(.decorator_list).contains { $0.kind == .Name && $0.string(.id) == "staticmethod" }
         let params = ModuleIndexer.params(helperNode, dropSelf: !isStaticHelper)
         for param in params where param.hasOpaqueDefault {
             error(.unsupportedExpression("a default of helper parameter '\(param.name)' that is not a constant", hint: "use a literal default or pass the value"), call)
@@ -260,9 +260,9 @@ extension FunctionLowering {
         let byName = Dictionary(params.filter { $0.kind == .positional || $0.kind == .keywordOnly }.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var ok = true
 
-        let positionalArguments = call.nodes("args")
+        let positionalArguments = call.nodes(.args)
         for (index, argument) in positionalArguments.enumerated() {
-            if argument.type == "Starred" {
+            if argument.kind == .Starred {
                 error(.unpackedArguments(callee), argument)
                 ok = false
                 continue
@@ -283,9 +283,9 @@ extension FunctionLowering {
                 ok = false
             }
         }
-        for keyword in call.nodes("keywords") {
-            guard let valueNode = keyword.node("value") else { continue }
-            guard let name = keyword.string("arg") else {
+        for keyword in call.nodes(.keywords) {
+            guard let valueNode = keyword.node(.value) else { continue }
+            guard let name = keyword.string(.arg) else {
                 error(.unpackedArguments(callee), keyword)
                 ok = false
                 continue
@@ -338,8 +338,8 @@ extension FunctionLowering {
 
     /// `self.run_action(action(...), retry=..., backoff=..., timeout=...)`.
     private func runAction(_ call: PyNode, _ out: inout Block) -> ActionCall? {
-        let arguments = call.nodes("args")
-        guard arguments.count == 1, let inner = arguments.first, inner.type == "Call" else {
+        let arguments = call.nodes(.args)
+        guard arguments.count == 1, let inner = arguments.first, inner.kind == .Call else {
             error(.badPolicy("self.run_action takes one action call, e.g. self.run_action(fetch(x), retry=RetryPolicy(attempts=3))", hint: "pass the action call as the first argument"), call)
             return nil
         }
@@ -347,7 +347,7 @@ extension FunctionLowering {
             error(.badPolicy("the first argument of self.run_action must be a call of an @action function", hint: "decorate the function with @action"), inner)
             return nil
         }
-        let policy = self.policy(call.nodes("keywords"))
+        let policy = self.policy(call.nodes(.keywords))
         return actionCall(decl, inner, policy: policy, &out)
     }
 
@@ -355,8 +355,8 @@ extension FunctionLowering {
 
     private func gather(_ call: PyNode, _ out: inout Block) -> Gather? {
         var returnExceptions = false
-        for keyword in call.nodes("keywords") {
-            guard keyword.string("arg") == "return_exceptions", let value = keyword.node("value") else {
+        for keyword in call.nodes(.keywords) {
+            guard keyword.string(.arg) == "return_exceptions", let value = keyword.node(.value) else {
                 error(.badGather("asyncio.gather takes only 'return_exceptions' as a keyword", hint: "remove the keyword"), keyword)
                 continue
             }
@@ -367,8 +367,8 @@ extension FunctionLowering {
             returnExceptions = flag
         }
         var items: [GatherItem] = []
-        for argument in call.nodes("args") {
-            if argument.type == "Starred", let inner = argument.node("value") {
+        for argument in call.nodes(.args) {
+            if argument.kind == .Starred, let inner = argument.node(.value) {
                 if let item = spread(inner, &out) { items.append(item) }
             } else if let action = gatherCall(argument, &out) {
                 items.append(.call(action))
@@ -402,7 +402,7 @@ extension FunctionLowering {
 
     /// One branch of a gather: an action call or `self.run_action(...)`, not awaited.
     private func gatherCall(_ node: PyNode, _ out: inout Block) -> ActionCall? {
-        if node.type == "GeneratorExp" {
+        if node.kind == .GeneratorExp {
             // Python awaits the generator as one awaitable and fails ('Task got bad yield').
             error(
                 .badGather(
@@ -410,8 +410,8 @@ extension FunctionLowering {
                     hint: "spread it: asyncio.gather(*(act(x) for x in xs))"), node)
             return nil
         }
-        guard node.type == "Call" else {
-            let hint = node.type == "Await" ? "drop the 'await': gather awaits its branches" : "pass action calls, e.g. asyncio.gather(a(x), b(y))"
+        guard node.kind == .Call else {
+            let hint = node.kind == .Await ? "drop the 'await': gather awaits its branches" : "pass action calls, e.g. asyncio.gather(a(x), b(y))"
             error(.badGather("each argument of asyncio.gather must be an action call", hint: hint), node)
             return nil
         }
@@ -435,12 +435,12 @@ extension FunctionLowering {
     /// `*[action(x) for x in xs if cond]`: one call per element. Conditions and extra `for`
     /// clauses become a comprehension that computes the elements first.
     private func spread(_ node: PyNode, _ out: inout Block) -> GatherItem? {
-        guard node.type == "ListComp" || node.type == "GeneratorExp", let element = node.node("elt") else {
+        guard node.kind == .ListComp || node.kind == .GeneratorExp, let element = node.node(.elt) else {
             error(.badGather("'*' in asyncio.gather must unpack a comprehension of action calls", hint: "write asyncio.gather(*[act(x) for x in xs])"), node)
             return nil
         }
-        let generators = node.nodes("generators")
-        guard let first = generators.first, let firstIterable = first.node("iter") else { return nil }
+        let generators = node.nodes(.generators)
+        guard let first = generators.first, let firstIterable = first.node(.iter) else { return nil }
         let collection = expr(firstIterable, &out)
         let depth = scopes.count
         defer { scopes.removeLast(scopes.count - depth) }
@@ -449,11 +449,11 @@ extension FunctionLowering {
         var lowered: [ComprehensionFor] = []
         var targets: [Target] = []
         for (index, generator) in generators.enumerated() {
-            let iterable = index == 0 ? collection : generator.node("iter").map { expr($0, &pure) } ?? .none
-            scopes.append(bindings(generator.node("target"), renaming: false))
-            let target = generator.node("target").map { self.target($0, &pure) } ?? .name("_")
+            let iterable = index == 0 ? collection : generator.node(.iter).map { expr($0, &pure) } ?? .none
+            scopes.append(bindings(generator.node(.target), renaming: false))
+            let target = generator.node(.target).map { self.target($0, &pure) } ?? .name("_")
             targets.append(target)
-            lowered.append(ComprehensionFor(target: target, iterable: iterable, conditions: generator.nodes("ifs").map { expr($0, &pure) }))
+            lowered.append(ComprehensionFor(target: target, iterable: iterable, conditions: generator.nodes(.ifs).map { expr($0, &pure) }))
         }
         guard let action = gatherCall(element, &pure) else { return nil }
         if !pure.isEmpty {
@@ -483,12 +483,12 @@ extension FunctionLowering {
     // MARK: asyncio.sleep
 
     private func sleepDuration(_ call: PyNode, _ out: inout Block) -> Expr? {
-        let arguments = call.nodes("args")
-        let keywords = call.nodes("keywords")
+        let arguments = call.nodes(.args)
+        let keywords = call.nodes(.keywords)
         if arguments.count == 1, keywords.isEmpty, let seconds = arguments.first {
             return expr(seconds, &out)
         }
-        if arguments.isEmpty, keywords.count == 1, keywords[0].string("arg") == "delay", let seconds = keywords[0].node("value") {
+        if arguments.isEmpty, keywords.count == 1, keywords[0].string(.arg) == "delay", let seconds = keywords[0].node(.value) {
             return expr(seconds, &out)
         }
         error(.badSleep("asyncio.sleep takes one argument, the number of seconds"), call)

@@ -21,9 +21,9 @@ extension FunctionLowering {
     // MARK: References
 
     func reference(_ node: PyNode) -> Reference {
-        switch node.type {
-        case "Name":
-            guard let id = node.string("id") else { return .value }
+        switch node.kind {
+        case .Name:
+            guard let id = node.string(.id) else { return .value }
             if let lowered = renamed(id) { return .local(lowered) }
             if id == "self", isSelfParameter, !isStatic, !locals.contains(id) { return .selfObject }
             if locals.contains(id) { return .local(id) }
@@ -34,8 +34,8 @@ extension FunctionLowering {
                 return .builtin(id)
             }
             return .undefined(id)
-        case "Attribute":
-            guard let base = node.node("value"), let attribute = node.string("attr") else { return .value }
+        case .Attribute:
+            guard let base = node.node(.value), let attribute = node.string(.attr) else { return .value }
             switch reference(base) {
             case .selfObject: return .selfAttribute(attribute)
             case .symbol(.module(let moduleName)): return .symbol(project.resolveImport(attribute, from: moduleName))
@@ -49,19 +49,19 @@ extension FunctionLowering {
 
     /// Whether `self` is this method's first parameter (so `self.x` means the workflow).
     var isSelfParameter: Bool {
-        guard let arguments = function.node("args") else { return false }
-        let positional = arguments.nodes("posonlyargs") + arguments.nodes("args")
-        return positional.first?.string("arg") == "self"
+        guard let arguments = function.node(.args) else { return false }
+        let positional = arguments.nodes(.posonlyargs) + arguments.nodes(.args)
+        return positional.first?.string(.arg) == "self"
     }
 
     /// `a.b.c` as text, for messages.
     func dottedText(_ node: PyNode) -> String? {
-        switch node.type {
-        case "Name": return node.string("id")
-        case "Attribute":
-            guard let base = node.node("value"), let attribute = node.string("attr") else { return nil }
+        switch node.kind {
+        case .Name: return node.string(.id)
+        case .Attribute:
+            guard let base = node.node(.value), let attribute = node.string(.attr) else { return nil }
             return dottedText(base).map { "\($0).\(attribute)" }
-        case "Call": return node.node("func").flatMap(dottedText)
+        case .Call: return node.node(.func).flatMap(dottedText)
         default: return nil
         }
     }
@@ -70,75 +70,75 @@ extension FunctionLowering {
 
     /// Lowers a Python expression; effects it contains are appended to `out` first.
     func expr(_ node: PyNode, _ out: inout Block) -> Expr {
-        switch node.type {
-        case "Constant":
+        switch node.kind {
+        case .Constant:
             return constant(node)
-        case "Name", "Attribute":
+        case .Name, .Attribute:
             return name(node, &out)
-        case "Await", "Call":
+        case .Await, .Call:
             return effectOrCall(node, &out)
-        case "UnaryOp":
-            guard let operand = node.node("operand"), let op = node.node("op")?.type else { return Self.poison }
-            if op == "USub" || op == "UAdd", operand.type == "Constant", let folded = ConstantExpr.make(node) {
+        case .UnaryOp:
+            guard let operand = node.node(.operand), let op = node.node(.op)?.kind else { return Self.poison }
+            if op == .USub || op == .UAdd, operand.kind == .Constant, let folded = ConstantExpr.make(node) {
                 return folded
             }
             let value = expr(operand, &out)
             switch op {
-            case "Not": return .unary(.not, value)
-            case "USub": return .unary(.negate, value)
-            case "UAdd": return .unary(.plus, value)
+            case .Not: return .unary(.not, value)
+            case .USub: return .unary(.negate, value)
+            case .UAdd: return .unary(.plus, value)
             default: return .unary(.invert, value)
             }
-        case "BinOp":
-            guard let left = node.node("left"), let right = node.node("right"), let op = binaryOperator(node.node("op")) else {
+        case .BinOp:
+            guard let left = node.node(.left), let right = node.node(.right), let op = binaryOperator(node.node(.op)) else {
                 return Self.poison
             }
             let l = expr(left, &out)
             let r = expr(right, &out)
             checkArithmetic(op, l, r, at: node)
             return .binary(op, l, r)
-        case "BoolOp":
+        case .BoolOp:
             return booleanOperation(node, &out)
-        case "Compare":
+        case .Compare:
             return comparison(node, &out)
-        case "IfExp":
+        case .IfExp:
             return conditional(node, &out)
-        case "Subscript":
-            guard let base = node.node("value"), let index = node.node("slice") else { return Self.poison }
+        case .Subscript:
+            guard let base = node.node(.value), let index = node.node(.slice) else { return Self.poison }
             let value = expr(base, &out)
             return .index(value, indexExpr(index, &out))
-        case "List":
-            return .list(node.nodes("elts").map { element($0, &out) })
-        case "Tuple":
-            return .tuple(node.nodes("elts").map { element($0, &out) })
-        case "Set":
-            return .set(node.nodes("elts").map { element($0, &out) })
-        case "Dict":
-            let keys = node.optionalNodes("keys")
+        case .List:
+            return .list(node.nodes(.elts).map { element($0, &out) })
+        case .Tuple:
+            return .tuple(node.nodes(.elts).map { element($0, &out) })
+        case .Set:
+            return .set(node.nodes(.elts).map { element($0, &out) })
+        case .Dict:
+            let keys = node.optionalNodes(.keys)
             var items: [DictItem] = []
-            for (index, valueNode) in node.nodes("values").enumerated() {
+            for (index, valueNode) in node.nodes(.values).enumerated() {
                 let key = index < keys.count ? keys[index].map { expr($0, &out) } : nil
                 items.append(DictItem(key: key, value: expr(valueNode, &out)))
             }
             return .dict(items)
-        case "ListComp", "SetComp", "DictComp", "GeneratorExp":
+        case .ListComp, .SetComp, .DictComp, .GeneratorExp:
             return comprehension(node, &out)
-        case "JoinedStr":
+        case .JoinedStr:
             return .format(formatParts(node, &out))
-        case "FormattedValue":
+        case .FormattedValue:
             return .format(formatParts(node, &out))
-        case "Starred":
+        case .Starred:
             error(.unsupportedExpression("'*' unpacking here", hint: "use '*' inside a list, tuple, set or call"), node)
             return Self.poison
-        case "Slice":
+        case .Slice:
             return indexExpr(node, &out)
-        case "Lambda":
+        case .Lambda:
             error(.unsupportedExpression("'lambda'", hint: "write the logic inline or as a helper method"), node)
-        case "NamedExpr":
+        case .NamedExpr:
             error(.unsupportedExpression("the walrus operator ':='", hint: "assign in a separate statement"), node)
             // Its name is still bound, so later uses are not reported as undefined as well.
-            if let target = node.node("target"), let id = target.string("id") { locals.insert(id) }
-        case "Yield", "YieldFrom":
+            if let target = node.node(.target), let id = target.string(.id) { locals.insert(id) }
+        case .Yield, .YieldFrom:
             error(.unsupportedExpression("'yield'", hint: "return a list instead"), node)
         default:
             error(.unsupportedExpression("this expression ('\(node.type)')", hint: "rewrite it with supported expressions"), node)
@@ -147,13 +147,13 @@ extension FunctionLowering {
     }
 
     func element(_ node: PyNode, _ out: inout Block) -> Expr {
-        if node.type == "Starred", let inner = node.node("value") { return .starred(expr(inner, &out)) }
+        if node.kind == .Starred, let inner = node.node(.value) { return .starred(expr(inner, &out)) }
         return expr(node, &out)
     }
 
     func constant(_ node: PyNode) -> Expr {
         if let value = ConstantExpr.make(node) { return value }
-        if case .other(let type) = node["value"] {
+        if case .other(let type) = node[.value] {
             let what = type == "ellipsis" ? "Ellipsis ('...')" : type
             error(.unsupportedLiteral(what), node)
         } else {
@@ -163,8 +163,8 @@ extension FunctionLowering {
     }
 
     func binaryOperator(_ node: PyNode?) -> BinaryOperator? {
-        if node?.type == "MatMult" { return .matrixMultiply }
-        return ConstantExpr.binaryOperator(node?.type)
+        if node?.kind == .MatMult { return .matrixMultiply }
+        return ConstantExpr.binaryOperator(node?.kind)
     }
 
     /// A name or attribute in value position.
@@ -192,7 +192,7 @@ extension FunctionLowering {
             error(.undefinedName(id), node)
             return Self.poison
         case .value:
-            guard let base = node.node("value"), let attribute = node.string("attr") else { return Self.poison }
+            guard let base = node.node(.value), let attribute = node.string(.attr) else { return Self.poison }
             let object = expr(base, &out)
             checkAttribute(object, attribute, at: node)
             return .attribute(object, attribute)
@@ -231,14 +231,14 @@ extension FunctionLowering {
     }
 
     func indexExpr(_ node: PyNode, _ out: inout Block) -> Expr {
-        switch node.type {
-        case "Slice":
-            let lower = node.node("lower").map { expr($0, &out) }
-            let upper = node.node("upper").map { expr($0, &out) }
-            let step = node.node("step").map { expr($0, &out) }
+        switch node.kind {
+        case .Slice:
+            let lower = node.node(.lower).map { expr($0, &out) }
+            let upper = node.node(.upper).map { expr($0, &out) }
+            let step = node.node(.step).map { expr($0, &out) }
             return .slice(lower: lower, upper: upper, step: step)
-        case "Tuple":
-            return .tuple(node.nodes("elts").map { indexExpr($0, &out) })
+        case .Tuple:
+            return .tuple(node.nodes(.elts).map { indexExpr($0, &out) })
         default:
             return expr(node, &out)
         }
@@ -249,8 +249,8 @@ extension FunctionLowering {
     /// `a and b`: when a later operand has effects it must run only if reached, so the
     /// expression becomes `%t = a; if %t { %t = b }`.
     private func booleanOperation(_ node: PyNode, _ out: inout Block) -> Expr {
-        let op: BooleanOperator = node.node("op")?.type == "Or" ? .or : .and
-        let operands = node.nodes("values")
+        let op: BooleanOperator = node.node(.op)?.kind == .Or ? .or : .and
+        let operands = node.nodes(.values)
         guard let firstNode = operands.first else { return Self.poison }
         let first = expr(firstNode, &out)
         var rest: [(prelude: Block, value: Expr)] = []
@@ -288,11 +288,11 @@ extension FunctionLowering {
     }
 
     private func comparison(_ node: PyNode, _ out: inout Block) -> Expr {
-        guard let leftNode = node.node("left") else { return Self.poison }
+        guard let leftNode = node.node(.left) else { return Self.poison }
         let left = expr(leftNode, &out)
-        let ops = node.nodes("ops")
+        let ops = node.nodes(.ops)
         var comparisons: [Comparison] = []
-        for (index, rightNode) in node.nodes("comparators").enumerated() {
+        for (index, rightNode) in node.nodes(.comparators).enumerated() {
             var prelude: Block = []
             let right = expr(rightNode, &prelude)
             if !prelude.isEmpty && index > 0 {
@@ -306,22 +306,22 @@ extension FunctionLowering {
     }
 
     private func comparisonOperator(_ node: PyNode) -> ComparisonOperator {
-        switch node.type {
-        case "Eq": .equal
-        case "NotEq": .notEqual
-        case "Lt": .less
-        case "LtE": .lessEqual
-        case "Gt": .greater
-        case "GtE": .greaterEqual
-        case "Is": .is
-        case "IsNot": .isNot
-        case "In": .in
+        switch node.kind {
+        case .Eq: .equal
+        case .NotEq: .notEqual
+        case .Lt: .less
+        case .LtE: .lessEqual
+        case .Gt: .greater
+        case .GtE: .greaterEqual
+        case .Is: .is
+        case .IsNot: .isNot
+        case .In: .in
         default: .notIn
         }
     }
 
     private func conditional(_ node: PyNode, _ out: inout Block) -> Expr {
-        guard let testNode = node.node("test"), let bodyNode = node.node("body"), let elseNode = node.node("orelse") else {
+        guard let testNode = node.node(.test), let bodyNode = node.node(.body), let elseNode = node.node(.orelse) else {
             return Self.poison
         }
         let test = expr(testNode, &out)
@@ -345,19 +345,19 @@ extension FunctionLowering {
 
     private func comprehension(_ node: PyNode, _ out: inout Block) -> Expr {
         let kind: Comprehension.Kind =
-            switch node.type {
-            case "ListComp": .list
-            case "SetComp": .set
-            case "DictComp": .dict
+            switch node.kind {
+            case .ListComp: .list
+            case .SetComp: .set
+            case .DictComp: .dict
             default: .generator
             }
-        let generators = node.nodes("generators")
-        if let asyncGenerator = generators.first(where: { $0["is_async"].isTrue }) {
+        let generators = node.nodes(.generators)
+        if let asyncGenerator = generators.first(where: { $0[.is_async].isTrue }) {
             error(.unsupportedExpression("'async for' in a comprehension", hint: "fetch the items with an action first"), asyncGenerator)
             return Self.poison
         }
         // The first iterable is evaluated in the enclosing scope, before any name is bound.
-        guard let firstIterable = generators.first?.node("iter") else { return Self.poison }
+        guard let firstIterable = generators.first?.node(.iter) else { return Self.poison }
         let iterable = expr(firstIterable, &out)
 
         // Try the comprehension as a pure expression; if anything inside has effects, it becomes a loop.
@@ -374,15 +374,15 @@ extension FunctionLowering {
         let depth = scopes.count
         defer { scopes.removeLast(scopes.count - depth) }
         for (index, generator) in generators.enumerated() {
-            let iterable = index == 0 ? firstIterable : generator.node("iter").map { expr($0, &prelude) } ?? .none
-            scopes.append(bindings(generator.node("target"), renaming: false))
+            let iterable = index == 0 ? firstIterable : generator.node(.iter).map { expr($0, &prelude) } ?? .none
+            scopes.append(bindings(generator.node(.target), renaming: false))
             var target: Target = .name("_")
-            if let targetNode = generator.node("target") { target = self.target(targetNode, &prelude) }
-            let conditions = generator.nodes("ifs").map { expr($0, &prelude) }
+            if let targetNode = generator.node(.target) { target = self.target(targetNode, &prelude) }
+            let conditions = generator.nodes(.ifs).map { expr($0, &prelude) }
             lowered.append(ComprehensionFor(target: target, iterable: iterable, conditions: conditions))
         }
-        let element = (node.node("elt") ?? node.node("value")).map { expr($0, &prelude) } ?? .none
-        let key = node.node("key").map { expr($0, &prelude) }
+        let element = (node.node(.elt) ?? node.node(.value)).map { expr($0, &prelude) } ?? .none
+        let key = node.node(.key).map { expr($0, &prelude) }
         return .comprehension(Comprehension(kind: kind, element: element, key: key, generators: lowered))
     }
 
@@ -406,8 +406,8 @@ extension FunctionLowering {
         func level(_ index: Int) -> Block {
             var block: Block = []
             guard index < generators.count else {
-                let key = node.node("key").map { expr($0, &block) }
-                let element = (node.node("elt") ?? node.node("value")).map { expr($0, &block) } ?? .none
+                let key = node.node(.key).map { expr($0, &block) }
+                let element = (node.node(.elt) ?? node.node(.value)).map { expr($0, &block) } ?? .none
                 switch kind {
                 case .list, .generator:
                     block.append(Statement(.expr(.method(.name(result), "append", [CallArgument(.positional, element)])), at: loc))
@@ -420,12 +420,12 @@ extension FunctionLowering {
             }
             let generator = generators[index]
             var iterable = firstIterable
-            if index > 0 { iterable = generator.node("iter").map { expr($0, &block) } ?? .none }
-            scopes.append(bindings(generator.node("target"), renaming: true))
+            if index > 0 { iterable = generator.node(.iter).map { expr($0, &block) } ?? .none }
+            scopes.append(bindings(generator.node(.target), renaming: true))
             var body: Block = []
-            let target = generator.node("target").map { self.target($0, &body) } ?? .name("_")
+            let target = generator.node(.target).map { self.target($0, &body) } ?? .name("_")
             loopDepth += 1
-            body += conditions(generator.nodes("ifs")[...], then: { level(index + 1) })
+            body += conditions(generator.nodes(.ifs)[...], then: { level(index + 1) })
             loopDepth -= 1
             block.append(Statement(.forLoop(target, iterable, body: body, orElse: []), at: loc))
             return block
@@ -447,10 +447,10 @@ extension FunctionLowering {
     func bindings(_ target: PyNode?, renaming: Bool) -> [String: String] {
         var names: [String: String] = [:]
         func walk(_ node: PyNode) {
-            switch node.type {
-            case "Name": if let id = node.string("id") { names[id] = renaming ? temporary() : id }
-            case "Tuple", "List": node.nodes("elts").forEach(walk)
-            case "Starred": node.node("value").map(walk)
+            switch node.kind {
+            case .Name: if let id = node.string(.id) { names[id] = renaming ? temporary() : id }
+            case .Tuple, .List: node.nodes(.elts).forEach(walk)
+            case .Starred: node.node(.value).map(walk)
             default: break
             }
         }
@@ -461,21 +461,21 @@ extension FunctionLowering {
     // MARK: f-strings
 
     private func formatParts(_ node: PyNode, _ out: inout Block) -> [FormatPart] {
-        let values = node.type == "JoinedStr" ? node.nodes("values") : [node]
+        let values = node.kind == .JoinedStr ? node.nodes(.values) : [node]
         var parts: [FormatPart] = []
         for value in values {
-            if value.type == "Constant", case .string(let text) = value["value"] {
+            if value.kind == .Constant, case .string(let text) = value[.value] {
                 parts.append(.text(text))
-            } else if value.type == "FormattedValue", let inner = value.node("value") {
+            } else if value.kind == .FormattedValue, let inner = value.node(.value) {
                 let lowered = expr(inner, &out)
                 let conversion: Conversion? =
-                    switch value.int("conversion") {
+                    switch value.int(.conversion) {
                     case 115: .str
                     case 114: .repr
                     case 97: .ascii
                     default: nil
                     }
-                let spec = value.node("format_spec").map { formatParts($0, &out) } ?? []
+                let spec = value.node(.format_spec).map { formatParts($0, &out) } ?? []
                 parts.append(.value(lowered, conversion: conversion, spec: spec))
             }
         }

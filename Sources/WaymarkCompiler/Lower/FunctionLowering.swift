@@ -31,7 +31,7 @@ final class FunctionLowering {
         self.workflow = workflow
         self.module = module
         self.function = function
-        self.name = function.string("name") ?? "run"
+        self.name = function.string(.name) ?? "run"
     }
 
     var project: Project { workflow.project }
@@ -71,54 +71,22 @@ final class FunctionLowering {
     }
 
     var isStatic: Bool {
-        function.nodes("decorator_list").contains { $0.type == "Name" && $0.string("id") == "staticmethod" }
+        function.nodes(.decorator_list).contains { $0.kind == .Name && $0.string(.id) == "staticmethod" }
     }
 
     func lower() -> Function {
         let params = ModuleIndexer.params(function, dropSelf: !isStatic)
-        locals = Set(params.map(\.name))
-        collectLocals(function.nodes("body"))
-        if let arguments = function.node("args") {
-            for argument in arguments.nodes("posonlyargs") + arguments.nodes("args") + arguments.nodes("kwonlyargs") {
-                if let name = argument.string("arg") { types[name] = resolver.type(of: argument.node("annotation")) }
+        // Python decides at compile time which names are local: any name bound in the body.
+        locals = Set(params.map(\.name)).union(BoundNames.of(function.nodes(.body)))
+        if let arguments = function.node(.args) {
+            for argument in arguments.nodes(.posonlyargs) + arguments.nodes(.args) + arguments.nodes(.kwonlyargs) {
+                if let name = argument.string(.arg) { types[name] = resolver.type(of: argument.node(.annotation)) }
             }
         }
-        let body = block(function.nodes("body"))
+        let body = block(function.nodes(.body))
         for call in shadowedCalls where !shadowsReported.contains(call.name) { error(call.message, call.node) }
         return Function(
-            name: name, params: params, returns: function.node("returns").map(AnnotationText.render), body: body)
-    }
-
-    /// Python decides at compile time which names are local: any name bound in the body.
-    private func collectLocals(_ statements: [PyNode]) {
-        for statement in statements {
-            switch statement.type {
-            case "Assign":
-                statement.nodes("targets").forEach(collectTargetNames)
-            case "AugAssign", "AnnAssign", "For", "AsyncFor":
-                statement.node("target").map(collectTargetNames)
-            case "Import", "ImportFrom":
-                for alias in statement.nodes("names") {
-                    if let bound = alias.string("asname") ?? alias.string("name") { locals.insert(bound) }
-                }
-            default:
-                break
-            }
-            for handler in statement.nodes("handlers") {
-                if let bound = handler.string("name") { locals.insert(bound) }
-                collectLocals(handler.nodes("body"))
-            }
-            for field in ["body", "orelse", "finalbody"] { collectLocals(statement.nodes(field)) }
-        }
-    }
-
-    private func collectTargetNames(_ target: PyNode) {
-        switch target.type {
-        case "Name": if let id = target.string("id") { locals.insert(id) }
-        case "Tuple", "List": target.nodes("elts").forEach(collectTargetNames)
-        case "Starred": target.node("value").map(collectTargetNames)
-        default: break
-        }
+            name: name, params: params, returns: function.node(.returns).map(AnnotationText.render), body: body)
     }
 
     // MARK: Statements
@@ -131,10 +99,10 @@ final class FunctionLowering {
 
     func statement(_ node: PyNode, into out: inout Block) {
         let loc = location(node)
-        switch node.type {
-        case "Assign":
-            guard let valueNode = node.node("value") else { return }
-            let targets = node.nodes("targets")
+        switch node.kind {
+        case .Assign:
+            guard let valueNode = node.node(.value) else { return }
+            let targets = node.nodes(.targets)
             if targets.count == 1, let targetNode = targets.first, isSimpleTarget(targetNode),
                 emitEffect(valueNode, target: target(targetNode, &out), into: &out, at: loc)
             {
@@ -156,14 +124,14 @@ final class FunctionLowering {
                 setType(lowered, valueType)
                 out.append(Statement(.assign(lowered, .name(shared)), at: loc))
             }
-        case "AnnAssign":
-            guard let valueNode = node.node("value"), let targetNode = node.node("target") else {
-                if let targetNode = node.node("target"), targetNode.type == "Name", let id = targetNode.string("id") {
-                    types[id] = resolver.type(of: node.node("annotation"))
+        case .AnnAssign:
+            guard let valueNode = node.node(.value), let targetNode = node.node(.target) else {
+                if let targetNode = node.node(.target), targetNode.kind == .Name, let id = targetNode.string(.id) {
+                    types[id] = resolver.type(of: node.node(.annotation))
                 }
                 return
             }
-            let declared = resolver.type(of: node.node("annotation"))
+            let declared = resolver.type(of: node.node(.annotation))
             if isSimpleTarget(targetNode) {
                 let lowered = target(targetNode, &out)
                 if emitEffect(valueNode, target: lowered, into: &out, at: loc) {
@@ -175,24 +143,24 @@ final class FunctionLowering {
             let lowered = target(targetNode, &out)
             setType(lowered, declared != .unknown ? declared : infer(value))
             out.append(Statement(.assign(lowered, value), at: loc))
-        case "AugAssign":
-            guard let targetNode = node.node("target"), let valueNode = node.node("value"),
-                let op = binaryOperator(node.node("op"))
+        case .AugAssign:
+            guard let targetNode = node.node(.target), let valueNode = node.node(.value),
+                let op = binaryOperator(node.node(.op))
             else { return }
             let target = self.target(targetNode, &out)
             let value = expr(valueNode, &out)
             checkArithmetic(op, FunctionLowering.value(of: target), value, at: node)
             setType(target, arithmetic(op, infer(FunctionLowering.value(of: target)), infer(value)) ?? .unknown)
             out.append(Statement(.augAssign(target, op, value), at: loc))
-        case "Expr":
-            guard let valueNode = node.node("value") else { return }
-            if valueNode.type == "Constant", case .string = valueNode["value"] { return }  // a docstring
+        case .Expr:
+            guard let valueNode = node.node(.value) else { return }
+            if valueNode.kind == .Constant, case .string = valueNode[.value] { return }  // a docstring
             if emitEffect(valueNode, target: nil, into: &out, at: loc) { return }
             let value = expr(valueNode, &out)
             if case .name(let temp) = value, temp.hasPrefix("%") { return }  // a helper call already emitted
             out.append(Statement(.expr(value), at: loc))
-        case "Return":
-            if let valueNode = node.node("value") {
+        case .Return:
+            if let valueNode = node.node(.value) {
                 let value = expr(valueNode, &out)
                 checkReturn(value, at: node)
                 out.append(Statement(.ret(value), at: loc))
@@ -200,8 +168,8 @@ final class FunctionLowering {
                 checkReturn(nil, at: node)
                 out.append(Statement(.ret(nil), at: loc))
             }
-        case "If":
-            guard let testNode = node.node("test") else { return }
+        case .If:
+            guard let testNode = node.node(.test) else { return }
             let test = expr(testNode, &out)
             var then: Block = []
             var orElse: Block = []
@@ -209,61 +177,61 @@ final class FunctionLowering {
             mergeTypes(branches: [
                 {
                     self.apply(facts.whenTrue)
-                    then = self.block(node.nodes("body"))
+                    then = self.block(node.nodes(.body))
                     return self.fallsThrough(then)
                 },
                 {
                     self.apply(facts.whenFalse)
-                    orElse = self.block(node.nodes("orelse"))
+                    orElse = self.block(node.nodes(.orelse))
                     return self.fallsThrough(orElse)
                 },
             ])
             out.append(Statement(.ifElse(test, then, orElse), at: loc))
-        case "For":
-            guard let targetNode = node.node("target"), let iterNode = node.node("iter") else { return }
+        case .For:
+            guard let targetNode = node.node(.target), let iterNode = node.node(.iter) else { return }
             let iterable = expr(iterNode, &out)
-            forgetTypes(assignedIn: node.nodes("body") + node.nodes("orelse"))
+            forgetTypes(assignedIn: node.nodes(.body) + node.nodes(.orelse))
             var targetPrelude: Block = []
             let target = self.target(targetNode, &targetPrelude)
             setType(target, infer(iterable).element)
             loopDepth += 1
-            let body = targetPrelude + block(node.nodes("body"))
+            let body = targetPrelude + block(node.nodes(.body))
             loopDepth -= 1
-            out.append(Statement(.forLoop(target, iterable, body: body, orElse: block(node.nodes("orelse"))), at: loc))
-        case "While":
-            guard let testNode = node.node("test") else { return }
-            forgetTypes(assignedIn: node.nodes("body") + node.nodes("orelse"))
+            out.append(Statement(.forLoop(target, iterable, body: body, orElse: block(node.nodes(.orelse))), at: loc))
+        case .While:
+            guard let testNode = node.node(.test) else { return }
+            forgetTypes(assignedIn: node.nodes(.body) + node.nodes(.orelse))
             var prelude: Block = []
             let test = expr(testNode, &prelude)
             loopDepth += 1
-            let body = block(node.nodes("body"))
+            let body = block(node.nodes(.body))
             loopDepth -= 1
-            out.append(Statement(.whileLoop(prelude: prelude, condition: test, body: body, orElse: block(node.nodes("orelse"))), at: loc))
-        case "Break", "Continue":
-            let keyword = node.type == "Break" ? "break" : "continue"
+            out.append(Statement(.whileLoop(prelude: prelude, condition: test, body: body, orElse: block(node.nodes(.orelse))), at: loc))
+        case .Break, .Continue:
+            let keyword = node.kind == .Break ? "break" : "continue"
             guard loopDepth > 0 else {
                 error(.outsideLoop(keyword), node)
                 return
             }
-            out.append(Statement(node.type == "Break" ? .breakLoop : .continueLoop, at: loc))
-        case "Pass":
+            out.append(Statement(node.kind == .Break ? .breakLoop : .continueLoop, at: loc))
+        case .Pass:
             return
-        case "Try":
-            let body = block(node.nodes("body"))
-            let handlers = node.nodes("handlers").map(handler)
+        case .Try:
+            let body = block(node.nodes(.body))
+            let handlers = node.nodes(.handlers).map(handler)
             out.append(Statement(
-                .tryExcept(body: body, handlers: handlers, orElse: block(node.nodes("orelse")), finally: block(node.nodes("finalbody"))),
+                .tryExcept(body: body, handlers: handlers, orElse: block(node.nodes(.orelse)), finally: block(node.nodes(.finalbody))),
                 at: loc))
             forgetTypes(assignedIn: [node])
-        case "Raise":
-            let exception = node.node("exc").map { raised($0, &out) }
-            let cause = node.node("cause").map { expr($0, &out) }
+        case .Raise:
+            let exception = node.node(.exc).map { raised($0, &out) }
+            let cause = node.node(.cause).map { expr($0, &out) }
             out.append(Statement(.raise(exception, cause: cause), at: loc))
-        case "Assert":
-            guard let testNode = node.node("test") else { return }
+        case .Assert:
+            guard let testNode = node.node(.test) else { return }
             let test = expr(testNode, &out)
             var message: Expr?
-            if let messageNode = node.node("msg") {
+            if let messageNode = node.node(.msg) {
                 var messagePrelude: Block = []
                 message = expr(messageNode, &messagePrelude)
                 // The message is evaluated only when the assertion fails.
@@ -277,16 +245,16 @@ final class FunctionLowering {
 
     private func unsupportedStatement(_ node: PyNode) {
         let (what, hint): (String, String) =
-            switch node.type {
-            case "With", "AsyncWith": ("a 'with' block", "open resources inside an @action; the workflow only orchestrates")
-            case "AsyncFor": ("'async for'", "fetch the items with an action, then use a plain 'for'")
-            case "Global", "Nonlocal": ("'\(node.type.lowercased())'", "pass values as parameters and return them")
-            case "FunctionDef", "AsyncFunctionDef": ("a nested function", "make it a method of the workflow class or an @action")
-            case "ClassDef": ("a nested class", "define the class at module level")
-            case "Import", "ImportFrom": ("an import inside workflow code", "import at the top of the module")
-            case "Match": ("'match'", "use if/elif/else")
-            case "Delete": ("'del'", "build a new value without the item, e.g. a dict comprehension")
-            case "TryStar": ("'try/except*'", "use plain try/except")
+            switch node.kind {
+            case .With, .AsyncWith: ("a 'with' block", "open resources inside an @action; the workflow only orchestrates")
+            case .AsyncFor: ("'async for'", "fetch the items with an action, then use a plain 'for'")
+            case .Global, .Nonlocal: ("'\(node.type.lowercased())'", "pass values as parameters and return them")
+            case .FunctionDef, .AsyncFunctionDef: ("a nested function", "make it a method of the workflow class or an @action")
+            case .ClassDef: ("a nested class", "define the class at module level")
+            case .Import, .ImportFrom: ("an import inside workflow code", "import at the top of the module")
+            case .Match: ("'match'", "use if/elif/else")
+            case .Delete: ("'del'", "build a new value without the item, e.g. a dict comprehension")
+            case .TryStar: ("'try/except*'", "use plain try/except")
             default: ("the '\(node.type)' statement", "rewrite it with supported statements")
             }
         error(.unsupportedStatement(what, hint: hint), node)
@@ -294,19 +262,19 @@ final class FunctionLowering {
 
     private func handler(_ node: PyNode) -> Handler {
         var types: [String] = []
-        if let typeNode = node.node("type") {
-            let elements = typeNode.type == "Tuple" ? typeNode.nodes("elts") : [typeNode]
+        if let typeNode = node.node(.type) {
+            let elements = typeNode.kind == .Tuple ? typeNode.nodes(.elts) : [typeNode]
             for element in elements {
                 if let name = exceptionTypeName(element) { types.append(name) }
             }
         }
-        return Handler(types: types, name: node.string("name"), body: block(node.nodes("body")), location: location(node))
+        return Handler(types: types, name: node.string(.name), body: block(node.nodes(.body)), location: location(node))
     }
 
     /// The class name of an exception type written in a handler, a policy or `raise`.
     func exceptionTypeName(_ node: PyNode) -> String? {
-        switch node.type {
-        case "Name", "Attribute":
+        switch node.kind {
+        case .Name, .Attribute:
             let display = dottedText(node) ?? "?"
             switch reference(node) {
             case .builtin(let name) where PythonBuiltins.exceptionParents[name] != nil:
@@ -327,8 +295,8 @@ final class FunctionLowering {
                 error(.badExceptionType("'\(display)' is not an exception class"), node)
                 return nil
             }
-        case "Constant":
-            if case .string(let name) = node["value"] { return name }
+        case .Constant:
+            if case .string(let name) = node[.value] { return name }
             error(.badExceptionType("an exception type must be a class or its name"), node)
             return nil
         default:
@@ -339,7 +307,7 @@ final class FunctionLowering {
 
     /// `raise X` where X may be a bare class: Python instantiates it.
     private func raised(_ node: PyNode, _ out: inout Block) -> Expr {
-        if node.type == "Name" || node.type == "Attribute" {
+        if node.kind == .Name || node.kind == .Attribute {
             switch reference(node) {
             case .builtin(let name) where PythonBuiltins.exceptionParents[name] != nil:
                 return .construct(name, [])
@@ -358,30 +326,30 @@ final class FunctionLowering {
     // MARK: Targets
 
     func isSimpleTarget(_ node: PyNode) -> Bool {
-        switch node.type {
-        case "Name": return true
-        case "Tuple", "List": return node.nodes("elts").allSatisfy(isSimpleTarget)
-        case "Starred": return node.node("value").map(isSimpleTarget) ?? false
+        switch node.kind {
+        case .Name: return true
+        case .Tuple, .List: return node.nodes(.elts).allSatisfy(isSimpleTarget)
+        case .Starred: return node.node(.value).map(isSimpleTarget) ?? false
         default: return false
         }
     }
 
     func target(_ node: PyNode, _ out: inout Block) -> Target {
-        switch node.type {
-        case "Name":
-            let id = node.string("id") ?? "_"
+        switch node.kind {
+        case .Name:
+            let id = node.string(.id) ?? "_"
             if renamed(id) == nil, case .action? = project.resolve(id, in: module) { reportShadowing(id, node) }
             return .name(renamed(id) ?? id)
-        case "Tuple", "List":
-            return .tuple(node.nodes("elts").map { target($0, &out) })
-        case "Starred":
-            return .starred(node.node("value").map { target($0, &out) } ?? .name("_"))
-        case "Subscript":
-            guard let base = node.node("value"), let index = node.node("slice") else { return .name("_") }
+        case .Tuple, .List:
+            return .tuple(node.nodes(.elts).map { target($0, &out) })
+        case .Starred:
+            return .starred(node.node(.value).map { target($0, &out) } ?? .name("_"))
+        case .Subscript:
+            guard let base = node.node(.value), let index = node.node(.slice) else { return .name("_") }
             return .index(expr(base, &out), indexExpr(index, &out))
-        case "Attribute":
-            guard let base = node.node("value"), let attribute = node.string("attr") else { return .name("_") }
-            if base.type == "Name", base.string("id") == "self", !locals.contains("self") {
+        case .Attribute:
+            guard let base = node.node(.value), let attribute = node.string(.attr) else { return .name("_") }
+            if base.kind == .Name, base.string(.id) == "self", !locals.contains("self") {
                 error(.assignToSelf(attribute), node)
                 return .name("_")
             }

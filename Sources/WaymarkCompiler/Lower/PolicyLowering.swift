@@ -10,8 +10,8 @@ extension FunctionLowering {
     func policy(_ keywords: [PyNode]) -> Policy {
         var policy = Policy()
         for keyword in keywords {
-            guard let value = keyword.node("value") else { continue }
-            switch keyword.string("arg") {
+            guard let value = keyword.node(.value) else { continue }
+            switch keyword.string(.arg) {
             case "retry":
                 guard let (call, owner) = policyCall(value) else { continue }
                 policy.retry = retryPolicy(call, in: owner)
@@ -30,7 +30,7 @@ extension FunctionLowering {
                 }
                 policy.timeoutSeconds = seconds
             default:
-                error(.badPolicy("self.run_action has no option '\(keyword.string("arg") ?? "**")'", hint: "use retry=, backoff= or timeout="), keyword)
+                error(.badPolicy("self.run_action has no option '\(keyword.string(.arg) ?? "**")'", hint: "use retry=, backoff= or timeout="), keyword)
             }
         }
         return policy
@@ -43,7 +43,7 @@ extension FunctionLowering {
             return nil
         }
         if case .none? = ConstantExpr.make(resolved) { return nil }
-        guard resolved.type == "Call" else {
+        guard resolved.kind == .Call else {
             error(.badPolicy("the policy must be a RetryPolicy(...) or BackoffPolicy(...) object"), node)
             return nil
         }
@@ -53,9 +53,9 @@ extension FunctionLowering {
     /// Follows a name to the module-level value it is bound to, or `self.x` to its `__init__`
     /// value. Returns the value with a lowering for the module it must be read in.
     private func resolvedValue(_ node: PyNode, in module: PythonModule) -> (PyNode, FunctionLowering)? {
-        switch node.type {
-        case "Name":
-            guard let id = node.string("id") else { return nil }
+        switch node.kind {
+        case .Name:
+            guard let id = node.string(.id) else { return nil }
             if locals.contains(id) { return nil }
             switch project.resolve(id, in: module) {
             case .value(let owner, let value)?:
@@ -65,7 +65,7 @@ extension FunctionLowering {
             default:
                 return (node, self)
             }
-        case "Attribute":
+        case .Attribute:
             if case .selfAttribute(let attribute) = reference(node) {
                 guard let (value, owner) = workflow.initAttributes[attribute] else {
                     error(.unknownSelfAttribute(attribute), node)
@@ -85,7 +85,7 @@ extension FunctionLowering {
     }
 
     private func isPolicyClass(_ call: PyNode, _ name: String) -> Bool {
-        guard let function = call.node("func"), case .symbol(.external(let source, let resolved)) = reference(function) else { return false }
+        guard let function = call.node(.func), case .symbol(.external(let source, let resolved)) = reference(function) else { return false }
         return resolved == name && ModuleIndexer.isWaymarkModule(source)
     }
 
@@ -106,7 +106,7 @@ extension FunctionLowering {
                     error(.badPolicy("attempts must be a whole number of at least 1, or None for unlimited"), value)
                 }
             case "exception_types", "retry_on":
-                let elements = value.type == "List" || value.type == "Tuple" ? value.nodes("elts") : [value]
+                let elements = value.kind == .List || value.kind == .Tuple ? value.nodes(.elts) : [value]
                 retry.exceptionTypes = elements.compactMap { owner.exceptionTypeName($0) }
             case "backoff_seconds":
                 guard let seconds = owner.seconds(value), seconds >= 0 else {
@@ -161,16 +161,16 @@ extension FunctionLowering {
     /// unknown option goes). Positional ones are named by `positional`.
     private func policyArguments(_ call: PyNode, positional names: [String]) -> [(String, PyNode, PyNode)] {
         var arguments: [(String, PyNode, PyNode)] = []
-        for (index, argument) in call.nodes("args").enumerated() {
+        for (index, argument) in call.nodes(.args).enumerated() {
             guard index < names.count else {
                 error(.badPolicy("too many positional arguments"), argument)
                 continue
             }
             arguments.append((names[index], argument, argument))
         }
-        for keyword in call.nodes("keywords") {
-            guard let value = keyword.node("value") else { continue }
-            arguments.append((keyword.string("arg") ?? "**", value, keyword))
+        for keyword in call.nodes(.keywords) {
+            guard let value = keyword.node(.value) else { continue }
+            arguments.append((keyword.string(.arg) ?? "**", value, keyword))
         }
         return arguments
     }
@@ -197,32 +197,32 @@ extension FunctionLowering {
     /// A compile-time number of seconds: literals, arithmetic on them, module constants and
     /// `timedelta(...)`.
     func seconds(_ node: PyNode) -> Double? {
-        switch node.type {
-        case "Constant", "UnaryOp":
+        switch node.kind {
+        case .Constant, .UnaryOp:
             switch ConstantExpr.make(node) {
             case .int(let digits)?: return Double(digits)
             case .float(let value)?: return value
             default:
-                guard node.type == "UnaryOp", node.node("op")?.type == "USub", let operand = node.node("operand") else { return nil }
+                guard node.kind == .UnaryOp, node.node(.op)?.kind == .USub, let operand = node.node(.operand) else { return nil }
                 return seconds(operand).map { -$0 }
             }
-        case "BinOp":
-            guard let left = node.node("left").flatMap(seconds), let right = node.node("right").flatMap(seconds) else { return nil }
-            switch node.node("op")?.type {
-            case "Add": return left + right
-            case "Sub": return left - right
-            case "Mult": return left * right
-            case "Div": return right == 0 ? nil : left / right
+        case .BinOp:
+            guard let left = node.node(.left).flatMap(seconds), let right = node.node(.right).flatMap(seconds) else { return nil }
+            switch node.node(.op)?.kind {
+            case .Add: return left + right
+            case .Sub: return left - right
+            case .Mult: return left * right
+            case .Div: return right == 0 ? nil : left / right
             default: return nil
             }
-        case "Name", "Attribute":
+        case .Name, .Attribute:
             switch reference(node) {
             case .symbol(.constant(let value)): return Self.number(value)
             case .symbol(.value(let owner, let value)): return lowering(for: owner).seconds(value)
             default: return nil
             }
-        case "Call":
-            guard let function = node.node("func"), case .symbol(.external(let source, "timedelta")) = reference(function),
+        case .Call:
+            guard let function = node.node(.func), case .symbol(.external(let source, "timedelta")) = reference(function),
                 source == "datetime"
             else { return nil }
             let units: [String: Double] = [
@@ -231,12 +231,12 @@ extension FunctionLowering {
             ]
             let positionalUnits = ["days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks"]
             var total = 0.0
-            for (index, argument) in node.nodes("args").enumerated() {
+            for (index, argument) in node.nodes(.args).enumerated() {
                 guard index < positionalUnits.count, let value = seconds(argument), let unit = units[positionalUnits[index]] else { return nil }
                 total += value * unit
             }
-            for keyword in node.nodes("keywords") {
-                guard let name = keyword.string("arg"), let unit = units[name], let valueNode = keyword.node("value"),
+            for keyword in node.nodes(.keywords) {
+                guard let name = keyword.string(.arg), let unit = units[name], let valueNode = keyword.node(.value),
                     let value = seconds(valueNode)
                 else { return nil }
                 total += value * unit

@@ -24,8 +24,8 @@ final class WorkflowLowering {
     /// The first base class imported from a module outside waymark that is not on the search
     /// paths (a base workflow class of the project, given without its root).
     private func unresolvedProjectBase(_ info: ClassInfo) -> (module: String, name: String)? {
-        for base in info.node.nodes("bases") {
-            guard base.type == "Name", let id = base.string("id"),
+        for base in info.node.nodes(.bases) {
+            guard base.kind == .Name, let id = base.string(.id),
                 case .external(let source, let name)? = project.resolve(id, in: info.module),
                 source != "waymark", !source.hasPrefix("waymark.")
             else { continue }
@@ -49,7 +49,7 @@ final class WorkflowLowering {
             diagnostics.emit(.workflowHasNoRun(name), in: module.file, at: workflowClass.node.span)
             return nil
         }
-        guard run.type == "AsyncFunctionDef" else {
+        guard run.kind == .AsyncFunctionDef else {
             diagnostics.emit(.runNotAsync(name), in: owner.module.file, at: run.span)
             return nil
         }
@@ -114,7 +114,7 @@ final class WorkflowLowering {
         func walk(_ info: ClassInfo) {
             guard !chain.contains(where: { $0 === info }) else { return }
             chain.append(info)
-            for base in info.node.nodes("bases") {
+            for base in info.node.nodes(.bases) {
                 if case .klass(let baseInfo)? = resolveClassReference(base, in: info.module) { walk(baseInfo) }
             }
         }
@@ -135,17 +135,17 @@ final class WorkflowLowering {
         var attributes: [String: (node: PyNode, module: PythonModule)] = [:]
         for info in classChain.reversed() {
             guard let initializer = info.methods["__init__"] else { continue }
-            for statement in initializer.nodes("body") {
+            for statement in initializer.nodes(.body) {
                 let targets: [PyNode]
-                switch statement.type {
-                case "Assign": targets = statement.nodes("targets")
-                case "AnnAssign": targets = statement.node("target").map { [$0] } ?? []
+                switch statement.kind {
+                case .Assign: targets = statement.nodes(.targets)
+                case .AnnAssign: targets = statement.node(.target).map { [$0] } ?? []
                 default: continue
                 }
-                guard let value = statement.node("value") else { continue }
-                for target in targets where target.type == "Attribute" {
-                    if let base = target.node("value"), base.type == "Name", base.string("id") == "self",
-                        let attribute = target.string("attr")
+                guard let value = statement.node(.value) else { continue }
+                for target in targets where target.kind == .Attribute {
+                    if let base = target.node(.value), base.kind == .Name, base.string(.id) == "self",
+                        let attribute = target.string(.attr)
                     {
                         attributes[attribute] = (value, info.module)
                     }
@@ -156,17 +156,17 @@ final class WorkflowLowering {
     }()
 
     func resolveClassReference(_ node: PyNode, in module: PythonModule) -> ResolvedSymbol? {
-        switch node.type {
-        case "Name":
-            guard let id = node.string("id") else { return nil }
+        switch node.kind {
+        case .Name:
+            guard let id = node.string(.id) else { return nil }
             return project.resolve(id, in: module)
-        case "Attribute":
-            guard let base = node.node("value"), let attribute = node.string("attr"),
+        case .Attribute:
+            guard let base = node.node(.value), let attribute = node.string(.attr),
                 case .module(let moduleName)? = resolveClassReference(base, in: module)
             else { return nil }
             return project.resolveImport(attribute, from: moduleName)
-        case "Subscript":  // Generic[T] and friends
-            return node.node("value").flatMap { resolveClassReference($0, in: module) }
+        case .Subscript:  // Generic[T] and friends
+            return node.node(.value).flatMap { resolveClassReference($0, in: module) }
         default:
             return nil
         }
@@ -179,7 +179,7 @@ final class WorkflowLowering {
 
     private func isWorkflowSubclass(_ info: ClassInfo, seen: inout Set<String>) -> Bool {
         guard seen.insert(info.qualifiedName).inserted else { return false }
-        for base in info.node.nodes("bases") {
+        for base in info.node.nodes(.bases) {
             switch resolveClassReference(base, in: info.module) {
             case .external(let source, "Workflow")? where ModuleIndexer.isWaymarkModule(source):
                 return true
@@ -200,14 +200,14 @@ final class WorkflowLowering {
 
     private func exceptionBases(_ info: ClassInfo, seen: inout Set<String>) -> [String]? {
         guard seen.insert(info.qualifiedName).inserted else { return nil }
-        for base in info.node.nodes("bases") {
+        for base in info.node.nodes(.bases) {
             switch resolveClassReference(base, in: info.module) {
             case .klass(let baseInfo)?:
                 if let bases = exceptionBases(baseInfo, seen: &seen) { return [baseInfo.name] + bases }
             case .external(_, let name)?:
                 if Self.looksLikeExceptionName(name) { return [name] + builtinOrGenericBases(name) }
             case nil:
-                if base.type == "Name", let id = base.string("id"), PythonBuiltins.exceptionParents[id] != nil {
+                if base.kind == .Name, let id = base.string(.id), PythonBuiltins.exceptionParents[id] != nil {
                     return [id] + PythonBuiltins.exceptionBases(of: id)
                 }
             default:
@@ -242,12 +242,12 @@ final class WorkflowLowering {
 
     private func isModelClass(_ info: ClassInfo, seen: inout Set<String>) -> Bool {
         guard seen.insert(info.qualifiedName).inserted else { return false }
-        for decorator in info.node.nodes("decorator_list") {
-            let target = decorator.type == "Call" ? decorator.node("func") : decorator
+        for decorator in info.node.nodes(.decorator_list) {
+            let target = decorator.kind == .Call ? decorator.node(.func) : decorator
             guard let target else { continue }
             if case .external("dataclasses", "dataclass")? = resolveClassReference(target, in: info.module) { return true }
         }
-        for base in info.node.nodes("bases") {
+        for base in info.node.nodes(.bases) {
             switch resolveClassReference(base, in: info.module) {
             case .external(let source, "BaseModel")? where source.hasPrefix("pydantic"):
                 return true
