@@ -37,9 +37,22 @@ import WaymarkTestSupport
     @Test func cycleWithoutALoopBackEdgeIsRefused() throws {
         var bundle = try Bundles.make("welcome_email.py")
         let last = bundle.workflows[0].functions[0].nodes.count - 1
-        bundle.workflows[0].functions[0].edges.append(DAGEdge(from: last, to: 1, kind: .control, label: "again"))
+        bundle.workflows[0].functions[0].edges.append(DAGEdge(from: last, to: 1, kind: .control, label: .done))
         let message = try #require(refusal(bundle))
         #expect(message.contains("is on a cycle that is not a loop"), "\(message)")
+    }
+
+    /// Edge labels are typed when read: text that is no label the compiler writes does not load.
+    @Test func anUnknownEdgeLabelDoesNotLoad() throws {
+        let text = BundleWriter.encode(try Bundles.make("welcome_email.py"))
+        let edited = text.replacingOccurrences(of: "\"each\"", with: "\"elsewhere\"")
+        #expect(edited != text, "the fixture has a labelled edge to edit")
+        #expect(throws: BundleError.self) { try BundleLoader.load(data: Data(edited.utf8)) }
+        do {
+            _ = try BundleLoader.load(data: Data(edited.utf8))
+        } catch {
+            #expect(error.description.contains("unknown edge label 'elsewhere'"), "\(error)")
+        }
     }
 
     @Test func loopBackToANodeThatIsNotItsHeadIsRefused() throws {

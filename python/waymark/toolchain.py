@@ -121,7 +121,11 @@ def compiled(cls: type) -> CompiledWorkflow:
         if key in _compiled:
             return _compiled[key]
         name, root = module_name(source)
-        digest = hashlib.sha256(f"{os.path.abspath(source)}\0{executable('waymarkc')}".encode()).hexdigest()[:24]
+        # Keyed by the compiler build too: a rebuilt waymarkc (a newer bundle format) recompiles.
+        compiler = executable("waymarkc")
+        built = os.stat(compiler)
+        identity = f"{os.path.abspath(source)}\0{compiler}\0{built.st_mtime_ns}\0{built.st_size}"
+        digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
         bundle = cache_directory() / f"{name}-{digest}.wmb"
         data = _fresh(bundle)
         if data is None:

@@ -8,8 +8,9 @@ import WaymarkIR
 /// formatting and line numbers are not part of it; they live in the source map).
 public struct WorkflowBundle: Codable, Hashable, Sendable {
     public static let formatName = "waymark-bundle"
-    /// 2: workflows carry their types table (`types`).
-    public static let formatVersion = 2
+    /// 2: workflows carry their types table (`types`). 3: a gather's aggregate node says
+    /// whether it returns exceptions (`returnExceptions`), instead of its text saying so.
+    public static let formatVersion = 3
 
     public var format: String
     public var version: Int

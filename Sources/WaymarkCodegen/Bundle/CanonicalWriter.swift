@@ -68,12 +68,13 @@ struct CanonicalWriter {
             w.write(node.scopes) { $0.write($1) }
             w.write(node.uses)
             w.write(node.defines)
+            w.write(node.returnExceptions.map { $0 ? "true" : "false" })
         }
         write(graph.edges) { w, edge in
             w.write(edge.from)
             w.write(edge.to)
             w.write(edge.kind.rawValue)
-            w.write(edge.label)
+            w.write(edge.label?.description)
             w.write(edge.variable)
             w.write(edge.exceptionTypes.map { $0.joined(separator: "\u{1F}") })
             w.write(edge.scope)

@@ -73,8 +73,14 @@ public struct DAGNode: Codable, Hashable, Sendable {
     /// Variables the node reads and writes (temporaries included).
     public var uses: [String]
     public var defines: [String]
+    /// On a gather's aggregate: whether the gather returns its calls' exceptions as values
+    /// (`return_exceptions=True`) rather than raising the first. Nil on every other node.
+    public var returnExceptions: Bool?
 
-    public init(id: Int, kind: Kind, code: String, target: String? = nil, scopes: [Int], uses: [String], defines: [String]) {
+    public init(
+        id: Int, kind: Kind, code: String, target: String? = nil, scopes: [Int], uses: [String], defines: [String],
+        returnExceptions: Bool? = nil
+    ) {
         self.id = id
         self.kind = kind
         self.code = code
@@ -82,6 +88,7 @@ public struct DAGNode: Codable, Hashable, Sendable {
         self.scopes = scopes
         self.uses = uses
         self.defines = defines
+        self.returnExceptions = returnExceptions
     }
 
     /// Whether running the node can raise an exception (so it has exception edges in a try).
@@ -112,12 +119,12 @@ public struct DAGEdge: Codable, Hashable, Sendable {
     public var from: Int
     public var to: Int
     public var kind: Kind
-    public var label: String?
+    public var label: EdgeLabel?
     public var variable: String?
     public var exceptionTypes: [String]?
     public var scope: Int?
 
-    public init(from: Int, to: Int, kind: Kind, label: String? = nil, variable: String? = nil, exceptionTypes: [String]? = nil, scope: Int? = nil) {
+    public init(from: Int, to: Int, kind: Kind, label: EdgeLabel? = nil, variable: String? = nil, exceptionTypes: [String]? = nil, scope: Int? = nil) {
         self.from = from
         self.to = to
         self.kind = kind
@@ -172,5 +179,79 @@ public struct DAGScope: Codable, Hashable, Sendable {
         self.exit = exit
         self.handlers = handlers
         self.finallyEntry = finallyEntry
+    }
+}
+
+/// The outcome an edge stands for, typed, so the runner follows `.whenTrue` out of a branch and
+/// orders a gather's items by `.item(n)` rather than matching text. In bundles and drawings it
+/// is the text `description` gives (the bundle format is unchanged), read back by `init(text:)`;
+/// text that is none of these does not load.
+public enum EdgeLabel: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// Out of a branch: its condition held, or did not.
+    case whenTrue, whenFalse
+    /// Out of a loop head: into the body, or out of the loop.
+    case body, done
+    /// From a spread to the action it runs for each element.
+    case each
+    /// From a gather's head to its item at this position (source order).
+    case item(Int)
+    /// From a node to the finally block an exception passes through.
+    case unwind
+    /// A return, break or continue leaving (into a finally block on its way).
+    case jump(Jump)
+    /// That jump carrying on after the finally block it passed through.
+    case after(Jump)
+
+    /// The statements that leave a block early.
+    public enum Jump: String, Sendable, CaseIterable {
+        case returning = "return", breaking = "break", continuing = "continue"
+    }
+
+    public var description: String {
+        switch self {
+        case .whenTrue: "true"
+        case .whenFalse: "false"
+        case .body: "body"
+        case .done: "done"
+        case .each: "each"
+        case .item(let index): String(index)
+        case .unwind: "unwind"
+        case .jump(let jump): jump.rawValue
+        case .after(let jump): "after \(jump.rawValue)"
+        }
+    }
+
+    public init?(text: String) {
+        switch text {
+        case "true": self = .whenTrue
+        case "false": self = .whenFalse
+        case "body": self = .body
+        case "done": self = .done
+        case "each": self = .each
+        case "unwind": self = .unwind
+        default:
+            if let jump = Jump(rawValue: text) {
+                self = .jump(jump)
+            } else if text.hasPrefix("after "), let jump = Jump(rawValue: String(text.dropFirst("after ".count))) {
+                self = .after(jump)
+            } else if let index = Int(text), index >= 0, String(index) == text {
+                self = .item(index)
+            } else {
+                return nil
+            }
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let label = EdgeLabel(text: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown edge label '\(text)'"))
+        }
+        self = label
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 }

@@ -28,7 +28,7 @@ public struct DAGBuilder {
 }
 
 /// Where control leaves a piece of graph: the node, and the outcome label of the edge.
-typealias Exit = (node: Int, label: String?)
+typealias Exit = (node: Int, label: EdgeLabel?)
 
 final class GraphBuilding {
     var nodes: [DAGNode] = []
@@ -41,9 +41,14 @@ final class GraphBuilding {
     private var finallyUnwinds: [(scope: Int, exits: [Exit])] = []
     private let printer = WRLPrinter(locations: false)
 
-    func add(_ kind: DAGNode.Kind, code: String, target: String? = nil, uses: [String], defines: [String], at location: SourceLocation?) -> Int {
+    func add(
+        _ kind: DAGNode.Kind, code: String, target: String? = nil, uses: [String], defines: [String], at location: SourceLocation?,
+        returnExceptions: Bool? = nil
+    ) -> Int {
         let id = nodes.count
-        nodes.append(DAGNode(id: id, kind: kind, code: code, target: target, scopes: scopeStack, uses: uses, defines: defines))
+        nodes.append(DAGNode(
+            id: id, kind: kind, code: code, target: target, scopes: scopeStack, uses: uses, defines: defines,
+            returnExceptions: returnExceptions))
         if let location { locations[id] = location }
         return id
     }
@@ -103,15 +108,15 @@ final class GraphBuilding {
             return []
         case .ret:
             let node = simple(.return, statement, from: entry)
-            unwind(node, label: "return")
+            unwind(node, label: .jump(.returning))
             return []
         case .breakLoop, .continueLoop:
             guard let loop = loops.last else { return [] }
             let isBreak = { if case .breakLoop = statement.kind { true } else { false } }()
-            let label = isBreak ? "break" : "continue"
-            let node = add(.jump, code: label, uses: [], defines: [], at: location)
+            let kind: EdgeLabel.Jump = isBreak ? .breaking : .continuing
+            let node = add(.jump, code: kind.rawValue, uses: [], defines: [], at: location)
             connect(entry, to: node)
-            let jump: [Exit] = [(node, label)]
+            let jump: [Exit] = [(node, .jump(kind))]
             if !unwindThroughFinally(jump) {
                 connect(jump, to: isBreak ? loop.exit : loop.continueTarget, kind: isBreak ? .control : .loopBack)
             }
@@ -121,8 +126,8 @@ final class GraphBuilding {
             let scope = openScope(.branch, label: "if \(text)")
             let branch = add(.branch, code: text, uses: test.freeNames, defines: [], at: location)
             connect(entry, to: branch)
-            var exits = block(then, from: [(branch, "true")])
-            exits += orElse.isEmpty ? [(branch, "false")] : block(orElse, from: [(branch, "false")])
+            var exits = block(then, from: [(branch, .whenTrue)])
+            exits += orElse.isEmpty ? [(branch, .whenFalse)] : block(orElse, from: [(branch, .whenFalse)])
             scopes[scope].head = branch
             guard !exits.isEmpty else {
                 closeScope()
@@ -164,11 +169,11 @@ final class GraphBuilding {
         scopes[scope].head = head
         scopes[scope].exit = exit
         loops.append((exit, continueTarget))
-        let bodyExits = block(body, from: [(head, "body")])
+        let bodyExits = block(body, from: [(head, .body)])
         connect(bodyExits, to: continueTarget, kind: .loopBack)
         loops.removeLast()
         closeScope()
-        let doneExits = block(orElse, from: [(head, "done")])
+        let doneExits = block(orElse, from: [(head, .done)])
         connect(doneExits, to: exit)
         return [(exit, nil)]
     }
@@ -214,22 +219,21 @@ final class GraphBuilding {
 
     /// After a finally block entered by a return, break or continue, that jump carries on: to
     /// the next enclosing finally, or to the loop's exit or head.
-    private func resumePendingJumps(_ labels: Set<String>, after exits: [Exit]) {
-        for label in labels.sorted() {
-            let resumed = exits.map { (node: $0.node, label: Optional("after \(label)")) }
-            switch label {
-            case "return":
-                unwind(resumed, label: "return")
-            case "break", "continue":
+    private func resumePendingJumps(_ labels: Set<EdgeLabel>, after exits: [Exit]) {
+        for label in labels.sorted(by: { $0.description < $1.description }) {
+            guard case .jump(let jump) = label else { continue }
+            let resumed = exits.map { (node: $0.node, label: Optional(EdgeLabel.after(jump))) }
+            switch jump {
+            case .returning:
+                unwind(resumed, label: .jump(.returning))
+            case .breaking, .continuing:
                 if unwindThroughFinally(resumed) { continue }
                 guard let loop = loops.last else { continue }
-                if label == "break" {
+                if jump == .breaking {
                     connect(resumed, to: loop.exit)
                 } else {
                     connect(resumed, to: loop.continueTarget, kind: .loopBack)
                 }
-            default:
-                continue
             }
         }
     }
@@ -242,7 +246,7 @@ final class GraphBuilding {
     }
 
     /// A return passes through every enclosing finally block on its way out.
-    private func unwind(_ exits: [Exit], label: String) {
+    private func unwind(_ exits: [Exit], label: EdgeLabel) {
         guard !finallyUnwinds.isEmpty else { return }
         finallyUnwinds[finallyUnwinds.count - 1].exits += exits.map { (node: $0.node, label: Optional(label)) }
     }
@@ -277,7 +281,9 @@ final class GraphBuilding {
         if gather.items.count == 1, case .spread(let spreadTarget, let collection, let call) = gather.items[0] {
             let (spread, end) = spreadNodes(spreadTarget, collection, call, location: location)
             connect(entry, to: spread)
-            let aggregate = add(.spreadAggregate, code: aggregateCode, target: targetText, uses: targetUses, defines: defines, at: location)
+            let aggregate = add(
+                .spreadAggregate, code: aggregateCode, target: targetText, uses: targetUses, defines: defines, at: location,
+                returnExceptions: gather.returnExceptions)
             connect([(end, nil)], to: aggregate)
             scopes[scopes.count - 1].head = spread
             return [(aggregate, nil)]
@@ -290,17 +296,19 @@ final class GraphBuilding {
             switch item {
             case .call(let call):
                 let node = add(.action, code: printer.actionText(call), uses: call.arguments.flatMap(\.value.freeNames).uniqued(), defines: [], at: location)
-                connect([(parallel, "\(index)")], to: node)
+                connect([(parallel, .item(index))], to: node)
                 ends.append((node, nil))
             case .spread(let spreadTarget, let collection, let call):
                 let (spread, end) = spreadNodes(spreadTarget, collection, call, location: location)
-                connect([(parallel, "\(index)")], to: spread)
+                connect([(parallel, .item(index))], to: spread)
                 let aggregate = add(.spreadAggregate, code: "spread \(index)", uses: [], defines: [], at: location)
                 connect([(end, nil)], to: aggregate)
                 ends.append((aggregate, nil))
             }
         }
-        let aggregate = add(.parallelAggregate, code: aggregateCode, target: targetText, uses: targetUses, defines: defines, at: location)
+        let aggregate = add(
+            .parallelAggregate, code: aggregateCode, target: targetText, uses: targetUses, defines: defines, at: location,
+            returnExceptions: gather.returnExceptions)
         connect(ends, to: aggregate)
         if ends.isEmpty { connect([(parallel, nil)], to: aggregate) }
         return [(aggregate, nil)]
@@ -315,7 +323,7 @@ final class GraphBuilding {
         let bound = Set(target.boundNames)
         let uses = call.arguments.flatMap(\.value.freeNames).uniqued()
         let action = add(.action, code: printer.actionText(call), uses: uses.filter { bound.contains($0) } + uses.filter { !bound.contains($0) }, defines: [], at: location)
-        connect([(spread, "each")], to: action)
+        connect([(spread, .each)], to: action)
         return (spread, action)
     }
 
@@ -333,7 +341,7 @@ final class GraphBuilding {
                 if handler.types.isEmpty { caughtByAll = true }
             }
             if !caughtByAll, let finallyEntry = scope.finallyEntry {
-                edges.append(DAGEdge(from: node.id, to: finallyEntry, kind: .exception, label: "unwind", exceptionTypes: [], scope: tryScope))
+                edges.append(DAGEdge(from: node.id, to: finallyEntry, kind: .exception, label: .unwind, exceptionTypes: [], scope: tryScope))
             }
         }
     }

@@ -21,6 +21,9 @@ public struct DAGValidator {
             problems.append("dangling \(edge.kind.rawValue) edge \(edge.from) -> \(edge.to)")
         }
         guard problems.isEmpty else { return problems }
+        for node in graph.nodes where node.returnExceptions != nil && node.kind != .spreadAggregate && node.kind != .parallelAggregate {
+            problems.append("node \(node.id) (\(node.kind.rawValue)) says how a gather returns exceptions but is no gather's aggregate")
+        }
 
         var successors = [[Int]](repeating: [], count: count)
         for edge in graph.edges where edge.kind != .data {
@@ -67,7 +70,7 @@ public struct DAGValidator {
                 }
                 continue
             }
-            let leaves = graph.edges.contains { $0.from == head && $0.kind == .control && $0.label == "done" }
+            let leaves = graph.edges.contains { $0.from == head && $0.kind == .control && $0.label == .done }
             if !leaves { problems.append("loop \(scope.label) has no exit edge from its head") }
         }
         for node in graph.nodes {

@@ -148,15 +148,15 @@ public struct DotWriter {
     private func edgeAttributes(_ edge: DAGEdge) -> String {
         switch edge.kind {
         case .control:
-            return edge.label.map { "xlabel=\(quote($0))" } ?? ""
+            return edge.label.map { "xlabel=\(quote($0.description))" } ?? ""
         case .data:
             return "style=dashed, color=gray60, fontcolor=gray45, penwidth=0.6, arrowsize=0.5, constraint=false, xlabel=\(quote(edge.variable ?? ""))"
         case .exception:
             let types = edge.exceptionTypes ?? []
-            let label = edge.label == "unwind" ? "unwind" : (types.isEmpty ? "any exception" : types.joined(separator: ", "))
+            let label = edge.label == .unwind ? "unwind" : (types.isEmpty ? "any exception" : types.joined(separator: ", "))
             return "color=red, fontcolor=red, constraint=false, xlabel=\(quote(label))"
         case .loopBack:
-            return "color=\"#2563eb\", fontcolor=\"#2563eb\", style=bold, constraint=false, xlabel=\(quote(edge.label ?? "loop"))"
+            return "color=\"#2563eb\", fontcolor=\"#2563eb\", style=bold, constraint=false, xlabel=\(quote(edge.label?.description ?? "loop"))"
         }
     }
 

@@ -129,12 +129,12 @@ public final class WorkflowExecutor: @unchecked Sendable {
         let function = frame.function
         let node = function.graph.nodes[pc]
         let evaluator = workflow.evaluator
-        func next(_ label: String? = nil) throws(PyError) -> Step {
+        func next(_ label: EdgeLabel? = nil) throws(PyError) -> Step {
             guard let successor = function.successor(pc, label: label) else {
                 // The end of a finally block whose try statement never completes normally: only
                 // the completion it is finishing can carry on.
                 if let resumed = try finishFinally(at: pc, frame) { return resumed }
-                throw .builtin("SystemError", "node \(pc) of \(name) has no successor for \(label ?? "its outcome")")
+                throw .builtin("SystemError", "node \(pc) of \(name) has no successor for \(label?.description ?? "its outcome")")
             }
             return .goto(successor.to, loopBack: successor.loopBack)
         }
@@ -145,8 +145,8 @@ public final class WorkflowExecutor: @unchecked Sendable {
             throw .builtin("SystemError", "control reached a gather item directly (node \(pc))")
         case .test(let condition):
             let isTrue = try evaluator.eval(condition, frame.env).isTruthy
-            if node.kind == .loopHead { return try next(isTrue ? "body" : "done") }
-            return try next(isTrue ? "true" : "false")
+            if node.kind == .loopHead { return try next(isTrue ? .body : .done) }
+            return try next(isTrue ? .whenTrue : .whenFalse)
         case .forHead(let iterable, let target):
             guard let scope = node.scopes.last else { throw .builtin("SystemError", "loop head outside its scope") }
             if !arrivedByLoopBack || frame.iterators[scope] == nil {
@@ -154,13 +154,13 @@ public final class WorkflowExecutor: @unchecked Sendable {
             }
             guard var state = frame.iterators[scope], state.index < state.items.count else {
                 frame.iterators[scope] = nil
-                return try next("done")
+                return try next(.done)
             }
             let item = state.items[state.index]
             state.index += 1
             frame.iterators[scope] = state
             try evaluator.assign(target, item, frame.env)
-            return try next("body")
+            return try next(.body)
         case .gather(let plan):
             let results = try await gather(plan, frame)
             if let target = plan.target { try evaluator.assign(target, results, frame.env) }

@@ -58,13 +58,13 @@ struct LoadedFunction: Sendable {
     let graph: FunctionGraph
     let operations: [NodeOperation]
     /// Control and loop-back successors by node, with their labels.
-    let successors: [[(to: Int, label: String?, loopBack: Bool)]]
+    let successors: [[(to: Int, label: EdgeLabel?, loopBack: Bool)]]
     /// Where `continue` goes for each loop scope.
     let continueTargets: [Int: Int]
 
     init(_ graph: FunctionGraph, workflow: String) throws(LoadedWorkflow.LoadError) {
         self.graph = graph
-        var successors = [[(to: Int, label: String?, loopBack: Bool)]](repeating: [], count: graph.nodes.count)
+        var successors = [[(to: Int, label: EdgeLabel?, loopBack: Bool)]](repeating: [], count: graph.nodes.count)
         var continueTargets: [Int: Int] = [:]
         for edge in graph.edges where edge.kind == .control || edge.kind == .loopBack {
             successors[edge.from].append((edge.to, edge.label, edge.kind == .loopBack))
@@ -150,7 +150,7 @@ struct LoadedFunction: Sendable {
                     items = [item]
                     aggregate = end
                 } else {
-                    let branches = successors[node.id].sorted { Int($0.label ?? "") ?? 0 < Int($1.label ?? "") ?? 0 }
+                    let branches = successors[node.id].sorted { $0.label?.itemIndex ?? 0 < $1.label?.itemIndex ?? 0 }
                     for branch in branches {
                         let branchNode = graph.nodes[branch.to]
                         switch branchNode.kind {
@@ -170,10 +170,13 @@ struct LoadedFunction: Sendable {
                 }
                 guard let aggregate else { throw fail(node, "a gather without its aggregate") }
                 let aggregateNode = graph.nodes[aggregate]
+                guard let returnExceptions = aggregateNode.returnExceptions else {
+                    throw fail(aggregateNode, "a gather's aggregate that does not say whether it returns exceptions")
+                }
                 let plan = GatherPlan(
                     items: items, aggregate: aggregate,
                     target: aggregateNode.target == nil ? nil : try target(aggregateNode),
-                    returnExceptions: aggregateNode.code.hasSuffix("return_exceptions"))
+                    returnExceptions: returnExceptions)
                 operations.append(.gather(plan))
             }
         }
@@ -181,10 +184,19 @@ struct LoadedFunction: Sendable {
     }
 
     /// The successor along the edge with this label (nil: the unlabelled or only edge).
-    func successor(_ node: Int, label: String? = nil) -> (to: Int, loopBack: Bool)? {
-        let candidates = successors[node].filter { !($0.label?.hasPrefix("after ") ?? false) }
+    func successor(_ node: Int, label: EdgeLabel? = nil) -> (to: Int, loopBack: Bool)? {
+        // A jump resumed after a finally block is the executor's to route (`unwind`), not an edge to follow.
+        let candidates = successors[node].filter { if case .after? = $0.label { false } else { true } }
         if let label, let match = candidates.first(where: { $0.label == label }) { return (match.to, match.loopBack) }
         if let plain = candidates.first(where: { $0.label == nil }) ?? candidates.first { return (plain.to, plain.loopBack) }
+        return nil
+    }
+}
+
+extension EdgeLabel {
+    /// A gather item's position, for ordering a gather's items.
+    var itemIndex: Int? {
+        if case .item(let index) = self { return index }
         return nil
     }
 }
