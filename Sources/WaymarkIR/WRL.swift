@@ -42,7 +42,7 @@ public struct ActionDecl: Hashable, Sendable {
 
 /// A parameter of an action, a workflow's `run()` or a helper.
 public struct Param: Hashable, Sendable {
-    public enum Kind: String, Hashable, Sendable {
+    public enum Kind: String, Codable, Hashable, Sendable {
         case positional      // may be passed by position or keyword
         case keywordOnly     // after `*` or `*args`
         case varPositional   // `*args`

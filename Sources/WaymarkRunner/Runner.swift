@@ -169,7 +169,23 @@ public final class Runner: Sendable {
 
     /// `run()`'s arguments from a JSON object, checked against its parameters and coerced to
     /// their annotations (pydantic's lax mode); a mismatch names the parameter and the path.
-    public static func arguments(_ input: JSON, for workflow: BundleWorkflow) throws(RunnerError) -> [String: Value] {
+    public static func arguments(_ input: JSON, for workflow: LoadedWorkflow) throws(RunnerError) -> [String: Value] {
+        try arguments(input, for: workflow.workflow, defaults: workflow.defaults)
+    }
+
+    /// The defaults of `run()`'s parameters that are constants, parsed (evaluated per instance,
+    /// so a list default is a new list each time).
+    public static func defaults(of workflow: BundleWorkflow) -> [String: Expr] {
+        var defaults: [String: Expr] = [:]
+        for param in workflow.params {
+            // A default that does not parse is left out: the parameter is then required.
+            if let text = param.defaultValue, let expr = try? WRLParser.parseExpression(text) { defaults[param.name] = expr }
+        }
+        return defaults
+    }
+
+    /// `arguments`, with `run()`'s defaults parsed already (`LoadedWorkflow.defaults`) or here.
+    public static func arguments(_ input: JSON, for workflow: BundleWorkflow, defaults: [String: Expr]? = nil) throws(RunnerError) -> [String: Value] {
         guard case .object(let members) = input else {
             throw RunnerError("the input of \(workflow.name) must be a JSON object of run()'s arguments, e.g. {\"\(workflow.params.first?.name ?? "name")\": ...}")
         }
@@ -177,7 +193,7 @@ public final class Runner: Sendable {
         let evaluator = Evaluator(exceptions: [], types: workflow.types)
         var arguments: [String: Value] = [:]
         for (name, json) in members {
-            guard workflow.params.contains(where: { $0.name == name && $0.kind != "varPositional" && $0.kind != "varKeyword" }) else {
+            guard workflow.params.contains(where: { $0.name == name && $0.kind != .varPositional && $0.kind != .varKeyword }) else {
                 throw RunnerError("\(workflow.name) has no parameter '\(name)' (\(signature))")
             }
             let decoded: Value
@@ -200,10 +216,8 @@ public final class Runner: Sendable {
                 throw RunnerError("input '\(name)': \(error)")
             }
         }
-        for param in workflow.params where (param.kind == "positional" || param.kind == "keywordOnly") && arguments[param.name] == nil {
-            if let text = param.defaultValue, let expr = try? WRLParser.parseExpression(text),
-                let value = try? Evaluator(exceptions: []).eval(expr, Environment())
-            {
+        for param in workflow.params where (param.kind == .positional || param.kind == .keywordOnly) && arguments[param.name] == nil {
+            if let expr = (defaults ?? Self.defaults(of: workflow))[param.name], let value = try? Evaluator(exceptions: []).eval(expr, Environment()) {
                 arguments[param.name] = value
             } else if !param.hasDefault {
                 throw RunnerError("input for \(workflow.name) is missing '\(param.name)' (\(signature))")

@@ -211,7 +211,7 @@ struct RunCommand: AsyncParsableCommand {
             let where_ = inputs.map { "\($0):\(index + 1)" } ?? "--input"
             let json = limits.parse(text, origin: where_)
             do {
-                instances.append((json, try Runner.arguments(json, for: workflow.workflow)))
+                instances.append((json, try Runner.arguments(json, for: workflow)))
             } catch {
                 fail("\(where_): \(error.description)")
             }

@@ -65,7 +65,9 @@ public struct BundleWorkflow: Codable, Hashable, Sendable {
 
 public struct BundleParam: Codable, Hashable, Sendable {
     public var name: String
-    public var kind: String
+    /// Written as its text (`positional`, `keywordOnly`, `varPositional`, `varKeyword`); any
+    /// other text does not load.
+    public var kind: Param.Kind
     public var annotation: String?
     /// The default as WRL text, when it is a constant.
     public var defaultValue: String?
@@ -105,7 +107,6 @@ public enum BundleError: Error, Equatable, CustomStringConvertible, Sendable {
     case checksumMismatch(expected: String, actual: String)
     case workflowVersionMismatch(workflow: String)
     case invalidGraph(workflow: String, function: String, problems: [String])
-    case invalidWRL(workflow: String, reason: String)
     /// Sound graphs that contradict what the runner relies on (see BundleValidator).
     case inconsistent(problems: [String])
     /// Search paths outside the bundle's directory that the command line did not allow.
@@ -127,8 +128,6 @@ public enum BundleError: Error, Equatable, CustomStringConvertible, Sendable {
             "workflow '\(workflow)': its version hash does not match its content; the bundle was tampered with"
         case .invalidGraph(let workflow, let function, let problems):
             "workflow '\(workflow)', function '\(function)': invalid graph: \(problems.joined(separator: "; "))"
-        case .invalidWRL(let workflow, let reason):
-            "workflow '\(workflow)': its WRL does not parse: \(reason)"
         case .inconsistent(let problems):
             "inconsistent bundle: \(problems.prefix(5).joined(separator: "; "))\(problems.count > 5 ? "; and \(problems.count - 5) more" : "")"
         case .searchPathRefused(let problems):

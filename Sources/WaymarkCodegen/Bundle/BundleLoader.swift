@@ -34,7 +34,7 @@ public enum BundleLoader {
         guard header.format == WorkflowBundle.formatName else { throw .wrongFormat(found: header.format ?? "none") }
         guard header.version == WorkflowBundle.formatVersion else { throw .unsupportedVersion(found: header.version ?? -1) }
 
-        let bundle: WorkflowBundle
+        var bundle: WorkflowBundle
         do {
             bundle = try decoder().decode(WorkflowBundle.self, from: data)
         } catch {
@@ -42,18 +42,21 @@ public enum BundleLoader {
         }
         let actual = BundleWriter.checksum(of: bundle)
         guard actual == bundle.checksum else { throw .checksumMismatch(expected: bundle.checksum, actual: actual) }
-        for workflow in bundle.workflows {
+        for (w, workflow) in bundle.workflows.enumerated() {
             guard BundleWriter.version(wrl: workflow.wrl, functions: workflow.functions, types: workflow.types) == workflow.version else {
                 throw .workflowVersionMismatch(workflow: workflow.name)
             }
-            do {
-                _ = try WRLParser.parse(workflow.wrl)
-            } catch {
-                throw .invalidWRL(workflow: workflow.name, reason: error.description)
-            }
-            for function in workflow.functions {
+            for (f, function) in workflow.functions.enumerated() {
                 let problems = DAGValidator().validate(function)
                 if !problems.isEmpty { throw .invalidGraph(workflow: workflow.name, function: function.name, problems: problems) }
+                // The executable part: each node's payload, parsed here once, checked by the
+                // validator below and kept for the runner. (The workflow's whole WRL text is its
+                // readable form, held to its content by the version; nothing executes it.)
+                do {
+                    bundle.workflows[w].functions[f].payloads = try NodePayloads.parse(function, workflow: workflow.name)
+                } catch {
+                    throw .invalidGraph(workflow: workflow.name, function: function.name, problems: [error.description])
+                }
             }
         }
         let problems = BundleValidator.problems(in: bundle)

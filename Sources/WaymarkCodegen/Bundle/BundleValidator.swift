@@ -40,7 +40,8 @@ public enum BundleValidator {
             }
             for node in function.nodes {
                 let label = "function '\(function.name)', node \(node.id) (\(node.kind.rawValue))"
-                switch payloadCheck(node, actions: actions) {
+                let parsed = function.payloads.flatMap { $0.indices.contains(node.id) ? $0[node.id] : nil }
+                switch payloadCheck(node, parsed: parsed, actions: actions) {
                 case .ok: break
                 case .calls(let helper):
                     if names.contains(helper) {
@@ -66,12 +67,16 @@ public enum BundleValidator {
     }
 
     /// Whether the node's WRL payload is what its kind says, and names only declared actions.
-    static func payloadCheck(_ node: DAGNode, actions: Set<String>) -> PayloadCheck {
-        func parsed<T>(_ parse: (String) throws(WRLSyntaxError) -> T) -> Result<T, WRLSyntaxError> {
+    /// `parsed` is the payload the loader parsed already; without it the node is parsed here.
+    static func payloadCheck(_ node: DAGNode, parsed: NodePayload?, actions: Set<String>) -> PayloadCheck {
+        let payload: NodePayload
+        if let parsed {
+            payload = parsed
+        } else {
             do {
-                return .success(try parse(node.code))
+                payload = try NodePayloads.parse(node)
             } catch {
-                return .failure(error)
+                return .problem("its code does not parse: \(error)")
             }
         }
         switch node.kind {
@@ -79,14 +84,9 @@ public enum BundleValidator {
             // Control passes through; their payload is a label the runner does not evaluate.
             return .ok
         case .branch, .loopHead, .spread:
-            if case .failure(let error) = parsed(WRLParser.parseExpression) { return .problem("its code does not parse: \(error)") }
-            return .ok
+            return payload.expression == nil ? .problem("its code is not an expression") : .ok
         case .action, .helper, .sleep, .raise, .return, .jump, .compute:
-            let statement: Statement
-            switch parsed(WRLParser.parseStatement) {
-            case .success(let value): statement = value
-            case .failure(let error): return .problem("its code does not parse: \(error)")
-            }
+            guard let statement = payload.statement else { return .problem("its code is not a statement") }
             switch (node.kind, statement.kind) {
             case (.action, .action(_, let call)):
                 return actions.contains(call.action) ? .ok : .problem("calls '\(call.action)', which is not in the workflow's action table")

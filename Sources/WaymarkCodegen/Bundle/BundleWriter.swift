@@ -120,7 +120,7 @@ public enum BundleWriter {
 
     static func param(_ param: Param) -> BundleParam {
         BundleParam(
-            name: param.name, kind: param.kind.rawValue, annotation: param.annotation,
+            name: param.name, kind: param.kind, annotation: param.annotation,
             defaultValue: param.defaultValue.map { WRLPrinter().expr($0) },
             hasDefault: param.defaultValue != nil || param.hasOpaqueDefault, injected: param.isInjected)
     }

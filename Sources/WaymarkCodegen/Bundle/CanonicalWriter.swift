@@ -98,7 +98,7 @@ struct CanonicalWriter {
 
     mutating func write(_ param: BundleParam) {
         write(param.name)
-        write(param.kind)
+        write(param.kind.rawValue)
         write(param.annotation)
         write(param.defaultValue)
         write(param.hasDefault)

@@ -10,6 +10,28 @@ public struct FunctionGraph: Codable, Hashable, Sendable {
     public var nodes: [DAGNode]
     public var edges: [DAGEdge]
     public var scopes: [DAGScope]
+    /// Every node's WRL payload parsed, by node id: filled once by `BundleLoader` (which checks
+    /// them), so the runner does not parse them again. Derived from `nodes`: not written, and
+    /// not part of equality.
+    public internal(set) var payloads: [NodePayload]?
+
+    enum CodingKeys: String, CodingKey {
+        case name, params, entry, nodes, edges, scopes
+    }
+
+    public static func == (a: FunctionGraph, b: FunctionGraph) -> Bool {
+        a.name == b.name && a.params == b.params && a.entry == b.entry && a.nodes == b.nodes && a.edges == b.edges
+            && a.scopes == b.scopes
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(params)
+        hasher.combine(entry)
+        hasher.combine(nodes)
+        hasher.combine(edges)
+        hasher.combine(scopes)
+    }
 
     public init(name: String, params: [String], entry: Int, nodes: [DAGNode], edges: [DAGEdge], scopes: [DAGScope]) {
         self.name = name

@@ -7,6 +7,8 @@ public struct LoadedWorkflow: Sendable {
     public let workflow: BundleWorkflow
     let functions: [String: LoadedFunction]
     let evaluator: Evaluator
+    /// `run()`'s constant defaults, parsed once (`Runner.defaults`).
+    public let defaults: [String: Expr]
 
     public struct LoadError: Error, CustomStringConvertible, Sendable {
         public var description: String
@@ -15,6 +17,7 @@ public struct LoadedWorkflow: Sendable {
     public init(_ workflow: BundleWorkflow) throws(LoadError) {
         self.workflow = workflow
         evaluator = Evaluator(exceptions: workflow.exceptions, types: workflow.types)
+        defaults = Runner.defaults(of: workflow)
         var functions: [String: LoadedFunction] = [:]
         for graph in workflow.functions {
             functions[graph.name] = try LoadedFunction(graph, workflow: workflow.name)
@@ -79,13 +82,17 @@ struct LoadedFunction: Sendable {
         func fail(_ node: DAGNode, _ message: String) -> LoadedWorkflow.LoadError {
             LoadedWorkflow.LoadError(description: "workflow '\(workflow)', \(graph.name) node \(node.id) (\(node.kind.rawValue) \(node.code)): \(message)")
         }
-        // Parsed by WaymarkCodegen's NodePayloads, which `waymarkc compile` also runs on every
-        // bundle before writing it.
+        // Parsed once, by the bundle loader; a graph built in memory (tests) is parsed here,
+        // by the same NodePayloads that `waymarkc compile` runs on every bundle it writes.
         let payloads: [NodePayload]
-        do {
-            payloads = try NodePayloads.parse(graph, workflow: workflow)
-        } catch {
-            throw LoadedWorkflow.LoadError(description: error.description)
+        if let parsed = graph.payloads, parsed.count == graph.nodes.count {
+            payloads = parsed
+        } else {
+            do {
+                payloads = try NodePayloads.parse(graph, workflow: workflow)
+            } catch {
+                throw LoadedWorkflow.LoadError(description: error.description)
+            }
         }
         func statement(_ node: DAGNode) throws(LoadedWorkflow.LoadError) -> Statement {
             guard let statement = payloads[node.id].statement else { throw fail(node, "no statement") }

@@ -61,7 +61,7 @@ public final class Server: Sendable {
         guard let version = versions.last(where: { served[$0]?.workflow.workflow.name == name }), let chosen = served[version] else {
             throw RunnerError("this server does not serve a workflow '\(name)'")
         }
-        _ = try Runner.arguments(input, for: chosen.workflow.workflow)
+        _ = try Runner.arguments(input, for: chosen.workflow)
         return try await store.instanceCreate(workflow: name, version: version, input: input)
     }
 
@@ -231,7 +231,7 @@ public final class Server: Sendable {
     ) async {
         let arguments: [String: Value]
         do {
-            arguments = try Runner.arguments(instance.input, for: workflow.workflow)
+            arguments = try Runner.arguments(instance.input, for: workflow)
         } catch {
             await failInstance(instance.id, type: "InputError", "\(error)")
             return
