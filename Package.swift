@@ -34,18 +34,22 @@ let package = Package(
         // WRL: the IR types, source locations, the WRL printer and parser. No dependencies.
         .target(name: "WaymarkIR"),
         // Python source -> WRL: the CPython bridge, discovery, lowering, diagnostics.
-        .target(name: "WaymarkCompiler", dependencies: ["WaymarkIR", "CPython"]),
+        .target(name: "WaymarkCompiler", dependencies: ["WaymarkIR", "WaymarkEval", "CPython"]),
         // SHA-256 for bundle versions and checksums, always compiled optimised: a bundle is
         // hashed several times as it is written and loaded, and unoptimised hashing of a bundle
         // holding a 20 MB literal took a debug waymarkc over a minute.
         .target(name: "WaymarkHash", swiftSettings: [.unsafeFlags(["-O"])]),
         // WRL -> DAG, bundles, DOT (and Graphviz, to draw it).
         .target(name: "WaymarkCodegen", dependencies: ["WaymarkIR", "WaymarkHash"]),
+        // Python's semantics on values: the value model, operators, builtins, methods, models,
+        // formatting, and the JSON codecs. One definition for the runner and the compiler's
+        // constant folder, so `-O` cannot change a result.
+        .target(name: "WaymarkEval", dependencies: ["WaymarkIR", .product(name: "BigInt", package: "BigInt")]),
         // Bundle execution, stores, Python worker pool. Never links CPython.
         .target(
             name: "WaymarkRunner",
             dependencies: [
-                "WaymarkIR", "WaymarkCodegen", "CLibPQ", .product(name: "BigInt", package: "BigInt"),
+                "WaymarkIR", "WaymarkEval", "WaymarkCodegen", "CLibPQ", .product(name: "BigInt", package: "BigInt"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
@@ -54,7 +58,7 @@ let package = Package(
         .target(
             name: "WaymarkDashboard",
             dependencies: [
-                "WaymarkRunner", "WaymarkCodegen",
+                "WaymarkRunner", "WaymarkEval", "WaymarkCodegen",
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -72,14 +76,14 @@ let package = Package(
         .executableTarget(
             name: "waymark-run",
             dependencies: [
-                "WaymarkRunner", "WaymarkDashboard",
+                "WaymarkRunner", "WaymarkEval", "WaymarkDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks print tables with a baseline measured in the same run; they assert nothing.
         .executableTarget(name: "compile-benchmark", dependencies: ["WaymarkDriver", "WaymarkCompiler", "WaymarkCodegen"], path: "Benchmarks/CompileBenchmark"),
         .executableTarget(
-            name: "runner-benchmark", dependencies: ["WaymarkDriver", "WaymarkRunner", "WaymarkCompiler", "WaymarkCodegen"],
+            name: "runner-benchmark", dependencies: ["WaymarkDriver", "WaymarkRunner", "WaymarkEval", "WaymarkCompiler", "WaymarkCodegen"],
             path: "Benchmarks/RunnerBenchmark", exclude: ["workflows.py"]),
         // Fixture lookup and golden-file comparison, shared by the test targets.
         .target(name: "WaymarkTestSupport", dependencies: ["WaymarkCompiler", "WaymarkIR"], path: "Tests/WaymarkTestSupport"),
@@ -88,7 +92,7 @@ let package = Package(
         .testTarget(name: "WaymarkCodegenTests", dependencies: ["WaymarkDriver", "WaymarkCodegen", "WaymarkHash", "WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]),
         .testTarget(
             name: "WaymarkRunnerTests",
-            dependencies: ["WaymarkRunner", "WaymarkDashboard", "WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]
+            dependencies: ["WaymarkRunner", "WaymarkEval", "WaymarkDashboard", "WaymarkDriver", "WaymarkCodegen", "WaymarkCompiler", "WaymarkIR", "WaymarkTestSupport"]
         ),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import WaymarkCodegen
 import WaymarkRunner
+import WaymarkEval
 
 /// One HTTP request as the dashboard sees it: method, path, query and the headers it reads.
 /// Kept free of the HTTP server's types so every page can be tested in-process.

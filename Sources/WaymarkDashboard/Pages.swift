@@ -1,5 +1,6 @@
 import Foundation
 import WaymarkRunner
+import WaymarkEval
 
 /// The HTML of each page. Every value from the database goes through `HTML.escape`.
 enum Pages {

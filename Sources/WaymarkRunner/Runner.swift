@@ -2,6 +2,7 @@ import CoreMetrics
 import Foundation
 import WaymarkCodegen
 import WaymarkIR
+import WaymarkEval
 
 /// Why a run could not start: bad usage, a bad bundle, or input that does not fit `run()`.
 public struct RunnerError: Error, CustomStringConvertible, Sendable {

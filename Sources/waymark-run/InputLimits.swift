@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WaymarkCodegen
 import WaymarkRunner
+import WaymarkEval
 
 /// Limits on what `--input`/`--inputs` may hold. Inputs come from outside (a form field, a
 /// queue), so each limit is checked before anything is stored: an oversized batch creates no

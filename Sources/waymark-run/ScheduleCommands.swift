@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WaymarkCodegen
 import WaymarkRunner
+import WaymarkEval
 
 /// `waymark-run schedule add|list|pause|resume|delete|next`: schedules in PostgreSQL, fired
 /// by every `serve` (the Python API, `waymark.schedule_workflow`, calls these commands).

@@ -3,6 +3,7 @@ import Foundation
 import WaymarkCodegen
 import WaymarkDashboard
 import WaymarkRunner
+import WaymarkEval
 
 /// `waymark-run serve`: flags around a `Server` on the Postgres store, stopped by SIGTERM/SIGINT.
 struct ServeCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WaymarkRunner
+import WaymarkEval
 
 /// `waymark-run status [ID] [--list ...]`: counts by status, one instance (and why it waits),
 /// or a listing with the dashboard's filters.

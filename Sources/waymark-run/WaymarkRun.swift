@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WaymarkCodegen
 import WaymarkRunner
+import WaymarkEval
 
 @main
 struct WaymarkRun: AsyncParsableCommand {

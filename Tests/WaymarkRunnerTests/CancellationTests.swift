@@ -4,6 +4,7 @@ import WaymarkCodegen
 import WaymarkDriver
 import WaymarkTestSupport
 @testable import WaymarkRunner
+import WaymarkEval
 
 /// One case of Fixtures/run/cancellation.cancels.json: a workflow of cancellation.py, its input,
 /// and when the test cancels it: once a file an action creates exists, or once the workflow

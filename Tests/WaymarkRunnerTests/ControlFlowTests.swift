@@ -4,6 +4,7 @@ import WaymarkCodegen
 import WaymarkDriver
 import WaymarkTestSupport
 @testable import WaymarkRunner
+import WaymarkEval
 
 /// A gateway whose first action ends one chosen way (a Python exception, a suspension or an
 /// abandonment) and whose later actions return "done".

@@ -6,6 +6,7 @@ import WaymarkCompiler
 import WaymarkDriver
 import WaymarkIR
 import WaymarkRunner
+import WaymarkEval
 
 /// The differential fuzzer: random valid workflows (scripts/fuzz/generate.py, seeded), each run
 /// inline in Python and compiled at -O0 and -O, with the canonical outcomes compared as the

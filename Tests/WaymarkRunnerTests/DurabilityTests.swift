@@ -4,6 +4,7 @@ import WaymarkCodegen
 import WaymarkDriver
 import WaymarkTestSupport
 @testable import WaymarkRunner
+import WaymarkEval
 
 /// Real runner processes against a real PostgreSQL: crashes, two runners, a server restart.
 /// Each test gets a database of its own.

@@ -2,6 +2,7 @@ import Testing
 import WaymarkTestSupport
 import WaymarkIR
 @testable import WaymarkRunner
+import WaymarkEval
 
 /// Python's semantics in the runner's evaluator, checked against what CPython prints.
 @Suite struct EvaluatorTests {

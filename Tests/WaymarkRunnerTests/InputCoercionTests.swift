@@ -4,6 +4,7 @@ import WaymarkCodegen
 import WaymarkDriver
 import WaymarkRunner
 import WaymarkTestSupport
+import WaymarkEval
 
 /// run()'s input is checked against its annotations before an instance exists: a refusal names
 /// the parameter and the path inside it; tagged values may name only declared types.

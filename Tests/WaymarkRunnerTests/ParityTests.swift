@@ -6,6 +6,7 @@ import WaymarkCompiler
 import WaymarkDriver
 import WaymarkIR
 import WaymarkRunner
+import WaymarkEval
 
 /// One case of a runnable fixture: `x.cases.json` beside `x.py` lists them.
 struct ParityCase: Sendable, CustomTestStringConvertible {

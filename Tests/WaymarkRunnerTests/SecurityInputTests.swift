@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WaymarkIR
 @testable import WaymarkRunner
+import WaymarkEval
 
 /// Hostile JSON inputs and deep expressions: each is refused with a message naming the
 /// problem, or becomes a Python exception; none overflows a stack.

@@ -3,6 +3,7 @@ import Testing
 import WaymarkIR
 import WaymarkTestSupport
 @testable import WaymarkRunner
+import WaymarkEval
 
 /// One contract, every store: the in-memory store always, Postgres when the tests are given a
 /// server (WAYMARK_TEST_DATABASE_URL; .ci/run starts a throwaway one).

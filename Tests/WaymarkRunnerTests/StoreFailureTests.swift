@@ -4,6 +4,7 @@ import WaymarkCodegen
 import WaymarkDriver
 import WaymarkTestSupport
 @testable import WaymarkRunner
+import WaymarkEval
 
 /// A store that fails chosen writes once, in front of a real one: a brief database error.
 actor FaultyStore: WorkflowStore {

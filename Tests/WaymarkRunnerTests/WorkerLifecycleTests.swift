@@ -4,6 +4,7 @@ import WaymarkTestSupport
 import WaymarkCodegen
 import WaymarkDriver
 import WaymarkRunner
+import WaymarkEval
 
 /// What only the runner can do: survive a worker that dies, recycle workers, refuse bad input.
 @Suite struct WorkerLifecycleTests {

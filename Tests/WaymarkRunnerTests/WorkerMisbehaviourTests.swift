@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WaymarkDriver
 @testable import WaymarkRunner
+import WaymarkEval
 
 /// Actions that misbehave the way real Python code does: each fails with a clear message (or
 /// its worker is replaced and it fails as lost, which the runner retries per policy), and

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import WaymarkRunner
+import WaymarkEval
 
 /// Data never chooses what a worker imports or calls: it runs only `@action` functions of the
 /// bundle's modules, constructs only declared types, and never sees the database URL.

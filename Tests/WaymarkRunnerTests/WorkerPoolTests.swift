@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import WaymarkRunner
+import WaymarkEval
 
 /// The pool's plumbing: frames split anyhow by the pipe, deadlines kept in order, and far more
 /// dispatches than slots, each answered once.

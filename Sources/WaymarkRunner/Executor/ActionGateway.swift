@@ -1,4 +1,5 @@
 import WaymarkIR
+import WaymarkEval
 
 /// One action call, ready to dispatch: arguments evaluated, policy attached.
 public struct ActionRequest: Sendable {

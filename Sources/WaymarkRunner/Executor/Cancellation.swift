@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// One instance's cancellation, as the runner running it sees it: not asked for, asked for and
 /// not yet delivered (pending), or delivered.

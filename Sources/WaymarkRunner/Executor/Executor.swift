@@ -1,6 +1,7 @@
 import Foundation
 import WaymarkCodegen
 import WaymarkIR
+import WaymarkEval
 
 /// Why an instance failed: the uncaught exception and the workflow line it came from.
 public struct WorkflowFailure: Error, Sendable, CustomStringConvertible {

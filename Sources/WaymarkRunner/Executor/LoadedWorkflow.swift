@@ -1,5 +1,6 @@
 import WaymarkCodegen
 import WaymarkIR
+import WaymarkEval
 
 /// A workflow from a bundle, prepared to run: every node's payload parsed once, successors
 /// indexed, gathers planned.
@@ -205,5 +206,12 @@ extension EdgeLabel {
     var itemIndex: Int? {
         if case .item(let index) = self { return index }
         return nil
+    }
+}
+
+extension Evaluator {
+    /// An evaluator for a bundle's workflow: its exception classes and its types table.
+    init(exceptions: [BundleException], types: WorkflowTypes = WorkflowTypes()) {
+        self.init(exceptionClasses: Dictionary(exceptions.map { ($0.name, $0.bases) }, uniquingKeysWith: { first, _ in first }), types: types)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import WaymarkIR
+import WaymarkEval
 
 /// Runs actions on the worker pool under their policies.
 ///

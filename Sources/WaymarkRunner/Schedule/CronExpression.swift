@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// A standard five-field cron expression (`minute hour day-of-month month day-of-week`) in a
 /// time zone, and the instants it names.

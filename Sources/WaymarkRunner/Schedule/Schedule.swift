@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// A workflow started on a timetable: a cron expression or a fixed interval.
 ///

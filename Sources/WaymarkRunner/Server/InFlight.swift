@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// The instances a server is running, with their tasks: the one piece of the server's state
 /// that its loop, its instances' tasks and its heartbeat all touch.

@@ -1,5 +1,6 @@
 import Foundation
 import WaymarkCodegen
+import WaymarkEval
 
 /// Which registered bundles a server may run.
 ///

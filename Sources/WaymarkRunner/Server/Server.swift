@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// The runtime loop: claims instances of the workflow versions it serves from a store, runs
 /// them under leases that a heartbeat renews, cancels instances whose lease it lost, recovers

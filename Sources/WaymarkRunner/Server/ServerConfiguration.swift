@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// How a server claims and keeps instances: `waymark-run serve`'s flags, as values.
 public struct ServerConfiguration: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// One waiter, woken by a ring or after a time: the waiting half of a `WorkSignal`. A ring
 /// with nobody waiting is kept for the next wait, so no ring is lost between two waits.

@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// The embedded default: everything in this process, gone when it exits. It keeps the whole
 /// store contract, claims, leases and their expiry included, so a server runs on it as on

@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// Puts the store's journal in front of a gateway: an effect whose outcome is recorded is not
 /// run again (replay after a crash), and every new outcome is recorded before the workflow

@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// Schedules and retention for stores that keep neither: the in-memory store has no schedules
 /// (they are defined in PostgreSQL, where every server shares them) and lives only as long as

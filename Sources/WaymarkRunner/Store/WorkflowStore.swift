@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// An instance's lifecycle.
 public enum InstanceStatus: String, Sendable, Codable, CaseIterable {

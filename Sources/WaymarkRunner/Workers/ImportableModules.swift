@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// The modules that importing the application's own modules loads: they, and everything they
 /// import. What a server may import for a registered bundle (see `Registry`).

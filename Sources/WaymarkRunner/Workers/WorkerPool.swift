@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 public struct WorkerConfiguration: Sendable {
     /// The Python interpreter the workers run on.

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import WaymarkEval
 #endif
 
 /// One `python -m waymark.worker` process and its three threads: one spawns it and waits for it

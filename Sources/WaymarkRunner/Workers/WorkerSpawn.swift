@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import WaymarkEval
 #endif
 
 /// Starts a worker process with posix_spawn, so that the runner chooses exactly what it inherits:

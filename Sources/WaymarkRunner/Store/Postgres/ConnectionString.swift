@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import WaymarkEval
 
 /// Keeps the database password out of every message.
 ///

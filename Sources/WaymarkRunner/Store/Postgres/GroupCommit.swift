@@ -1,3 +1,4 @@
+import WaymarkEval
 /// Commits items in batches: items submitted while a batch is being committed wait and go
 /// together in the next one. Under load one statement commits many callers' items; alone, an
 /// item commits at once. Each caller resumes only when its own item's outcome is known.

@@ -1,3 +1,4 @@
+import WaymarkEval
 /// The Postgres schema, as numbered migrations applied in order.
 ///
 /// Runners apply pending migrations on start, under an advisory lock so that several runners

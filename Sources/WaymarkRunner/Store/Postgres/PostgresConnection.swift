@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import WaymarkEval
 
 /// A PostgreSQL error: the server's SQLSTATE and message, or a connection failure.
 public struct PostgresError: Error, CustomStringConvertible, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// Wakes a server as soon as work is queued or handed back, instead of at its next poll.
 ///

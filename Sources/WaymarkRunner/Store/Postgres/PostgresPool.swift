@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// A runner's few PostgreSQL connections.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// Cancellation on Postgres: the request is a column (`cancel_requested_at`), so it survives
 /// any crash between the request and its delivery; the delivery is a journal entry

@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// One `journalPut`, in a group commit.
 struct JournalWrite: Sendable {

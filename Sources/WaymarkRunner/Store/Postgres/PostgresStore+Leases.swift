@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// The server's part of the store contract on Postgres: claims under leases, heartbeats, and
 /// poison isolation (described on `WorkflowStore`): a runner that dies leaves `lease_owner`

@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// What the dashboard and `status --list` read: instances newest first with filters, one
 /// instance's journal as a timeline, and the registered workflow versions with their counts.

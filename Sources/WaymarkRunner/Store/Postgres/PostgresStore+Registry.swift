@@ -1,5 +1,6 @@
 import Foundation
 import WaymarkCodegen
+import WaymarkEval
 
 /// A bundle as the database keeps it, with the workflow versions it defines.
 public struct RegisteredBundle: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// Retention and retry: deleting finished instances, and sending a failed one back to run.
 extension PostgresStore {

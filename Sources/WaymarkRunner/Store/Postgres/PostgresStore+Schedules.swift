@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// Schedules in PostgreSQL: defined by `waymark-run schedule` (or the Python API, which calls
 /// it), fired by every `serve`.

@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkEval
 
 /// The durable store: instances and their journals in PostgreSQL.
 ///

@@ -5,33 +5,33 @@
 /// `MemoryError` there, which the workflow can catch; these bounds make the runner do the same
 /// long before the machine runs out, at sizes no control-flow code needs (an input is at most
 /// 10 MB by default).
-enum ResourceLimits {
+package enum ResourceLimits {
     /// Most elements one list or tuple built by workflow code may hold (`range` has the same bound).
-    static let maxItems = 10_000_000
+    package static let maxItems = 10_000_000
     /// Most characters one string built by workflow code may hold.
-    static let maxStringLength = 100_000_000
+    package static let maxStringLength = 100_000_000
 
     /// Throws `MemoryError` unless `count` items of `what` fit.
-    static func checkItems(_ count: Int, _ what: @autoclosure () -> String) throws(PyError) {
+    package static func checkItems(_ count: Int, _ what: @autoclosure () -> String) throws(PyError) {
         guard count <= maxItems else {
             throw .builtin("MemoryError", "\(what()) of \(describe(count)) items is too large for workflow code (at most \(maxItems))")
         }
     }
 
     /// Throws `MemoryError` unless a string of `length` characters fits.
-    static func checkLength(_ length: Int, _ what: @autoclosure () -> String) throws(PyError) {
+    package static func checkLength(_ length: Int, _ what: @autoclosure () -> String) throws(PyError) {
         guard length <= maxStringLength else {
             throw .builtin("MemoryError", "\(what()) of \(describe(length)) characters is too large for workflow code (at most \(maxStringLength))")
         }
     }
 
     /// A size in a message; `Int.max` stands for a product that overflowed.
-    static func describe(_ size: Int) -> String {
+    package static func describe(_ size: Int) -> String {
         size == .max ? "more than \(Int.max)" : "\(size)"
     }
 
     /// `count * times`, or `Int.max` when the product overflows (it is then over every bound).
-    static func product(_ count: Int, _ times: Int) -> Int {
+    package static func product(_ count: Int, _ times: Int) -> Int {
         let (value, overflow) = count.multipliedReportingOverflow(by: times)
         return overflow ? Int.max : value
     }

@@ -4,7 +4,7 @@ import WaymarkIR
 
 /// An annotation as the runner checks values against it, parsed from a types table's text
 /// (`DeclaredField.annotation`). What it does not know is `any`: accepted as it is.
-indirect enum TypeForm: CustomStringConvertible {
+package indirect enum TypeForm: CustomStringConvertible {
     case any
     case none
     case bool
@@ -20,7 +20,7 @@ indirect enum TypeForm: CustomStringConvertible {
     case declared(DeclaredType)
     case standard(StandardType)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .any: "Any"
         case .none: "None"
@@ -42,13 +42,13 @@ indirect enum TypeForm: CustomStringConvertible {
 
 /// Python-only types an input may be given as text (ISO dates, UUIDs, decimals): the runner
 /// carries them as `Value.opaque` with the tag Python's serializer uses.
-enum StandardType: String {
+package enum StandardType: String {
     case datetime = "datetime.datetime"
     case date = "datetime.date"
     case uuid = "uuid.UUID"
     case decimal = "decimal.Decimal"
 
-    var tag: String {
+    package var tag: String {
         switch self {
         case .datetime: "datetime"
         case .date: "date"
@@ -57,12 +57,12 @@ enum StandardType: String {
         }
     }
 
-    var shortName: String { String(rawValue.split(separator: ".").last ?? "") }
+    package var shortName: String { String(rawValue.split(separator: ".").last ?? "") }
 }
 
 /// A workflow's declared types by qualified name, and annotations parsed against them.
 public struct ModelTypes: Sendable {
-    let byName: [String: DeclaredType]
+    package let byName: [String: DeclaredType]
 
     public init(_ table: WorkflowTypes) {
         var byName: [String: DeclaredType] = [:]
@@ -70,7 +70,7 @@ public struct ModelTypes: Sendable {
         self.byName = byName
     }
 
-    func form(_ text: String) -> TypeForm {
+    package func form(_ text: String) -> TypeForm {
         var parser = AnnotationParser(tokens: AnnotationParser.tokens(text), types: self)
         return parser.union()
     }
@@ -78,11 +78,11 @@ public struct ModelTypes: Sendable {
 
 /// A small recursive-descent parser for annotation text: names, `[...]`, `,`, `|`.
 private struct AnnotationParser {
-    var tokens: [String]
-    var position = 0
-    let types: ModelTypes
+    package var tokens: [String]
+    package var position = 0
+    package let types: ModelTypes
 
-    static func tokens(_ text: String) -> [String] {
+    package static func tokens(_ text: String) -> [String] {
         var tokens: [String] = []
         var current = ""
         for character in text {
@@ -101,15 +101,15 @@ private struct AnnotationParser {
         return tokens
     }
 
-    mutating func next() -> String? {
+    package mutating func next() -> String? {
         guard position < tokens.count else { return nil }
         defer { position += 1 }
         return tokens[position]
     }
 
-    func peek() -> String? { position < tokens.count ? tokens[position] : nil }
+    package func peek() -> String? { position < tokens.count ? tokens[position] : nil }
 
-    mutating func union() -> TypeForm {
+    package mutating func union() -> TypeForm {
         var options = [atom()]
         while peek() == "|" {
             position += 1
@@ -118,7 +118,7 @@ private struct AnnotationParser {
         return options.count == 1 ? options[0] : .union(options)
     }
 
-    mutating func atom() -> TypeForm {
+    package mutating func atom() -> TypeForm {
         guard let name = next() else { return .any }
         var arguments: [TypeForm] = []
         var ellipsis = false
@@ -163,21 +163,21 @@ private struct AnnotationParser {
 }
 
 /// Where a value did not fit: the path inside the argument, what was expected, what came.
-struct CoercionFailure: Error {
-    var path: String
-    var expected: String
+package struct CoercionFailure: Error {
+    package var path: String
+    package var expected: String
     /// Nil when the value was missing.
-    var got: Value?
+    package var got: Value?
 
     /// `items[2].qty: expected int, got "three"`, for refused inputs.
-    var description: String {
+    package var description: String {
         guard let got else { return "\(path): missing (a required field of type \(expected))" }
         let shown = (try? ValueCodec.plain(got).serialized()) ?? PyRepr.repr(got)
         return "\(path): expected \(expected), got \(shown)"
     }
 
     /// One entry of pydantic's ValidationError text.
-    var pydanticLine: String {
+    package var pydanticLine: String {
         guard let got else { return "\(path)\n  Field required [type=missing]" }
         return "\(path)\n  Input should be a valid \(expected) [input_value=\(PyRepr.repr(got)), input_type=\(got.typeName)]"
     }
@@ -189,7 +189,7 @@ extension Evaluator {
     /// catchable `ValidationError` when they do not fit), a dataclass takes them as given; both
     /// fill in defaults and default factories. Classes outside the types table keep the
     /// keywords as given.
-    func constructModel(_ declared: DeclaredType, _ args: Arguments) throws(PyError) -> Value {
+    package func constructModel(_ declared: DeclaredType, _ args: Arguments) throws(PyError) -> Value {
         let short = String(declared.name.split(separator: ".").last ?? Substring(declared.name))
         var given: [(String, Value)] = []
         switch declared.kind {
@@ -235,7 +235,7 @@ extension Evaluator {
     /// A model from named values: each field from `given`, else its default or factory.
     /// `validate` coerces the given values (pydantic); defaults are taken as declared, as
     /// pydantic does without `validate_default`.
-    func build(_ declared: DeclaredType, _ given: [(String, Value)], validate: Bool, path: String) throws -> Value {
+    package func build(_ declared: DeclaredType, _ given: [(String, Value)], validate: Bool, path: String) throws -> Value {
         let fields = DictBox()
         var failures: [CoercionFailure] = []
         let prefix = path.isEmpty ? "" : path + "."
@@ -282,7 +282,7 @@ extension Evaluator {
     ///
     /// `path` is built only for a failure: formatting `items[123456]` for each of a large
     /// input's elements cost more than coercing them.
-    func coerce(_ value: Value, to form: TypeForm, at path: @autoclosure () -> String) throws -> Value {
+    package func coerce(_ value: Value, to form: TypeForm, at path: @autoclosure () -> String) throws -> Value {
         func fail() -> CoercionFailures {
             CoercionFailures(items: [CoercionFailure(path: path(), expected: form.description, got: value)])
         }
@@ -408,7 +408,7 @@ extension Evaluator {
         return coerced
     }
 
-    static func isExactly(_ value: Value, _ form: TypeForm) -> Bool {
+    package static func isExactly(_ value: Value, _ form: TypeForm) -> Bool {
         switch (form, value) {
         case (.none, .none), (.bool, .bool), (.int, .int), (.int, .bigInt), (.float, .float), (.str, .str): true
         case (.list, .list), (.set, .set), (.tuple, .tuple), (.tupleOf, .tuple), (.dict, .dict): true
@@ -419,7 +419,7 @@ extension Evaluator {
     }
 
     /// An enum member as Python's serializer tags it.
-    static func enumMember(_ declared: DeclaredType, _ name: String, _ value: Value) -> Value {
+    package static func enumMember(_ declared: DeclaredType, _ name: String, _ value: Value) -> Value {
         let short = String(declared.name.split(separator: ".").last ?? Substring(declared.name))
         let repr = "<\(short).\(name): \(PyRepr.repr(value))>"
         let json = (try? ValueCodec.encode(value)) ?? .null
@@ -431,7 +431,7 @@ extension Evaluator {
     }
 
     /// ISO text as a datetime or date, text as a UUID or Decimal; nil when it is not one.
-    static func standardValue(_ type: StandardType, _ text: String) -> Value? {
+    package static func standardValue(_ type: StandardType, _ text: String) -> Value? {
         let value: String
         let repr: String
         let str: String
@@ -470,6 +470,6 @@ extension Evaluator {
 }
 
 /// Every field that did not fit, as pydantic reports them all at once.
-struct CoercionFailures: Error {
-    var items: [CoercionFailure]
+package struct CoercionFailures: Error {
+    package var items: [CoercionFailure]
 }

@@ -70,7 +70,7 @@ public enum PyRepr {
 
     /// The shortest round-trip decimal digits of `value` (Swift's own algorithm) and the power
     /// of ten of the first digit.
-    static func shortestDigits(_ value: Double) -> (negative: Bool, digits: String, exponent: Int) {
+    package static func shortestDigits(_ value: Double) -> (negative: Bool, digits: String, exponent: Int) {
         var text = abs(value).description  // e.g. "0.001", "123.45", "1e+16", "5e-324"
         var exponent = 0
         if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
@@ -116,7 +116,7 @@ public enum PyRepr {
         return out
     }
 
-    static func hex(_ value: UInt32, width: Int) -> String {
+    package static func hex(_ value: UInt32, width: Int) -> String {
         let text = String(value, radix: 16)
         return String(repeating: "0", count: max(0, width - text.count)) + text
     }
@@ -125,7 +125,7 @@ public enum PyRepr {
 extension Unicode.Scalar.Properties {
     /// Python's str.isprintable for one character (close enough: control, format, separators
     /// other than space, surrogates and unassigned are escaped).
-    var isPrintableInPython: Bool {
+    package var isPrintableInPython: Bool {
         switch generalCategory {
         case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator:
             return false

@@ -73,7 +73,7 @@ public enum Value: @unchecked Sendable {
         }
     }
 
-    var bigIntValue: BigInt? {
+    package var bigIntValue: BigInt? {
         switch self {
         case .bool(let value): BigInt(value ? 1 : 0)
         case .int(let value): BigInt(value)
@@ -83,7 +83,7 @@ public enum Value: @unchecked Sendable {
     }
 
     /// The value as a Double if it is a number (bool, int, float).
-    var numberValue: Double? {
+    package var numberValue: Double? {
         switch self {
         case .bool(let value): value ? 1 : 0
         case .int(let value): Double(value)
@@ -93,7 +93,7 @@ public enum Value: @unchecked Sendable {
         }
     }
 
-    var isNumber: Bool {
+    package var isNumber: Bool {
         switch self {
         case .bool, .int, .bigInt, .float: true
         default: false
@@ -266,7 +266,7 @@ public struct ExceptionAttribute: Sendable, Hashable {
 }
 
 /// Keys for dicts and sets: equal exactly when Python's `==` and `hash` agree.
-struct HashKey: Hashable {
+package struct HashKey: Hashable {
     private indirect enum Key: Hashable {
         case none
         case number(Double)
@@ -279,7 +279,7 @@ struct HashKey: Hashable {
 
     private let key: Key
 
-    init(_ value: Value) throws(PyError) {
+    package init(_ value: Value) throws(PyError) {
         key = try Self.make(value)
     }
 

@@ -1,12 +1,11 @@
 import BigInt
-import WaymarkCodegen
 import WaymarkIR
 
 /// A function activation's variables.
 public final class Environment: @unchecked Sendable {
     public var variables: [String: Value]
     /// How deep `Evaluator.eval` is nested right now (see `Evaluator.maxDepth`).
-    var depth = 0
+    package var depth = 0
 
     public init(_ variables: [String: Value] = [:]) {
         self.variables = variables
@@ -14,20 +13,21 @@ public final class Environment: @unchecked Sendable {
 }
 
 /// Evaluates pure WRL with Python's semantics.
-struct Evaluator {
+package struct Evaluator {
     /// User exception classes: name -> class hierarchy, the class first.
-    let exceptionClasses: [String: [String]]
+    package let exceptionClasses: [String: [String]]
     /// The workflow's models, dataclasses and enums (its types table).
-    let types: ModelTypes
+    package let types: ModelTypes
 
-    init(exceptions: [BundleException], types: WorkflowTypes = WorkflowTypes()) {
+    /// `exceptionClasses`: each user exception class's name and its bases, nearest first.
+    package init(exceptionClasses: [String: [String]] = [:], types: WorkflowTypes = WorkflowTypes()) {
         var classes: [String: [String]] = [:]
-        for exception in exceptions { classes[exception.name] = [exception.name] + exception.bases }
-        exceptionClasses = classes
+        for (name, bases) in exceptionClasses { classes[name] = [name] + bases }
+        self.exceptionClasses = classes
         self.types = ModelTypes(types)
     }
 
-    func hierarchy(of type: String) -> [String]? {
+    package func hierarchy(of type: String) -> [String]? {
         if let user = exceptionClasses[type] { return user }
         if PythonBuiltins.exceptionParents[type] != nil { return [type] + PythonBuiltins.exceptionBases(of: type) }
         return nil
@@ -40,10 +40,10 @@ struct Evaluator {
     /// so this bounds only real nesting, which CPython caps at 200 brackets. Measured on a
     /// cooperative-pool thread (8 MB stack on Linux) in a debug build: 300 nested attribute
     /// accesses pass, 600 overflow; 250 leaves that margin.
-    static let maxDepth = 250
+    package static let maxDepth = 250
 
     /// Evaluates `expr`; input-driven depth ends in a Python RecursionError, never a stack overflow.
-    func eval(_ expr: Expr, _ env: Environment) throws(PyError) -> Value {
+    package func eval(_ expr: Expr, _ env: Environment) throws(PyError) -> Value {
         env.depth += 1
         defer { env.depth -= 1 }
         guard env.depth <= Self.maxDepth else {
@@ -152,7 +152,7 @@ struct Evaluator {
         }
     }
 
-    func lookup(_ name: String, _ env: Environment) throws(PyError) -> Value {
+    package func lookup(_ name: String, _ env: Environment) throws(PyError) -> Value {
         if let value = env.variables[name] { return value }
         if PythonBuiltins.typeNames.contains(name) || hierarchy(of: name) != nil || name.contains(".") { return .type(name) }
         // waymarkc rejects names that are not defined, so a name with no value here is a local
@@ -160,7 +160,7 @@ struct Evaluator {
         throw .builtin("UnboundLocalError", "cannot access local variable '\(name)' where it is not associated with a value")
     }
 
-    func elements(_ items: [Expr], _ env: Environment) throws(PyError) -> [Value] {
+    package func elements(_ items: [Expr], _ env: Environment) throws(PyError) -> [Value] {
         var values: [Value] = []
         for item in items {
             if case .starred(let inner) = item {
@@ -172,7 +172,7 @@ struct Evaluator {
         return values
     }
 
-    func arguments(_ arguments: [CallArgument], _ env: Environment) throws(PyError) -> Arguments {
+    package func arguments(_ arguments: [CallArgument], _ env: Environment) throws(PyError) -> Arguments {
         var result = Arguments(positional: [], keywords: [])
         for argument in arguments {
             let value = try eval(argument.value, env)
@@ -191,7 +191,7 @@ struct Evaluator {
         return result
     }
 
-    func attribute(_ value: Value, _ name: String) throws(PyError) -> Value {
+    package func attribute(_ value: Value, _ name: String) throws(PyError) -> Value {
         switch value {
         case .model(_, let fields):
             if let field = try fields.get(.str(name)) { return field }
@@ -215,7 +215,7 @@ struct Evaluator {
     }
 
     /// An exception's encoded attribute as a value (it came from a worker, or from `construct`).
-    static func decodeAttribute(_ encoded: JSON, of exception: ExceptionValue, _ name: String) throws(PyError) -> Value {
+    package static func decodeAttribute(_ encoded: JSON, of exception: ExceptionValue, _ name: String) throws(PyError) -> Value {
         do {
             return try ValueCodec.decode(encoded)
         } catch {
@@ -223,7 +223,7 @@ struct Evaluator {
         }
     }
 
-    func normalizedIndex(_ index: Value, count: Int, kind: String) throws(PyError) -> Int {
+    package func normalizedIndex(_ index: Value, count: Int, kind: String) throws(PyError) -> Int {
         if case .float = index { throw .type("\(kind) indices must be integers or slices, not float") }
         guard let big = index.bigIntValue else { throw .type("\(kind) indices must be integers or slices, not \(index.typeName)") }
         guard var position = Int(exactly: big) else { throw .index("cannot fit 'int' into an index-sized integer") }
@@ -232,7 +232,7 @@ struct Evaluator {
         return position
     }
 
-    func item(_ container: Value, _ index: Value) throws(PyError) -> Value {
+    package func item(_ container: Value, _ index: Value) throws(PyError) -> Value {
         switch container {
         case .list(let box): return box.items[try normalizedIndex(index, count: box.items.count, kind: "list")]
         case .tuple(let items): return items[try normalizedIndex(index, count: items.count, kind: "tuple")]
@@ -248,7 +248,7 @@ struct Evaluator {
     }
 
     /// Python's slice.indices(len): the positions a slice selects.
-    func slicePositions(count: Int, _ lower: Value?, _ upper: Value?, _ step: Value?) throws(PyError) -> [Int] {
+    package func slicePositions(count: Int, _ lower: Value?, _ upper: Value?, _ step: Value?) throws(PyError) -> [Int] {
         func bound(_ value: Value?) throws(PyError) -> Int? {
             guard let value else { return nil }
             if case .none = value { return nil }
@@ -280,7 +280,7 @@ struct Evaluator {
         return positions
     }
 
-    func slice(_ container: Value, _ lower: Value?, _ upper: Value?, _ step: Value?) throws(PyError) -> Value {
+    package func slice(_ container: Value, _ lower: Value?, _ upper: Value?, _ step: Value?) throws(PyError) -> Value {
         switch container {
         case .list(let box):
             return .list(try slicePositions(count: box.items.count, lower, upper, step).map { box.items[$0] })
@@ -294,7 +294,7 @@ struct Evaluator {
         }
     }
 
-    func construct(_ type: String, _ args: Arguments) throws(PyError) -> Value {
+    package func construct(_ type: String, _ args: Arguments) throws(PyError) -> Value {
         if let mro = hierarchy(of: type) {
             guard args.keywords.isEmpty else { throw .type("\(type)() takes no keyword arguments") }
             let message: String
@@ -328,7 +328,7 @@ struct Evaluator {
 
     // MARK: Comprehensions and f-strings
 
-    func comprehension(_ comprehension: Comprehension, _ env: Environment) throws(PyError) -> Value {
+    package func comprehension(_ comprehension: Comprehension, _ env: Environment) throws(PyError) -> Value {
         // The comprehension's variables are its own: restore what they shadowed afterwards.
         let bound = Set(comprehension.generators.flatMap(\.target.boundNames))
         let saved = bound.map { ($0, env.variables[$0]) }
@@ -366,7 +366,7 @@ struct Evaluator {
         }
     }
 
-    func format(_ parts: [FormatPart], _ env: Environment) throws(PyError) -> String {
+    package func format(_ parts: [FormatPart], _ env: Environment) throws(PyError) -> String {
         var out = ""
         for part in parts {
             switch part {
@@ -386,7 +386,7 @@ struct Evaluator {
         return out
     }
 
-    func ascii(_ text: String) -> String {
+    package func ascii(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
             if scalar.value < 0x80 {
@@ -404,7 +404,7 @@ struct Evaluator {
 
     // MARK: Assignment
 
-    func assign(_ target: Target, _ value: Value, _ env: Environment) throws(PyError) {
+    package func assign(_ target: Target, _ value: Value, _ env: Environment) throws(PyError) {
         switch target {
         case .name(let name):
             env.variables[name] = value
@@ -475,7 +475,7 @@ struct Evaluator {
     }
 
     /// `target op= value`: lists extend in place, as Python's `+=` does.
-    func augmentedAssign(_ target: Target, _ op: BinaryOperator, _ value: Value, _ env: Environment) throws(PyError) {
+    package func augmentedAssign(_ target: Target, _ op: BinaryOperator, _ value: Value, _ env: Environment) throws(PyError) {
         let current = try eval(Self.read(target), env)
         if op == .add, case .list(let box) = current {
             box.items += try Builtins.iterate(value)
@@ -484,7 +484,7 @@ struct Evaluator {
         try assign(target, try Operators.binary(op, current, value), env)
     }
 
-    static func read(_ target: Target) -> Expr {
+    package static func read(_ target: Target) -> Expr {
         switch target {
         case .name(let name): .name(name)
         case .tuple(let items): .tuple(items.map(read))

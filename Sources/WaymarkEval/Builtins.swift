@@ -3,15 +3,20 @@ import Foundation
 import WaymarkIR
 
 /// Arguments of a builtin or method call after evaluation.
-struct Arguments {
-    var positional: [Value]
-    var keywords: [(String, Value)]
+package struct Arguments {
+    package var positional: [Value]
+    package var keywords: [(String, Value)]
 
-    func keyword(_ name: String) -> Value? {
+    package init(positional: [Value], keywords: [(String, Value)]) {
+        self.positional = positional
+        self.keywords = keywords
+    }
+
+    package func keyword(_ name: String) -> Value? {
         keywords.first { $0.0 == name }?.1
     }
 
-    func expect(_ function: String, min: Int, max: Int, keywords allowed: Set<String> = []) throws(PyError) {
+    package func expect(_ function: String, min: Int, max: Int, keywords allowed: Set<String> = []) throws(PyError) {
         if positional.count < min {
             throw .type("\(function)() takes at least \(min) argument\(min == 1 ? "" : "s") (\(positional.count) given)")
         }
@@ -25,9 +30,9 @@ struct Arguments {
 }
 
 /// Python's deterministic builtins.
-enum Builtins {
+package enum Builtins {
     /// The items of an iterable, as `list(x)` would give them.
-    static func iterate(_ value: Value) throws(PyError) -> [Value] {
+    package static func iterate(_ value: Value) throws(PyError) -> [Value] {
         switch value {
         case .list(let box): return box.items
         case .tuple(let items): return items
@@ -39,14 +44,14 @@ enum Builtins {
         }
     }
 
-    static func integer(_ value: Value, _ function: String) throws(PyError) -> Int {
+    package static func integer(_ value: Value, _ function: String) throws(PyError) -> Int {
         if case .float = value { throw .type("'float' object cannot be interpreted as an integer") }
         guard let big = value.bigIntValue else { throw .type("'\(value.typeName)' object cannot be interpreted as an integer") }
         guard let small = Int(exactly: big) else { throw .builtin("OverflowError", "Python int too large to convert to C ssize_t") }
         return small
     }
 
-    static func call(_ name: String, _ args: Arguments) throws(PyError) -> Value {
+    package static func call(_ name: String, _ args: Arguments) throws(PyError) -> Value {
         let p = args.positional
         switch name {
         case "len":
@@ -204,7 +209,7 @@ enum Builtins {
         }
     }
 
-    static func sort(_ items: [Value], reverse: Bool) throws(PyError) -> [Value] {
+    package static func sort(_ items: [Value], reverse: Bool) throws(PyError) -> [Value] {
         var failure: PyError?
         // A stable sort (Python's is); reverse keeps equal items in order, as Python does.
         let sorted = items.enumerated().sorted { a, b in
@@ -221,7 +226,7 @@ enum Builtins {
         return sorted.map(\.element)
     }
 
-    static func round(_ value: Value, _ digits: Value) throws(PyError) -> Value {
+    package static func round(_ value: Value, _ digits: Value) throws(PyError) -> Value {
         if case .none = digits {
             if let big = value.bigIntValue { return .integer(big) }
             guard case .float(let x) = value else { throw .type("type \(value.typeName) doesn't define __round__ method") }
@@ -251,7 +256,7 @@ enum Builtins {
         return .float((x / factor).rounded(.toNearestOrEven) * factor)
     }
 
-    static func toInt(_ value: Value, base: Value?) throws(PyError) -> Value {
+    package static func toInt(_ value: Value, base: Value?) throws(PyError) -> Value {
         switch value {
         case .str(let text):
             let radix = try base.mapped { (value) throws(PyError) in try integer(value, "int") } ?? 10
@@ -280,7 +285,7 @@ enum Builtins {
     }
 
     /// Python reads any Unicode decimal digit as a digit: `int("٣")` is 3.
-    static func asciiDigits(_ text: String) -> String {
+    package static func asciiDigits(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { !$0.isASCII }) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
@@ -295,7 +300,7 @@ enum Builtins {
         return String(out)
     }
 
-    static func toFloat(_ value: Value) throws(PyError) -> Value {
+    package static func toFloat(_ value: Value) throws(PyError) -> Value {
         switch value {
         case .str(let text):
             let cleaned = asciiDigits(text.trimmingCharacters(in: .whitespacesAndNewlines)).lowercased().replacingOccurrences(of: "_", with: "")
@@ -318,7 +323,7 @@ enum Builtins {
     }
 
     /// `isinstance(x, T)` for builtin types, exception classes (by hierarchy) and model classes.
-    static func isInstance(_ value: Value, _ type: Value) throws(PyError) -> Bool {
+    package static func isInstance(_ value: Value, _ type: Value) throws(PyError) -> Bool {
         switch type {
         case .tuple(let types):
             for candidate in types where try isInstance(value, candidate) { return true }

@@ -59,7 +59,7 @@ public enum JSON: Sendable, Hashable {
         return out
     }
 
-    func write(into out: inout String) {
+    package func write(into out: inout String) {
         switch self {
         case .null: out += "null"
         case .bool(let flag): out += flag ? "true" : "false"
@@ -92,7 +92,7 @@ public enum JSON: Sendable, Hashable {
         }
     }
 
-    static func quote(_ text: String, into out: inout String) {
+    package static func quote(_ text: String, into out: inout String) {
         JSONText.quote(text, into: &out)
     }
 
@@ -140,41 +140,41 @@ public enum JSON: Sendable, Hashable {
         return value
     }
 
-    struct Reader {
-        let bytes: [UInt8]
-        let limits: Limits
-        var position = 0
-        var depth = 0
+    package struct Reader {
+        package let bytes: [UInt8]
+        package let limits: Limits
+        package var position = 0
+        package var depth = 0
 
-        init(bytes: [UInt8], limits: Limits) {
+        package init(bytes: [UInt8], limits: Limits) {
             self.bytes = bytes
             self.limits = limits
         }
 
         /// Enters an array or object; `depth -= 1` on the way out.
-        mutating func enter() throws(ParseError) {
+        package mutating func enter() throws(ParseError) {
             depth += 1
             guard depth <= limits.maxDepth else {
                 throw error("arrays and objects nested deeper than \(limits.maxDepth) levels")
             }
         }
 
-        func error(_ message: String) -> ParseError {
+        package func error(_ message: String) -> ParseError {
             ParseError(offset: position, message: message)
         }
 
-        mutating func skipSpace() {
+        package mutating func skipSpace() {
             while position < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[position]) { position += 1 }
         }
 
-        mutating func literal(_ word: String) -> Bool {
+        package mutating func literal(_ word: String) -> Bool {
             let utf8 = Array(word.utf8)
             guard position + utf8.count <= bytes.count, Array(bytes[position..<position + utf8.count]) == utf8 else { return false }
             position += utf8.count
             return true
         }
 
-        mutating func value() throws(ParseError) -> JSON {
+        package mutating func value() throws(ParseError) -> JSON {
             guard position < bytes.count else { throw error("unexpected end of input") }
             switch bytes[position] {
             case UInt8(ascii: "{"):
@@ -247,7 +247,7 @@ public enum JSON: Sendable, Hashable {
             throw error("unexpected character")
         }
 
-        mutating func number() throws(ParseError) -> JSON {
+        package mutating func number() throws(ParseError) -> JSON {
             let start = position
             if position < bytes.count, bytes[position] == UInt8(ascii: "-") {
                 position += 1
@@ -283,7 +283,7 @@ public enum JSON: Sendable, Hashable {
             return .int(text)
         }
 
-        mutating func string() throws(ParseError) -> String {
+        package mutating func string() throws(ParseError) -> String {
             let start = position
             position += 1  // opening quote
             var scalars = String.UnicodeScalarView()
@@ -337,7 +337,7 @@ public enum JSON: Sendable, Hashable {
             throw error("unterminated string")
         }
 
-        mutating func hex4() throws(ParseError) -> UInt32 {
+        package mutating func hex4() throws(ParseError) -> UInt32 {
             guard position + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16) else {
                 throw error("bad \\u escape")
             }

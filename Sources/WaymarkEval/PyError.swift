@@ -80,31 +80,31 @@ extension ExceptionValue {
 /// Sequence operations that keep `PyError` as the thrown type (the standard library's are
 /// `rethrows`, which erases it to `any Error`).
 extension Sequence {
-    func filtered(_ isIncluded: (Element) throws(PyError) -> Bool) throws(PyError) -> [Element] {
+    package func filtered(_ isIncluded: (Element) throws(PyError) -> Bool) throws(PyError) -> [Element] {
         var result: [Element] = []
         for element in self where try isIncluded(element) { result.append(element) }
         return result
     }
 
-    func mapped<T>(_ transform: (Element) throws(PyError) -> T) throws(PyError) -> [T] {
+    package func mapped<T>(_ transform: (Element) throws(PyError) -> T) throws(PyError) -> [T] {
         var result: [T] = []
         for element in self { result.append(try transform(element)) }
         return result
     }
 
-    func allSatisfying(_ predicate: (Element) throws(PyError) -> Bool) throws(PyError) -> Bool {
+    package func allSatisfying(_ predicate: (Element) throws(PyError) -> Bool) throws(PyError) -> Bool {
         for element in self where !(try predicate(element)) { return false }
         return true
     }
 
-    func containsWhere(_ predicate: (Element) throws(PyError) -> Bool) throws(PyError) -> Bool {
+    package func containsWhere(_ predicate: (Element) throws(PyError) -> Bool) throws(PyError) -> Bool {
         for element in self where try predicate(element) { return true }
         return false
     }
 }
 
 extension Optional {
-    func mapped<T>(_ transform: (Wrapped) throws(PyError) -> T) throws(PyError) -> T? {
+    package func mapped<T>(_ transform: (Wrapped) throws(PyError) -> T) throws(PyError) -> T? {
         guard let value = self else { return nil }
         return try transform(value)
     }

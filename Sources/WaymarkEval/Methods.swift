@@ -1,8 +1,8 @@
 import Foundation
 
 /// The str, list, dict and set methods workflow code may call (PythonBuiltins.methods).
-enum Methods {
-    static func call(_ receiver: Value, _ name: String, _ args: Arguments) throws(PyError) -> Value {
+package enum Methods {
+    package static func call(_ receiver: Value, _ name: String, _ args: Arguments) throws(PyError) -> Value {
         switch receiver {
         case .str(let text): return try string(text, name, args)
         case .list(let box): return try list(box, name, args)
@@ -13,18 +13,18 @@ enum Methods {
         }
     }
 
-    static func text(_ value: Value, _ method: String) throws(PyError) -> String {
+    package static func text(_ value: Value, _ method: String) throws(PyError) -> String {
         guard case .str(let text) = value else { throw .type("\(method)() argument must be str, not \(value.typeName)") }
         return text
     }
 
-    static func optionalText(_ args: Arguments, _ index: Int, _ method: String) throws(PyError) -> String? {
+    package static func optionalText(_ args: Arguments, _ index: Int, _ method: String) throws(PyError) -> String? {
         guard index < args.positional.count else { return nil }
         if case .none = args.positional[index] { return nil }
         return try text(args.positional[index], method)
     }
 
-    static func string(_ s: String, _ name: String, _ args: Arguments) throws(PyError) -> Value {
+    package static func string(_ s: String, _ name: String, _ args: Arguments) throws(PyError) -> Value {
         let p = args.positional
         switch name {
         case "upper": return .str(s.uppercased())
@@ -158,7 +158,7 @@ enum Methods {
         }
     }
 
-    static func replace(_ s: String, _ old: String, _ new: String, count: Int) -> String {
+    package static func replace(_ s: String, _ old: String, _ new: String, count: Int) -> String {
         if old.isEmpty {
             var out = new
             for character in s { out += String(character) + new }
@@ -175,7 +175,7 @@ enum Methods {
         return out + rest
     }
 
-    static func split(_ s: String, separator: String?, limit: Int, fromRight: Bool) throws(PyError) -> [String] {
+    package static func split(_ s: String, separator: String?, limit: Int, fromRight: Bool) throws(PyError) -> [String] {
         guard let separator else {
             let words = s.split(whereSeparator: \.isWhitespace).map(String.init)
             guard limit >= 0, words.count > limit + 1 else { return words }
@@ -209,7 +209,7 @@ enum Methods {
     }
 
     /// `"{} {name:>5}".format(...)`: automatic and explicit positions, keywords, conversions, specs.
-    static func formatMethod(_ format: String, _ args: Arguments) throws(PyError) -> String {
+    package static func formatMethod(_ format: String, _ args: Arguments) throws(PyError) -> String {
         var out = ""
         var chars = Array(format)
         var index = 0
@@ -264,7 +264,7 @@ enum Methods {
         return out
     }
 
-    static func list(_ box: ListBox, _ name: String, _ args: Arguments) throws(PyError) -> Value {
+    package static func list(_ box: ListBox, _ name: String, _ args: Arguments) throws(PyError) -> Value {
         let p = args.positional
         switch name {
         case "append":
@@ -319,7 +319,7 @@ enum Methods {
         }
     }
 
-    static func dict(_ box: DictBox, _ name: String, _ args: Arguments) throws(PyError) -> Value {
+    package static func dict(_ box: DictBox, _ name: String, _ args: Arguments) throws(PyError) -> Value {
         let p = args.positional
         switch name {
         case "get":
@@ -367,7 +367,7 @@ enum Methods {
         }
     }
 
-    static func set(_ box: SetBox, _ name: String, _ args: Arguments) throws(PyError) -> Value {
+    package static func set(_ box: SetBox, _ name: String, _ args: Arguments) throws(PyError) -> Value {
         let p = args.positional
         func others() throws(PyError) -> [[Value]] { try p.map(Builtins.iterate) }
         switch name {

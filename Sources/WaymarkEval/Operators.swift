@@ -3,10 +3,10 @@ import Foundation
 import WaymarkIR
 
 /// Python's operators on runner values.
-enum Operators {
+package enum Operators {
     // MARK: Equality and ordering
 
-    static func equal(_ a: Value, _ b: Value) -> Bool {
+    package static func equal(_ a: Value, _ b: Value) -> Bool {
         switch (a, b) {
         case (.none, .none): return true
         case (.str(let x), .str(let y)): return x.unicodeScalars.elementsEqual(y.unicodeScalars)
@@ -34,22 +34,22 @@ enum Operators {
         }
     }
 
-    static func floatEqualsInt(_ f: Double, _ i: BigInt) -> Bool {
+    package static func floatEqualsInt(_ f: Double, _ i: BigInt) -> Bool {
         guard f.isFinite, f.rounded() == f else { return false }
         return BigInt(exactly: f) == i
     }
 
-    static func sequenceEqual(_ a: [Value], _ b: [Value]) -> Bool {
+    package static func sequenceEqual(_ a: [Value], _ b: [Value]) -> Bool {
         a.count == b.count && zip(a, b).allSatisfy { equal($0, $1) }
     }
 
     /// `a < b` (and friends through `compare`), raising TypeError across unorderable types.
-    static func less(_ a: Value, _ b: Value) throws(PyError) -> Bool {
+    package static func less(_ a: Value, _ b: Value) throws(PyError) -> Bool {
         try compare(a, b, op: "<") < 0
     }
 
     /// -1, 0 or 1; NaN compares unordered, so callers test `<` and `>` separately for floats.
-    static func compare(_ a: Value, _ b: Value, op: String) throws(PyError) -> Int {
+    package static func compare(_ a: Value, _ b: Value, op: String) throws(PyError) -> Int {
         switch (a, b) {
         case (.str(let x), .str(let y)):
             return x.unicodeScalars.lexicographicallyPrecedes(y.unicodeScalars) ? -1 : (equal(a, b) ? 0 : 1)
@@ -65,14 +65,14 @@ enum Operators {
         }
     }
 
-    static func compareSequences(_ a: [Value], _ b: [Value], op: String) throws(PyError) -> Int {
+    package static func compareSequences(_ a: [Value], _ b: [Value], op: String) throws(PyError) -> Int {
         for (x, y) in zip(a, b) where !equal(x, y) {
             return try compare(x, y, op: op)
         }
         return a.count < b.count ? -1 : (a.count == b.count ? 0 : 1)
     }
 
-    static func compare(_ op: ComparisonOperator, _ a: Value, _ b: Value) throws(PyError) -> Bool {
+    package static func compare(_ op: ComparisonOperator, _ a: Value, _ b: Value) throws(PyError) -> Bool {
         switch op {
         case .equal: return equal(a, b)
         case .notEqual: return !equal(a, b)
@@ -95,7 +95,7 @@ enum Operators {
     }
 
     /// Sets are ordered by inclusion: `a <= b` is "a is a subset of b", `a < b` a proper one.
-    static func setOrder(_ op: ComparisonOperator, _ a: SetBox, _ b: SetBox) throws(PyError) -> Bool {
+    package static func setOrder(_ op: ComparisonOperator, _ a: SetBox, _ b: SetBox) throws(PyError) -> Bool {
         func isSubset(_ x: SetBox, of y: SetBox) throws(PyError) -> Bool {
             guard x.count <= y.count else { return false }
             for item in x.items where !(try y.contains(item)) { return false }
@@ -110,7 +110,7 @@ enum Operators {
     }
 
     /// `is`: identity for containers, value identity for None, bools and small immutables.
-    static func identical(_ a: Value, _ b: Value) -> Bool {
+    package static func identical(_ a: Value, _ b: Value) -> Bool {
         switch (a, b) {
         case (.none, .none): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -124,7 +124,7 @@ enum Operators {
         }
     }
 
-    static func contains(_ container: Value, _ item: Value) throws(PyError) -> Bool {
+    package static func contains(_ container: Value, _ item: Value) throws(PyError) -> Bool {
         switch container {
         case .str(let text):
             guard case .str(let part) = item else {
@@ -142,7 +142,7 @@ enum Operators {
 
     // MARK: Arithmetic
 
-    static func unary(_ op: UnaryOperator, _ value: Value) throws(PyError) -> Value {
+    package static func unary(_ op: UnaryOperator, _ value: Value) throws(PyError) -> Value {
         switch op {
         case .not: return .bool(!value.isTruthy)
         case .negate:
@@ -158,7 +158,7 @@ enum Operators {
         throw .type("bad operand type for unary \(op.rawValue): '\(value.typeName)'")
     }
 
-    static func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws(PyError) -> Value {
+    package static func binary(_ op: BinaryOperator, _ a: Value, _ b: Value) throws(PyError) -> Value {
         // Fast path: small ints that do not overflow.
         if case .int(let x) = a, case .int(let y) = b {
             switch op {
@@ -215,7 +215,7 @@ enum Operators {
         return try intArithmetic(op, x, y, a, b)
     }
 
-    static func unsupported(_ op: BinaryOperator, _ a: Value, _ b: Value) -> PyError {
+    package static func unsupported(_ op: BinaryOperator, _ a: Value, _ b: Value) -> PyError {
         if op == .add {
             switch a {
             case .str, .list, .tuple:
@@ -227,7 +227,7 @@ enum Operators {
         return .type("unsupported operand type(s) for \(op.rawValue): '\(a.typeName)' and '\(b.typeName)'")
     }
 
-    static func repeatSequence(_ sequence: Value, _ count: Value) throws(PyError) -> Value {
+    package static func repeatSequence(_ sequence: Value, _ count: Value) throws(PyError) -> Value {
         if case .float = count { throw .type("can't multiply sequence by non-int of type 'float'") }
         guard let big = count.bigIntValue, let n = Int(exactly: big) else {
             throw .type("can't multiply sequence by non-int of type '\(count.typeName)'")
@@ -247,7 +247,7 @@ enum Operators {
         }
     }
 
-    static func intArithmetic(_ op: BinaryOperator, _ x: BigInt, _ y: BigInt, _ a: Value, _ b: Value) throws(PyError) -> Value {
+    package static func intArithmetic(_ op: BinaryOperator, _ x: BigInt, _ y: BigInt, _ a: Value, _ b: Value) throws(PyError) -> Value {
         switch op {
         case .add: return .integer(x + y)
         case .subtract: return .integer(x - y)
@@ -281,17 +281,17 @@ enum Operators {
     }
 
     /// Python's `//`: rounds toward negative infinity.
-    static func floorDivide(_ x: BigInt, _ y: BigInt) -> BigInt {
+    package static func floorDivide(_ x: BigInt, _ y: BigInt) -> BigInt {
         let (quotient, remainder) = x.quotientAndRemainder(dividingBy: y)
         if !remainder.isZero && ((remainder < 0) != (y < 0)) { return quotient - 1 }
         return quotient
     }
 
-    static func floorShift(_ x: BigInt, _ shift: Int) -> BigInt {
+    package static func floorShift(_ x: BigInt, _ shift: Int) -> BigInt {
         floorDivide(x, BigInt(1) << shift)
     }
 
-    static func floatArithmetic(_ op: BinaryOperator, _ a: Value, _ b: Value) throws(PyError) -> Value {
+    package static func floatArithmetic(_ op: BinaryOperator, _ a: Value, _ b: Value) throws(PyError) -> Value {
         // True division of two ints is exact before rounding, as Python's is.
         if op == .divide, let x = a.bigIntValue, let y = b.bigIntValue {
             guard !y.isZero else { throw .zeroDivision("division by zero") }
@@ -320,7 +320,7 @@ enum Operators {
         }
     }
 
-    static func floatMod(_ x: Double, _ y: Double) -> Double {
+    package static func floatMod(_ x: Double, _ y: Double) -> Double {
         var mod = fmod(x, y)
         if mod != 0 {
             if (y < 0) != (mod < 0) { mod += y }
@@ -330,7 +330,7 @@ enum Operators {
         return mod
     }
 
-    static func floorDiv(_ x: Double, _ y: Double) -> Double {
+    package static func floorDiv(_ x: Double, _ y: Double) -> Double {
         let mod = fmod(x, y)
         var div = (x - mod) / y
         if mod != 0 && ((y < 0) != (mod < 0)) { div -= 1 }

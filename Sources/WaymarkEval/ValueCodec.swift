@@ -116,7 +116,7 @@ public enum ValueCodec {
     }
 
     /// A dict key as `json.dumps` writes it: `True` -> "true", `None` -> "null", `1.5` -> "1.5".
-    static func plainKey(_ key: Value) -> String {
+    package static func plainKey(_ key: Value) -> String {
         switch key {
         case .str(let text): text
         case .none: "null"
@@ -134,7 +134,7 @@ public enum ValueCodec {
         return plainJSON
     }
 
-    static func tagged(_ kind: String, _ members: [(String, JSON)]) -> JSON {
+    package static func tagged(_ kind: String, _ members: [(String, JSON)]) -> JSON {
         .object([(tag, .string(kind))] + members)
     }
 

@@ -3,20 +3,20 @@ import Foundation
 
 /// Python's format-specification mini-language (`format(x, spec)`, f-strings, `str.format`)
 /// and the common `%` conversions.
-enum Formatting {
-    struct Spec {
-        var fill: Character = " "
-        var align: Character?
-        var sign: Character = "-"
-        var alternate = false
-        var zero = false
-        var width = 0
-        var grouping: Character?
-        var precision: Int?
-        var type: Character?
+package enum Formatting {
+    package struct Spec {
+        package var fill: Character = " "
+        package var align: Character?
+        package var sign: Character = "-"
+        package var alternate = false
+        package var zero = false
+        package var width = 0
+        package var grouping: Character?
+        package var precision: Int?
+        package var type: Character?
     }
 
-    static func parse(_ text: String) throws(PyError) -> Spec {
+    package static func parse(_ text: String) throws(PyError) -> Spec {
         var spec = Spec()
         var chars = Array(text)
         var index = 0
@@ -73,7 +73,7 @@ enum Formatting {
         return spec
     }
 
-    static func format(_ value: Value, _ specText: String) throws(PyError) -> String {
+    package static func format(_ value: Value, _ specText: String) throws(PyError) -> String {
         if specText.isEmpty { return PyRepr.str(value) }
         let spec = try parse(specText)
         switch value {
@@ -108,7 +108,7 @@ enum Formatting {
         return pad(PyRepr.str(value), spec, defaultAlign: "<")
     }
 
-    static func formatFloat(_ number: Double, _ spec: Spec) throws(PyError) -> String {
+    package static func formatFloat(_ number: Double, _ spec: Spec) throws(PyError) -> String {
         let negative = number < 0 || (number == 0 && number.sign == .minus)
         let magnitude = abs(number)
         var body: String
@@ -148,18 +148,18 @@ enum Formatting {
         return pad(number: signed(body, negative && !magnitude.isNaN, spec), spec)
     }
 
-    static func fixed(_ value: Double, _ precision: Int) -> String {
+    package static func fixed(_ value: Double, _ precision: Int) -> String {
         String(format: "%.\(precision)f", value)
     }
 
-    static func scientific(_ value: Double, _ precision: Int) -> String {
+    package static func scientific(_ value: Double, _ precision: Int) -> String {
         String(format: "%.\(precision)e", value)
     }
 
     /// `g`: precision significant digits, fixed or scientific by the exponent, trailing zeros
     /// removed unless alternate. With no type and a precision, Python keeps at least one digit
     /// after the point in fixed notation (`format(1.0, '.3')` is '1.0').
-    static func general(_ value: Double, _ precision: Int, alternate: Bool, minimumExponent: Bool = false) -> String {
+    package static func general(_ value: Double, _ precision: Int, alternate: Bool, minimumExponent: Bool = false) -> String {
         let p = max(precision, 1)
         if value == 0 { return minimumExponent ? "0.0" : (alternate ? "0." + String(repeating: "0", count: p - 1) : "0") }
         let exponentText = String(format: "%.\(p - 1)e", value)
@@ -183,7 +183,7 @@ enum Formatting {
         return text
     }
 
-    static func group(_ digits: String, _ spec: Spec) -> String {
+    package static func group(_ digits: String, _ spec: Spec) -> String {
         guard let separator = spec.grouping else { return digits }
         var out: [Character] = []
         for (index, character) in digits.reversed().enumerated() {
@@ -193,7 +193,7 @@ enum Formatting {
         return String(out.reversed())
     }
 
-    static func signed(_ body: String, _ negative: Bool, _ spec: Spec) -> (sign: String, body: String) {
+    package static func signed(_ body: String, _ negative: Bool, _ spec: Spec) -> (sign: String, body: String) {
         if negative { return ("-", body) }
         switch spec.sign {
         case "+": return ("+", body)
@@ -203,7 +203,7 @@ enum Formatting {
     }
 
     /// Numbers pad after the sign with zeros when asked (`=` alignment), else like text.
-    static func pad(number: (sign: String, body: String), _ spec: Spec) -> String {
+    package static func pad(number: (sign: String, body: String), _ spec: Spec) -> String {
         let length = number.sign.count + number.body.count
         let zeroFill = spec.zero && spec.align == nil
         if (spec.align == "=" || zeroFill), spec.width > length {
@@ -213,7 +213,7 @@ enum Formatting {
         return pad(number.sign + number.body, spec, defaultAlign: ">")
     }
 
-    static func pad(_ text: String, _ spec: Spec, defaultAlign: Character) -> String {
+    package static func pad(_ text: String, _ spec: Spec, defaultAlign: Character) -> String {
         let count = text.count
         guard spec.width > count else { return text }
         let padding = spec.width - count
@@ -228,7 +228,7 @@ enum Formatting {
     }
 
     /// `"%s and %d" % (a, b)` for the conversions s, r, d, i, f, x and %%.
-    static func percent(_ template: String, _ arguments: Value) throws(PyError) -> String {
+    package static func percent(_ template: String, _ arguments: Value) throws(PyError) -> String {
         var values: [Value]
         if case .tuple(let items) = arguments { values = items } else { values = [arguments] }
         var out = ""
