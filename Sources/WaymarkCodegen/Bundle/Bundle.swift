@@ -10,7 +10,8 @@ public struct WorkflowBundle: Codable, Hashable, Sendable {
     public static let formatName = "waymark-bundle"
     /// 2: workflows carry their types table (`types`). 3: a gather's aggregate node says
     /// whether it returns exceptions (`returnExceptions`), instead of its text saying so.
-    public static let formatVersion = 3
+    /// 4: exception edges are derived from the try scopes, not stored.
+    public static let formatVersion = 4
 
     public var format: String
     public var version: Int

@@ -131,7 +131,7 @@ public enum BundleValidator {
     /// otherwise the runner would go round forever without testing the loop's condition.
     static func loopBackProblems(_ graph: FunctionGraph) -> [String] {
         var forward = [[Int]](repeating: [], count: graph.nodes.count)
-        for edge in graph.edges where edge.kind == .control || edge.kind == .exception {
+        for edge in graph.flowEdges where edge.kind == .control || edge.kind == .exception {
             if forward.indices.contains(edge.from) { forward[edge.from].append(edge.to) }
         }
         func reaches(_ start: Int, _ goal: Int) -> Bool {
@@ -166,7 +166,7 @@ public enum BundleValidator {
         let count = graph.nodes.count
         var successors = [[Int]](repeating: [], count: count)
         var predecessors = [Int](repeating: 0, count: count)
-        for edge in graph.edges where edge.kind == .control || edge.kind == .exception {
+        for edge in graph.flowEdges where edge.kind == .control || edge.kind == .exception {
             guard (0..<count).contains(edge.from), (0..<count).contains(edge.to) else { continue }
             successors[edge.from].append(edge.to)
             predecessors[edge.to] += 1

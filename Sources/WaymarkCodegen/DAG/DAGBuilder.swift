@@ -20,9 +20,12 @@ public struct DAGBuilder {
         building.addExceptionEdges()
         building.pruneUnreachable(entry: input)
         building.addDataEdges()
+        // Exception flow is kept once, in the scopes; the graph derives its edges from them.
+        let derived = building.edges.filter { $0.kind == .exception }
         let graph = FunctionGraph(
             name: function.name, params: params, entry: input, nodes: building.nodes,
-            edges: building.edges, scopes: building.scopes)
+            edges: building.edges.filter { $0.kind != .exception }, scopes: building.scopes)
+        assert(Set(derived) == Set(graph.exceptionEdges), "exception edges derived from the scopes differ from the pruned graph's")
         return (graph, building.locations)
     }
 }
@@ -329,38 +332,10 @@ final class GraphBuilding {
 
     // MARK: Derived edges
 
-    /// From each node that can raise inside a try body to that try's handlers (and finally).
-    /// Nodes in a handler or finally block raise to the try outside it.
+    /// The exception edges (`FunctionGraph.exceptionEdges`), added while the graph is built:
+    /// pruning and reaching definitions walk them; the finished graph does not keep them.
     func addExceptionEdges() {
-        for node in nodes where node.canRaise {
-            guard let tryScope = catchingTry(of: node) else { continue }
-            let scope = scopes[tryScope]
-            var caughtByAll = false
-            for handler in scope.handlers ?? [] {
-                edges.append(DAGEdge(from: node.id, to: handler.entry, kind: .exception, exceptionTypes: handler.types, scope: tryScope))
-                if handler.types.isEmpty { caughtByAll = true }
-            }
-            if !caughtByAll, let finallyEntry = scope.finallyEntry {
-                edges.append(DAGEdge(from: node.id, to: finallyEntry, kind: .exception, label: .unwind, exceptionTypes: [], scope: tryScope))
-            }
-        }
-    }
-
-    /// The innermost try whose body (not handler or finally) contains the node.
-    func catchingTry(of node: DAGNode) -> Int? {
-        var skip: Set<Int> = []
-        for scopeID in node.scopes.reversed() {
-            let scope = scopes[scopeID]
-            switch scope.kind {
-            case .handler, .tryElse, .finally:
-                if let parent = scope.parent { skip.insert(parent) }
-            case .try:
-                if !skip.contains(scopeID) { return scopeID }
-            default:
-                continue
-            }
-        }
-        return nil
+        edges += FunctionGraph.exceptionEdges(nodes: nodes, scopes: scopes)
     }
 
     /// Reaching definitions over control, loop-back and exception edges; a data edge from each

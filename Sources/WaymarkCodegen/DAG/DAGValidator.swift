@@ -25,8 +25,16 @@ public struct DAGValidator {
             problems.append("node \(node.id) (\(node.kind.rawValue)) says how a gather returns exceptions but is no gather's aggregate")
         }
 
+        for edge in graph.edges where edge.kind == .exception {
+            problems.append("exception edge \(edge.from) -> \(edge.to) is stored: exception flow is derived from the try scopes")
+        }
+        for edge in graph.exceptionEdges where !exists(edge.from) || !exists(edge.to) {
+            problems.append("a try scope sends exceptions from \(edge.from) to \(edge.to), which is not a node")
+        }
+        guard problems.isEmpty else { return problems }
+
         var successors = [[Int]](repeating: [], count: count)
-        for edge in graph.edges where edge.kind != .data {
+        for edge in graph.flowEdges {
             successors[edge.from].append(edge.to)
         }
         var reached: Set<Int> = [graph.entry]

@@ -68,7 +68,9 @@ public struct DotWriter {
         }
         out += emit(scope: nil, indent: "    ")
         out += "  }\n"
-        for edge in graph.edges {
+        // Control and loop-back edges, then exception edges (derived from the scopes), then data.
+        let drawn = graph.edges.filter { $0.kind != .data } + graph.exceptionEdges + graph.edges.filter { $0.kind == .data }
+        for edge in drawn {
             out += "  \(nodeID(prefix, graph.name, edge.from)) -> \(nodeID(prefix, graph.name, edge.to)) [\(edgeAttributes(edge))];\n"
         }
         return out
