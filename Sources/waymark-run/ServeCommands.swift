@@ -75,7 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
         var flags = workerFlags
         flags.suspendSleepsLongerThan = Double(evictSleepThresholdMs ?? environmentInt("WAYMARK_EVICT_SLEEP_THRESHOLD_MS") ?? 10_000) / 1000
         let loaded = bundles.map { path in (path, loadRunnableBundle(path, allowing: searchPaths)) }
-        let runners = loaded.map { path, bundle in flags.runner(bundle, path: path, store: store) }
+        let attemptLog = metrics.map { _ in AttemptLog() }
+        let runners = loaded.map { path, bundle in flags.runner(bundle, path: path, store: store, attemptLog: attemptLog) }
         let server: Server
         do {
             server = try Server(store: store, runners: runners, configuration: configuration, log: log)
@@ -89,9 +90,15 @@ struct ServeCommand: AsyncParsableCommand {
             // ignored signal stays ignored in a child).
             try await server.startWorkers()
             signals = StopSignal { server.stop() }
-            if let address = dashboardAddress, let metrics {
+            if let address = dashboardAddress, let metrics, let attemptLog {
+                let live = LiveRuntime(attempts: attemptLog) {
+                    var pools: [WorkerPool.Statistics] = []
+                    for runner in runners { pools.append(await runner.poolStatistics()) }
+                    return pools
+                }
                 let dashboard = Dashboard(
-                    store: store, bundles: loaded.map(\.1), token: ProcessInfo.processInfo.environment["WAYMARK_WEBAPP_TOKEN"], metrics: metrics)
+                    store: store, bundles: loaded.map(\.1), token: ProcessInfo.processInfo.environment["WAYMARK_WEBAPP_TOKEN"], metrics: metrics,
+                    live: live)
                 Task {
                     do {
                         try await DashboardServer.run(dashboard, address: address) { port in
