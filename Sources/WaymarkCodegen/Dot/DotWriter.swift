@@ -107,7 +107,7 @@ public struct DotWriter {
         case .input:
             lines.append("\(graph.name)(\(graph.params.joined(separator: ", ")))")
         case .join:
-            return "\(id) [shape=circle, label=\"\", width=0.18, style=filled, fillcolor=gray70];"
+            return "\(id) [shape=circle, label=\"\", width=0.18, style=filled, fillcolor=gray70\(linked ? ", id=\(quote(id))" : "")];"
         case .loopHead:
             lines.append(node.target.map { "for \($0) in \(node.code)" } ?? "while \(node.code)")
         case .spread:
