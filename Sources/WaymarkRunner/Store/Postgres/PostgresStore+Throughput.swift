@@ -13,9 +13,10 @@ extension PostgresStore {
 
     /// Buckets of `bucketSeconds` covering the last `windowSeconds`, oldest first, empty ones
     /// included. Instances come from the finished-by-age index; actions from the journal rows
-    /// (their `created_at`) of the instances finished in the window or still unfinished,
-    /// each found by the journal's primary key: the journal has no index by time, and a scan of
-    /// a whole journal per page view would not stay cheap.
+    /// (their `created_at`) of the instances that finished or parked asleep in the window or are
+    /// running (a server's capacity bounds those), each found by the journal's primary key: the
+    /// journal has no index by time, and a scan of a whole journal per page view would not stay
+    /// cheap. (Rows of an instance handed back to the queue in the window are not counted.)
     public func throughput(windowSeconds: Int, bucketSeconds: Int, now: Date = Date()) async throws -> [ThroughputBucket] {
         let bucket = max(1, bucketSeconds)
         let end = (now.timeIntervalSince1970 / Double(bucket)).rounded(.down) * Double(bucket) + Double(bucket)
@@ -35,7 +36,9 @@ extension PostgresStore {
                     SELECT id FROM waymark_instances
                     WHERE status IN ('completed', 'failed') AND updated_at >= to_timestamp($1::double precision)
                     UNION ALL
-                    SELECT id FROM waymark_instances WHERE status IN ('queued', 'running', 'sleeping')
+                    SELECT id FROM waymark_instances WHERE status = 'running'
+                    UNION ALL
+                    SELECT id FROM waymark_instances WHERE status = 'sleeping' AND updated_at >= to_timestamp($1::double precision)
                 )
                 SELECT floor(extract(epoch FROM j.created_at) / $2::integer) * $2::integer, count(*)
                 FROM recent JOIN waymark_journal j ON j.instance_id = recent.id
