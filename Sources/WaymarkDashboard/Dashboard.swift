@@ -136,6 +136,8 @@ public actor Dashboard {
         if let workflow = workflows[record.version] {
             let journal = Dictionary(timeline.map { ($0.sequence, $0.entry) }, uniquingKeysWith: { first, _ in first })
             states = await NodeStates.replay(workflow, input: record.input, journal: journal)
+            // A queued instance runs nothing yet: where its replay stops is only where it will resume.
+            if record.status == .queued { states = states?.mapValues { $0.filter { $0.value != .running } } }
         }
         if json {
             return .json(.object([

@@ -38,7 +38,7 @@ def browser(url: str, *flags: str) -> subprocess.CompletedProcess:
     # call, so two runs never share (or lock) one.
     profile = SCREENSHOTS / ".profile"
     return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={profile}",
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars", f"--user-data-dir={profile}",
          "--window-size=1100,1400", *flags, url],
         capture_output=True, text=True, timeout=60)
 
