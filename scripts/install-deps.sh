@@ -3,9 +3,11 @@
 # Debian/Ubuntu: python3-dev (the embedded CPython), pkg-config (to find it), graphviz (dot,
 # for `waymarkc visualize --format svg|png` and the test that every golden DOT renders),
 # libpq-dev (the runner's Postgres store) and postgresql (the server the store's tests run on).
+# `--browser` adds chromium, for the dashboard's browser tests (.ci/run passes it).
 set -euo pipefail
 
 packages=(python3-dev python3-venv pkg-config graphviz libpq-dev postgresql)
+if [ "${1:-}" = "--browser" ]; then packages+=(chromium); fi
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The dashboard's instance list over a million instance rows: first page, a page deep in the
-# list (by cursor), and filtered pages, through HTTP, beside the same keyset query run
+# list (by cursor), filtered pages and the throughput page, through HTTP, beside the same keyset query run
 # directly in psql (the baseline). Starts its own PostgreSQL; release build.
 #   bash Benchmarks/DashboardBenchmark/run.sh [rows]
 set -euo pipefail
@@ -63,6 +63,8 @@ cases = [
     ("status=failed (JSON)", "/api/instances?status=failed", "SELECT id FROM waymark_instances WHERE status = 'failed' ORDER BY created_at DESC, id DESC LIMIT 50"),
     ("workflow=Report (JSON)", "/api/instances?workflow=Report", None),
     ("id prefix (JSON)", "/api/instances?id=abc", None),
+    ("throughput, 10 min (JSON)", "/api/throughput?minutes=10", None),
+    ("throughput, 60 min (HTML)", "/throughput?minutes=60", None),
 ]
 print(f"\n{rows:,} instance rows, 50 per page, median and worst of 20 requests\n")
 print(f"| {'request':<28} | {'median ms':>9} | {'worst ms':>8} | {'SQL alone (psql) ms':>19} |")

@@ -50,9 +50,12 @@ public actor Dashboard {
     let workflows: [String: BundleWorkflow]
     let token: String?
     let metrics: DashboardMetrics
+    /// Inside `serve`: failed attempts and the worker pools.
+    let live: LiveRuntime?
     private var drawings: [String: String] = [:]
 
-    public init(store: PostgresStore, bundles: [WorkflowBundle], token: String?, metrics: DashboardMetrics? = nil) {
+    public init(store: PostgresStore, bundles: [WorkflowBundle], token: String?, metrics: DashboardMetrics? = nil, live: LiveRuntime? = nil) {
+        self.live = live
         self.store = store
         var workflows: [String: BundleWorkflow] = [:]
         for bundle in bundles {
@@ -75,6 +78,7 @@ public actor Dashboard {
             case ("POST", 3, "instances") where api && route[2] == "retry": return try await retry(route[1], request)
             case ("POST", 3, "instances") where api && route[2] == "cancel": return try await cancel(route[1], request)
             case ("GET", 1, "workflows"): return try await versions(json: api)
+            case ("GET", 1, "throughput"): return try await throughput(request, json: api)
             case ("GET", 1, "healthz") where !api: return await health()
             case ("GET", 1, "metrics") where !api: return try await metricsText()
             default: return .error(404, "no page \(request.method) \(request.path)", json: api)
@@ -129,16 +133,29 @@ public actor Dashboard {
     func instance(_ id: String, json: Bool) async throws -> DashboardResponse {
         guard let record = try await store.instanceGet(id) else { return .error(404, "no instance \(id)", json: json) }
         let timeline = try await store.instanceTimeline(id)
+        let attempts = live?.attempts.attempts(of: id) ?? [:]
+        var states: [String: [Int: NodeState]]?
+        if let workflow = workflows[record.version] {
+            let journal = Dictionary(timeline.map { ($0.sequence, $0.entry) }, uniquingKeysWith: { first, _ in first })
+            states = await NodeStates.replay(workflow, input: record.input, journal: journal)
+            // A queued instance runs nothing yet: where its replay stops is only where it will resume.
+            if record.status == .queued { states = states?.mapValues { $0.filter { $0.value != .running } } }
+        }
         if json {
             return .json(.object([
                 ("id", .string(record.id)), ("workflow", .string(record.workflow)), ("version", .string(record.version)),
                 ("status", .string(record.status.rawValue)), ("input", record.input),
                 ("result", record.result.map { ValueCodec.plain(tagged: $0) } ?? .null), ("error", record.error ?? .null),
                 ("created_at", .string(Pages.time(record.createdAt))), ("updated_at", .string(Pages.time(record.updatedAt))),
-                ("journal", .array(timeline.map(Pages.timelineJSON))),
+                ("journal", .array(timeline.map { Pages.timelineJSON($0, attempts: attempts[$0.sequence] ?? []) })),
+                ("attempts_in_flight", .array(Pages.inFlight(attempts, timeline).map { Pages.attemptsJSON($0.key, $0.value) })),
+                ("nodes", states.map(Pages.statesJSON) ?? .null),
             ]))
         }
-        return .html(Pages.instance(record, timeline: timeline, dag: drawing(record.version)))
+        let dag = states.map { NodeStates.paint(drawing(record.version), $0) } ?? drawing(record.version)
+        return .html(Pages.instance(
+            record, timeline: timeline, attempts: attempts, live: live != nil, dag: dag,
+            source: workflows[record.version]?.sourceMap ?? []))
     }
 
     /// The version's DAG as SVG (drawn once per version), or why it cannot be drawn.
@@ -150,7 +167,7 @@ public actor Dashboard {
         let drawn: String
         if let program = Graphviz.dotExecutable() {
             do {
-                let svg = try Graphviz.render(DotWriter().dot([workflow]), format: "svg", program: program)
+                let svg = try Graphviz.render(DotWriter(linked: true).dot([workflow]), format: "svg", program: program)
                 // Graphviz writes an XML prologue and doctype; the <svg> element alone goes inline.
                 let text = String(decoding: svg, as: UTF8.self)
                 drawn = text.range(of: "<svg").map { String(text[$0.lowerBound...]) } ?? text

@@ -17,7 +17,15 @@ public final class DashboardMetrics: Sendable {
     /// process, before any runner is made (`serve --dashboard`).
     public static func bootstrapped() -> DashboardMetrics {
         let metrics = DashboardMetrics()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
+        var factory = PrometheusMetricsFactory(registry: metrics.registry)
+        // Dispatch waits are mostly well under the default buckets' 5 ms floor; batch sizes
+        // are counts, not the default 5-10,000 value range.
+        factory.durationHistogramBuckets["waymark_dispatch_latency_seconds"] = [
+            .microseconds(50), .microseconds(200), .milliseconds(1), .milliseconds(5), .milliseconds(25),
+            .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10),
+        ]
+        factory.valueHistogramBuckets["waymark_group_commit_batch_size"] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000]
+        MetricsSystem.bootstrap(factory)
         return metrics
     }
     /// A computed property: the descriptor type is not Sendable, so it is made where it is used.

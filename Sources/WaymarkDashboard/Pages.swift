@@ -1,4 +1,5 @@
 import Foundation
+import WaymarkCodegen
 import WaymarkRunner
 import WaymarkEval
 
@@ -49,7 +50,10 @@ enum Pages {
         "<pre>\(HTML.escape(json.serialized()))</pre>"
     }
 
-    static func instance(_ record: InstanceRecord, timeline: [PostgresStore.TimelineEntry], dag: String) -> String {
+    static func instance(
+        _ record: InstanceRecord, timeline: [PostgresStore.TimelineEntry], attempts: [Int: [FailedAttempt]], live: Bool, dag: String,
+        source: [SourceMapEntry]
+    ) -> String {
         var body = """
             <h1>\(HTML.escape(record.workflow)) \(badge(record.status))</h1>
             <p>Instance <code id="instance-id">\(HTML.escape(record.id))</code>, version <code>\(HTML.escape(String(record.version.prefix(12))))</code>,
@@ -67,15 +71,53 @@ enum Pages {
                 body += "<pre id=\"traceback\">\(HTML.escape(traceback))</pre>"
             }
         }
-        body += "<h2>Journal</h2><table id=\"journal\"><thead><tr><th>#</th><th>what</th><th>recorded</th><th>outcome</th></tr></thead><tbody>"
+        body += "<h2>DAG</h2><p class=\"legend\">"
+        body += NodeState.allCases.map { "<span class=\"chip \($0.rawValue)\">\($0.rawValue)</span>" }.joined(separator: " ")
+        body += " <span class=\"chip\">not reached</span> · click a node for its source line</p><div class=\"dag\(dag.contains("data-state=") ? " painted" : "")\">\(dag)</div>"
+        body += "<h2>Journal</h2><table id=\"journal\"><thead><tr><th>#</th><th>what</th><th>recorded</th><th>outcome</th><th>failed attempts</th></tr></thead><tbody>"
         for item in timeline {
             let (kind, detail) = describe(item.entry)
-            body += "<tr class=\"\(kind)\"><td>\(item.sequence)</td><td>\(kind)</td><td>\(time(item.recordedAt))</td><td>\(detail)</td></tr>\n"
+            body += "<tr class=\"\(kind)\" data-sequence=\"\(item.sequence)\"><td>\(item.sequence)</td><td>\(kind)</td><td>\(time(item.recordedAt))</td>"
+            body += "<td>\(detail)</td><td>\(attemptList(attempts[item.sequence] ?? []))</td></tr>\n"
+        }
+        for (sequence, failures) in inFlight(attempts, timeline) {
+            body += "<tr class=\"retrying\" data-sequence=\"\(sequence)\"><td>\(sequence)</td><td>action</td><td></td>"
+            body += "<td>in flight: attempt \((failures.last?.attempt ?? 0) + 1)</td><td>\(attemptList(failures))</td></tr>\n"
         }
         body += "</tbody></table>"
-        if timeline.isEmpty { body += "<p>Nothing recorded yet.</p>" }
-        body += "<h2>DAG</h2><div class=\"dag\">\(dag)</div>"
+        if timeline.isEmpty && attempts.isEmpty { body += "<p>Nothing recorded yet.</p>" }
+        if !live { body += "<p class=\"note\">Failed attempts of retried actions are kept by the server that ran them: see this page on a server's own dashboard (<code>serve --dashboard</code>).</p>" }
+        body += sourceLines(source)
         return HTML.page(title: record.workflow, body: body, live: !record.status.isFinished)
+    }
+
+    /// Each failed attempt of one action, oldest first.
+    static func attemptList(_ failures: [FailedAttempt]) -> String {
+        guard !failures.isEmpty else { return "" }
+        let items = failures.map { failure in
+            var text = "<li class=\"attempt\">attempt \(failure.attempt) at \(time(failure.at)): <b>\(HTML.escape(failure.type))</b>: \(HTML.escape(clip(failure.message)))"
+            if let retry = failure.retryAt { text += "; retry at \(time(retry))" }
+            return text + "</li>"
+        }
+        return "<ol class=\"attempts\">\(items.joined())</ol>"
+    }
+
+    /// Actions with failed attempts and no recorded outcome yet: retrying now.
+    static func inFlight(_ attempts: [Int: [FailedAttempt]], _ timeline: [PostgresStore.TimelineEntry]) -> [(key: Int, value: [FailedAttempt])] {
+        let recorded = Set(timeline.map(\.sequence))
+        return attempts.filter { !recorded.contains($0.key) }.sorted { $0.key < $1.key }
+    }
+
+    /// The workflow's source lines the DAG's nodes link to (`#L<line>`).
+    static func sourceLines(_ source: [SourceMapEntry]) -> String {
+        var lines: [Int: SourceMapEntry] = [:]
+        for entry in source where lines[entry.line] == nil { lines[entry.line] = entry }
+        guard !lines.isEmpty else { return "" }
+        var body = "<h2>Source</h2><table id=\"source\"><tbody>"
+        for (line, entry) in lines.sorted(by: { $0.key < $1.key }) {
+            body += "<tr id=\"L\(line)\"><td>\(HTML.escape(entry.file)):\(line)</td><td><code>\(HTML.escape(entry.text))</code></td></tr>\n"
+        }
+        return body + "</tbody></table>"
     }
 
     /// A journal entry's kind and its outcome as escaped HTML.
@@ -93,8 +135,9 @@ enum Pages {
         }
     }
 
-    static func timelineJSON(_ item: PostgresStore.TimelineEntry) -> JSON {
+    static func timelineJSON(_ item: PostgresStore.TimelineEntry, attempts: [FailedAttempt]) -> JSON {
         var fields: [(String, JSON)] = [("sequence", .int(String(item.sequence))), ("recorded_at", .string(time(item.recordedAt)))]
+        if !attempts.isEmpty { fields.append(("failed_attempts", .array(attempts.map(attemptJSON)))) }
         switch item.entry {
         case .value(let json): fields += [("kind", .string("value")), ("value", ValueCodec.plain(tagged: json))]
         case .error(let json): fields += [("kind", .string("error")), ("error", json)]
@@ -102,6 +145,25 @@ enum Pages {
         case .cancelled: fields += [("kind", .string("cancelled"))]
         }
         return .object(fields)
+    }
+
+    static func attemptJSON(_ failure: FailedAttempt) -> JSON {
+        .object([
+            ("attempt", .int(String(failure.attempt))), ("type", .string(failure.type)), ("message", .string(failure.message)),
+            ("at", .string(time(failure.at))), ("retry_at", failure.retryAt.map { .string(time($0)) } ?? .null),
+            ("timed_out", .bool(failure.timedOut)),
+        ])
+    }
+
+    static func attemptsJSON(_ sequence: Int, _ failures: [FailedAttempt]) -> JSON {
+        .object([("sequence", .int(String(sequence))), ("failed_attempts", .array(failures.map(attemptJSON)))])
+    }
+
+    /// `{"function": {"node id": "done" | "running" | "failed"}}`; nodes not listed were not reached.
+    static func statesJSON(_ states: [String: [Int: NodeState]]) -> JSON {
+        .object(states.sorted { $0.key < $1.key }.map { function, nodes in
+            (function, .object(nodes.sorted { $0.key < $1.key }.map { (String($0.key), .string($0.value.rawValue)) }))
+        })
     }
 
     static func clip(_ text: String) -> String {

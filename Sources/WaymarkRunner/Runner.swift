@@ -83,6 +83,9 @@ public struct RunnerOptions: Sendable {
     /// The time a sleep's wake-up is reckoned from, and compared with: tests that must decide
     /// whether a sleep parks, whatever the load, pass a clock of their own.
     public var clock: @Sendable () -> Date = { Date() }
+    /// Where failed attempts are kept for the dashboard's timeline (`serve --dashboard`); nil:
+    /// not kept.
+    public var attemptLog: AttemptLog?
 
     public init(
         python: String? = nil, workers: Int = ProcessInfo.processInfo.activeProcessorCount, concurrencyPerWorker: Int = 10,
@@ -270,7 +273,11 @@ public final class Runner: Sendable {
         } catch {
             return .abandoned(reason: "the journal could not be read: \(error)")
         }
-        let policies = PolicyGateway(pool: pool, sleepScale: options.sleepScale, log: log)
+        let counters = self.counters, attemptLog = options.attemptLog
+        let policies = PolicyGateway(pool: pool, sleepScale: options.sleepScale, log: log) { request, failure in
+            counters.attemptFailed(failure)
+            attemptLog?.record(instance: id, sequence: request.sequence, failure)
+        }
         let gateway = JournalingGateway(
             instance: id, store: store, recorded: recorded, inner: CountingGateway(inner: policies, counters: counters),
             suspendAfter: options.suspendSleepsLongerThan, clock: options.clock, cancellation: cancellation)
@@ -338,6 +345,11 @@ public final class Runner: Sendable {
         await pool.shutdown()
     }
 
+    /// The worker pool's live figures, for the dashboard's throughput page.
+    public func poolStatistics() async -> WorkerPool.Statistics {
+        await pool.statistics()
+    }
+
     // MARK: Finding Python
 
     /// `WAYMARK_PYTHON`, else `python3` on PATH.
@@ -401,6 +413,8 @@ final class Counters: @unchecked Sendable {
     private let duration = CoreMetrics.Timer(label: "waymark_action_duration_seconds")
     let instancesCompleted = CoreMetrics.Counter(label: "waymark_instances_finished_total", dimensions: [("status", "completed")])
     let instancesFailed = CoreMetrics.Counter(label: "waymark_instances_finished_total", dimensions: [("status", "failed")])
+    private let retried = CoreMetrics.Counter(label: "waymark_action_attempts_retried_total")
+    private let timedOut = CoreMetrics.Counter(label: "waymark_action_attempts_timed_out_total")
 
     init(recordLatencies: Bool) {
         self.recordLatencies = recordLatencies
@@ -419,6 +433,12 @@ final class Counters: @unchecked Sendable {
         }
         (ok ? succeeded : failed).increment()
         duration.recordNanoseconds(nanoseconds)
+    }
+
+    /// A failed attempt (only failures come here): retried, timed out (or lost with its worker).
+    func attemptFailed(_ failure: FailedAttempt) {
+        if failure.retryAt != nil { retried.increment() }
+        if failure.timedOut { timedOut.increment() }
     }
 }
 

@@ -85,7 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
         if registered {
             loaded = await registeredBundles(store, given: loaded, python: flags.python)
         }
-        let runners = loaded.map { path, bundle in flags.runner(bundle, path: path, store: store) }
+        let attemptLog = metrics.map { _ in AttemptLog() }
+        let runners = loaded.map { path, bundle in flags.runner(bundle, path: path, store: store, attemptLog: attemptLog) }
         let server: Server
         do {
             server = try Server(store: store, runners: runners, configuration: configuration, log: log)
@@ -99,9 +100,15 @@ struct ServeCommand: AsyncParsableCommand {
             // ignored signal stays ignored in a child).
             try await server.startWorkers()
             signals = StopSignal { server.stop() }
-            if let address = dashboardAddress, let metrics {
+            if let address = dashboardAddress, let metrics, let attemptLog {
+                let live = LiveRuntime(attempts: attemptLog) {
+                    var pools: [WorkerPool.Statistics] = []
+                    for runner in runners { pools.append(await runner.poolStatistics()) }
+                    return pools
+                }
                 let dashboard = Dashboard(
-                    store: store, bundles: loaded.map(\.1), token: ProcessInfo.processInfo.environment["WAYMARK_WEBAPP_TOKEN"], metrics: metrics)
+                    store: store, bundles: loaded.map(\.1), token: ProcessInfo.processInfo.environment["WAYMARK_WEBAPP_TOKEN"], metrics: metrics,
+                    live: live)
                 Task {
                     do {
                         try await DashboardServer.run(dashboard, address: address) { port in

@@ -122,8 +122,11 @@ struct WorkerFlags: ParsableArguments {
         return options
     }
 
-    func runner(_ bundle: WorkflowBundle, path: String, store: any WorkflowStore) -> Runner {
+    /// `attemptLog`: where failed attempts are kept for a dashboard (serve --dashboard).
+    func runner(_ bundle: WorkflowBundle, path: String, store: any WorkflowStore, attemptLog: AttemptLog? = nil) -> Runner {
         let quiet = self.quiet
+        var options = self.options
+        options.attemptLog = attemptLog
         do {
             return try Runner(bundle: bundle, bundlePath: path, options: options, store: store, log: { line in
                 if !quiet { FileHandle.standardError.write(Data("waymark-run: \(line)\n".utf8)) }

@@ -112,46 +112,52 @@ def test_status_lists_and_says_why_an_instance_waits(durable):
 
 def test_serve_hosts_the_dashboard_with_the_runtimes_counters(database, monkeypatch, tmp_path):  # noqa: F811
     """`serve --dashboard`: the same pages from the server process, and /metrics with what this
-    server counted (actions by outcome, their durations, instances finished)."""
-    import sys
-    import time
+    server counted: actions by outcome and their durations, instances finished, attempts
+    retried and timed out, worker restarts, dispatch latency and group-commit batch sizes."""
+    import uuid
 
-    from conftest import APP
+    from conftest import serve_with_dashboard
     from prometheus_client.parser import text_string_to_metric_families
+    from shop.strained import Crashy, Impatient, Resilient
 
     monkeypatch.setenv("WAYMARK_DATABASE_URL", database)
     monkeypatch.setenv("WAYMARK_PYTEST_DATABASE", "1")
-    log = tmp_path / "serve.log"
-    env = dict(os.environ, WAYMARK_USER_MODULE="shop.flows", PYTHONPATH=os.pathsep.join([str(APP), *sys.path]))
-    with open(log, "w") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "waymark.start_workers", "--workers", "1", "--quiet", "--dashboard", "127.0.0.1:0"],
-            cwd=APP, env=env, stdout=subprocess.DEVNULL, stderr=sink)
+    server, base = serve_with_dashboard("shop.flows,shop.strained", tmp_path / "serve.log", "--workers", "1", "--quiet",
+                                        WAYMARK_DATABASE_URL=database)
     try:
-        base = None
-        for _ in range(600):
-            match = re.search(r"dashboard on (http://127\.0\.0\.1:\d+)/", log.read_text())
-            if match:
-                base = match.group(1)
-                break
-            assert server.poll() is None, log.read_text()
-            time.sleep(0.1)
-        assert base, log.read_text()
+        key = uuid.uuid4().hex
 
         async def work():
             await asyncio.gather(*[Checkout().run(f"u{i}", ["apple", "kiwi"]) for i in range(5)])
             with pytest.raises(RateLimited):
                 await Limited().run("maps")
+            assert await Resilient().run(key) == "steady"  # two failed attempts, retried
+            with pytest.raises(Exception, match="timed out"):
+                await Impatient().run(30.0)  # one attempt timed out
+            assert await Crashy().run(key) == "survived"  # its worker died: lost (timed out), retried, restarted
 
         asyncio.run(work())
         families = {family.name: family for family in text_string_to_metric_families(get(f"{base}/metrics")[1])}
-        actions = {sample.labels.get("outcome"): sample.value for sample in families["waymark_actions"].samples
-                   if sample.name == "waymark_actions_total"}
-        assert actions.get("succeeded", 0) >= 10 and actions.get("failed", 0) >= 1, actions
-        finished = {sample.labels.get("status"): sample.value for sample in families["waymark_instances_finished"].samples
-                    if sample.name == "waymark_instances_finished_total"}
-        assert finished.get("completed", 0) >= 5 and finished.get("failed", 0) >= 1, finished
-        assert "waymark_action_duration_seconds" in families
+
+        def total(family: str, sample: str, **labels) -> float:
+            return sum(s.value for s in families[family].samples
+                       if s.name == sample and all(s.labels.get(k) == v for k, v in labels.items()))
+
+        # Actions as the workflows see them (retries inside): 10 prices, call_api, wobbly, dawdle, die_once.
+        assert total("waymark_actions", "waymark_actions_total", outcome="succeeded") == 12
+        assert total("waymark_actions", "waymark_actions_total", outcome="failed") == 2
+        assert total("waymark_instances_finished", "waymark_instances_finished_total", status="completed") == 7
+        assert total("waymark_instances_finished", "waymark_instances_finished_total", status="failed") == 2
+        assert total("waymark_action_attempts_retried", "waymark_action_attempts_retried_total") == 3
+        assert total("waymark_action_attempts_timed_out", "waymark_action_attempts_timed_out_total") == 2
+        assert total("waymark_worker_restarts", "waymark_worker_restarts_total", reason="exited") == 1
+        # Every attempt is one dispatch: 10 + 1 + 3 + 1 + 2.
+        assert total("waymark_dispatch_latency_seconds", "waymark_dispatch_latency_seconds_count") == 17
+        assert total("waymark_action_duration_seconds", "waymark_action_duration_seconds_count") == 14
+        # Each recorded outcome went through a group commit (batches of one or more).
+        batches = total("waymark_group_commit_batch_size", "waymark_group_commit_batch_size_count", kind="journal")
+        written = total("waymark_group_commit_batch_size", "waymark_group_commit_batch_size_sum", kind="journal")
+        assert 1 <= batches <= written and written == 14
         assert get(f"{base}/instances")[0] == 200
     finally:
         server.terminate()

@@ -37,9 +37,11 @@ class ToolchainError(RuntimeError):
 
 
 def _checkout_build(name: str) -> list[Path]:
-    """Where a source checkout builds `name`: the package sits in <repo>/python/waymark."""
+    """Where a source checkout builds `name` (the package sits in <repo>/python/waymark), the
+    newest build first: a release build left from last week must not shadow today's debug one."""
     repo = Path(__file__).resolve().parent.parent.parent
-    return [repo / ".build" / "release" / name, repo / ".build" / "debug" / name]
+    built = [path for path in (repo / ".build" / "release" / name, repo / ".build" / "debug" / name) if path.exists()]
+    return sorted(built, key=lambda path: path.stat().st_mtime, reverse=True)
 
 
 def executable(name: str) -> str:

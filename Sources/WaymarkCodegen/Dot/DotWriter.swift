@@ -4,7 +4,13 @@ import WaymarkIR
 /// gather scope; a shape per node kind; labels with the WRL and the Python source line; data
 /// edges dashed, exception edges red, loop-back edges blue and bold.
 public struct DotWriter {
-    public init() {}
+    /// For pages: each node gets its `nodeID` as its SVG element id (so a page can colour it)
+    /// and, where the source map has its line, a link to `#L<line>`.
+    public var linked: Bool
+
+    public init(linked: Bool = false) {
+        self.linked = linked
+    }
 
     public func dot(_ workflows: [BundleWorkflow]) -> String {
         let title = workflows.count == 1 ? workflows[0].name : "workflows"
@@ -38,6 +44,12 @@ public struct DotWriter {
 
     private func nodeID(_ prefix: String, _ function: String, _ node: Int) -> String {
         "\(prefix)\(identifier(function))_n\(node)"
+    }
+
+    /// The id of `node` of `function` in the drawing of a single workflow (and, with `linked`,
+    /// of its `<g>` element in Graphviz's SVG).
+    public static func nodeID(function: String, node: Int) -> String {
+        DotWriter().nodeID("", function, node)
     }
 
     private func function(_ graph: FunctionGraph, in workflow: BundleWorkflow, prefix: String) -> String {
@@ -97,7 +109,7 @@ public struct DotWriter {
         case .input:
             lines.append("\(graph.name)(\(graph.params.joined(separator: ", ")))")
         case .join:
-            return "\(id) [shape=circle, label=\"\", width=0.18, style=filled, fillcolor=gray70];"
+            return "\(id) [shape=circle, label=\"\", width=0.18, style=filled, fillcolor=gray70\(linked ? ", id=\(quote(id))" : "")];"
         case .loopHead:
             lines.append(node.target.map { "for \($0) in \(node.code)" } ?? "while \(node.code)")
         case .spread:
@@ -109,7 +121,12 @@ public struct DotWriter {
         }
         if let source { lines.append("L\(source.line): \(source.text)") }
         let label = lines.map { shorten($0) }.map(escape).joined(separator: "\\n")
-        return "\(id) [\(shape(node.kind)), label=\"\(label)\"];"
+        var links = ""
+        if linked {
+            links = ", id=\(quote(id))"
+            if let source { links += ", URL=\(quote("#L\(source.line)")), tooltip=\(quote("line \(source.line): \(shorten(source.text))"))" }
+        }
+        return "\(id) [\(shape(node.kind)), label=\"\(label)\"\(links)];"
     }
 
     private func shape(_ kind: DAGNode.Kind) -> String {

@@ -32,6 +32,8 @@ public enum WorkflowStop: Error, Sendable {
 public final class WorkflowExecutor: @unchecked Sendable {
     let workflow: LoadedWorkflow
     let gateway: any ActionGateway
+    /// Nil when running for real; the dashboard's replay passes one (see ExecutionObserver).
+    let observer: (any ExecutionObserver)?
     private var sequence = 0
     /// Where the first unhandled exception was raised.
     private var origin: (function: String, node: Int)?
@@ -39,10 +41,14 @@ public final class WorkflowExecutor: @unchecked Sendable {
     /// The instance's cancellation (nil: it cannot be cancelled), for gathers to raise it.
     let cancellation: Cancellation?
 
-    public init(workflow: LoadedWorkflow, gateway: any ActionGateway, cancellation: Cancellation? = nil) {
+    public init(
+        workflow: LoadedWorkflow, gateway: any ActionGateway, cancellation: Cancellation? = nil,
+        observer: (any ExecutionObserver)? = nil
+    ) {
         self.workflow = workflow
         self.gateway = gateway
         self.cancellation = cancellation
+        self.observer = observer
     }
 
     public func run(arguments: [String: Value]) async throws(WorkflowStop) -> Value {
@@ -51,6 +57,7 @@ public final class WorkflowExecutor: @unchecked Sendable {
         } catch {
             switch error {
             case .raised(let exception):
+                if let observer, let origin { observer.failed(function: origin.function, node: origin.node) }
                 let source = origin.flatMap { workflow.source(function: $0.function, node: $0.node) }
                 throw .failed(WorkflowFailure(exception: exception, source: source))
             case .suspended(let date): throw .suspended(until: date)
@@ -101,12 +108,19 @@ public final class WorkflowExecutor: @unchecked Sendable {
         var pc = graph.entry
         var arrivedByLoopBack = false
         while true {
+            if let observer, !observer.entered(function: name, node: pc) {
+                observer.stopped(function: name, node: pc)
+                throw .abandon("the observer stopped the run")
+            }
             let step: Step
             do {
                 step = try await execute(pc, in: frame, name: name, arrivedByLoopBack: arrivedByLoopBack)
             } catch {
                 // A suspension or abandonment leaves as it is: no handler sees it, no finally runs.
-                guard case .raised(let exception) = error else { throw error }
+                guard case .raised(let exception) = error else {
+                    observer?.stopped(function: name, node: pc)
+                    throw error
+                }
                 if origin == nil { origin = (name, pc) }
                 step = try unwind(.raise(exception), chain: graph.nodes[pc].scopes, frame)
             }

@@ -16,11 +16,14 @@ public struct PolicyGateway: ActionGateway {
     let pool: WorkerPool
     let sleepScale: Double
     let log: @Sendable (String) -> Void
+    /// Told of each failed attempt (metrics, the dashboard's timeline); nil costs nothing.
+    let observe: AttemptObserver?
 
-    public init(pool: WorkerPool, sleepScale: Double = 1, log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(pool: WorkerPool, sleepScale: Double = 1, log: @escaping @Sendable (String) -> Void = { _ in }, observe: AttemptObserver? = nil) {
         self.pool = pool
         self.sleepScale = sleepScale
         self.log = log
+        self.observe = observe
     }
 
     /// waymark's ActionTimeout (a TimeoutError), raised into the workflow when an attempt times out.
@@ -45,6 +48,7 @@ public struct PolicyGateway: ActionGateway {
         while true {
             attempt += 1
             let failure: ExceptionValue
+            var timedOut = false
             do {
                 let outcome = try await pool.dispatch(
                     module: request.module, function: request.function, arguments: arguments,
@@ -68,7 +72,9 @@ public struct PolicyGateway: ActionGateway {
                 // The same text as inline mode's: "action timed out after {seconds:g}s".
                 let shown = (try? Formatting.format(.float(seconds), "g")) ?? PyRepr.float(seconds)
                 failure = Self.timeout("action timed out after \(shown)s")
+                timedOut = true
             } catch DispatchError.workerLost(let reason) {
+                timedOut = true
                 failure = Self.timeout("action \(request.qualifiedName) was lost: its worker died (\(reason))")
             } catch DispatchError.cannotStart(let reason) {
                 throw .builtin("RuntimeError", "cannot run action \(request.qualifiedName): \(reason)")
@@ -78,9 +84,15 @@ public struct PolicyGateway: ActionGateway {
             let limit = retry == nil ? 1 : retry?.attempts
             let types = retry?.exceptionTypes ?? []
             let retryable = types.isEmpty || types.contains(where: failure.isInstance(of:))
-            if let limit, attempt >= limit { throw PyError(failure) }
-            if !retryable { throw PyError(failure) }
-            let delay = Self.delay(before: attempt, request.policy) * sleepScale
+            let final = !retryable || limit.map { attempt >= $0 } ?? false
+            let delay = final ? 0 : Self.delay(before: attempt, request.policy) * sleepScale
+            if let observe {
+                let now = Date()
+                observe(request, FailedAttempt(
+                    attempt: attempt, type: failure.type, message: failure.message, at: now,
+                    retryAt: final ? nil : now.addingTimeInterval(delay), timedOut: timedOut))
+            }
+            if final { throw PyError(failure) }
             log("retrying \(request.qualifiedName) (attempt \(attempt + 1)\(limit.map { " of \($0)" } ?? "")) after \(failure.type): \(failure.message)\(delay > 0 ? " in \(PyRepr.float(delay))s" : "")")
             if delay > 0 { try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000)) }
         }

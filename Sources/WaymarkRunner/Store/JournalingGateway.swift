@@ -98,7 +98,7 @@ public struct JournalingGateway: ActionGateway {
         return try Self.replay(durable)
     }
 
-    static func replay(_ entry: JournalEntry) throws(PyError) -> Value {
+    public static func replay(_ entry: JournalEntry) throws(PyError) -> Value {
         switch entry {
         case .value(let json):
             do {

@@ -107,6 +107,11 @@ public actor WorkerPool {
     public private(set) var started = 0
     /// Workers killed because an action outlived its grace or a worker broke the protocol.
     public private(set) var recycled = 0
+    /// Recent dispatch latencies and the pool's metrics (PoolStatistics.swift).
+    var dispatchLatencies = LatencyRing()
+    let metrics = PoolMetrics()
+    var inFlightCount: Int { pending.count }
+    var workerCount: Int { workers.count }
 
     public init(_ configuration: WorkerConfiguration) {
         self.configuration = configuration
@@ -158,7 +163,11 @@ public actor WorkerPool {
     public func dispatch(module: String, function: String, arguments: JSON, timeout: Double?) async throws(DispatchError) -> DispatchOutcome {
         if let broken { throw broken }
         if workers.isEmpty { try start() }
+        let ready = DispatchTime.now().uptimeNanoseconds
         let worker = try await acquireWorker()
+        let waited = DispatchTime.now().uptimeNanoseconds - ready
+        dispatchLatencies.add(Double(waited) / 1e9)
+        metrics.dispatchLatency.recordNanoseconds(waited)
         let id = nextDispatch
         nextDispatch += 1
         // The answer must carry this back; the action's code never sees it (the worker takes it
@@ -252,6 +261,7 @@ public actor WorkerPool {
 
     private func retire(_ worker: WorkerProcess) {
         worker.retiring = true
+        metrics.restartsRetired.increment()
         try? spawn()  // the replacement starts before the old worker goes; its failure shows as an exit
         if worker.inFlight == 0 { worker.stop() }
     }
@@ -294,7 +304,10 @@ public actor WorkerPool {
                 complete(id, with: .failure(DispatchError.workerLost(reason)))
             }
             worker.outstanding = [:]
-            if !worker.retiring && !stopped && broken == nil { try? spawn() }  // a failed spawn is counted by its exit
+            if !worker.retiring && !stopped && broken == nil {
+                (worker.killedBecause == nil ? metrics.restartsDied : metrics.restartsRecycled).increment()
+                try? spawn()  // a failed spawn is counted by its exit
+            }
             resumeSlotWaiters()
         }
     }

@@ -1,7 +1,10 @@
+import CoreMetrics
 import WaymarkEval
+
 /// Commits items in batches: items submitted while a batch is being committed wait and go
 /// together in the next one. Under load one statement commits many callers' items; alone, an
 /// item commits at once. Each caller resumes only when its own item's outcome is known.
+/// Each batch's size goes to `waymark_group_commit_batch_size{kind}` (swift-metrics).
 actor GroupCommit<Item: Sendable, Output: Sendable> {
     /// Commits a batch; returns each item's outcome, in the order of `items`.
     typealias Commit = @Sendable (_ items: [Item]) async throws -> [Result<Output, any Error>]
@@ -9,9 +12,11 @@ actor GroupCommit<Item: Sendable, Output: Sendable> {
     private let commit: Commit
     private var pending: [(item: Item, continuation: CheckedContinuation<Output, any Error>)] = []
     private var committing = false
+    private let batchSize: CoreMetrics.Recorder
 
-    init(_ commit: @escaping Commit) {
+    init(kind: String, _ commit: @escaping Commit) {
         self.commit = commit
+        batchSize = CoreMetrics.Recorder(label: "waymark_group_commit_batch_size", dimensions: [("kind", kind)])
     }
 
     func submit(_ item: Item) async throws -> Output {
@@ -28,6 +33,7 @@ actor GroupCommit<Item: Sendable, Output: Sendable> {
         while !pending.isEmpty {
             let batch = pending
             pending = []
+            batchSize.record(batch.count)
             do {
                 let outcomes = try await commit(batch.map(\.item))
                 for (index, waiting) in batch.enumerated() {

@@ -25,8 +25,8 @@ public actor PostgresStore: WorkflowStore {
         }
         self.pool = pool
         self.leaseOwner = leaseOwner
-        journalWrites = GroupCommit { writes in try await Self.commit(writes, on: pool, leaseOwner: leaseOwner) }
-        completions = GroupCommit { completions in try await Self.commit(completions, on: pool, leaseOwner: leaseOwner) }
+        journalWrites = GroupCommit(kind: "journal") { writes in try await Self.commit(writes, on: pool, leaseOwner: leaseOwner) }
+        completions = GroupCommit(kind: "completions") { completions in try await Self.commit(completions, on: pool, leaseOwner: leaseOwner) }
     }
 
     /// Connects and migrates on a thread of its own, so that waiting for the server (or for
