@@ -41,7 +41,7 @@ enum HTML {
         pre { background: #f5f6f8; padding: 8px; overflow: auto; max-height: 320px; }
         .status { padding: 1px 6px; border-radius: 3px; font-size: 12px; }
         .completed { background: #d8f3dc; } .failed { background: #ffd6d6; } .running { background: #dbe9ff; }
-        .queued { background: #eee; } .sleeping { background: #fff1c2; }
+        .queued { background: #eee; } .sleeping { background: #fff1c2; } .cancelled { background: #e5e7eb; }
         form input, form select { margin-right: 8px; } .dag svg { max-width: 100%; height: auto; }
         .dag.painted g.node polygon, .dag.painted g.node ellipse, .dag.painted g.node path { fill: #f3f4f6; }
         .dag g.node.done polygon, .dag g.node.done ellipse, .dag g.node.done path, .chip.done { fill: #86efac; background: #86efac; }

@@ -58,6 +58,7 @@ enum Pages {
             <h1>\(HTML.escape(record.workflow)) \(badge(record.status))</h1>
             <p>Instance <code id="instance-id">\(HTML.escape(record.id))</code>, version <code>\(HTML.escape(String(record.version.prefix(12))))</code>,
             created \(time(record.createdAt)), updated \(time(record.updatedAt)).</p>
+            \(actions(record))
             <h2>Input</h2>\(pretty(record.input))
             """
         if let result = record.result {
@@ -118,6 +119,38 @@ enum Pages {
             body += "<tr id=\"L\(line)\"><td>\(HTML.escape(entry.file)):\(line)</td><td><code>\(HTML.escape(entry.text))</code></td></tr>\n"
         }
         return body + "</tbody></table>"
+    }
+
+    /// Cancel (an unfinished instance) and Retry (a failed one): buttons that POST to the
+    /// `/api` endpoints with the dashboard token, asked for once and kept for the browser tab.
+    /// The id reaches the script through an escaped data attribute, never through script text.
+    static func actions(_ record: InstanceRecord) -> String {
+        var buttons: [String] = []
+        if !record.status.isFinished { buttons.append("cancel") }
+        if record.status == .failed { buttons.append("retry") }
+        guard !buttons.isEmpty else { return "" }
+        let id = HTML.escape(record.id)
+        var html = "<p class=\"actions\">"
+        for action in buttons {
+            html += "<button type=\"button\" data-action=\"\(action)\" data-id=\"\(id)\">\(action == "cancel" ? "Cancel" : "Retry")</button> "
+        }
+        html += "<span id=\"action-result\" class=\"note\"></span></p>"
+        html += """
+            <script>
+            document.querySelectorAll("button[data-action]").forEach(function (button) {
+              button.addEventListener("click", async function () {
+                var token = sessionStorage.getItem("waymark-token") || prompt("Dashboard token (WAYMARK_WEBAPP_TOKEN)");
+                if (!token) { return; }
+                var response = await fetch("/api/instances/" + encodeURIComponent(button.dataset.id) + "/" + button.dataset.action,
+                  { method: "POST", headers: { "Authorization": "Bearer " + token } });
+                if (response.status === 401) { sessionStorage.removeItem("waymark-token"); } else { sessionStorage.setItem("waymark-token", token); }
+                document.getElementById("action-result").textContent = response.ok ? button.dataset.action + ": done" : await response.text();
+                if (response.ok) { setTimeout(function () { location.reload(); }, 500); }
+              });
+            });
+            </script>
+            """
+        return html
     }
 
     /// A journal entry's kind and its outcome as escaped HTML.

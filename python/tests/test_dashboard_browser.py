@@ -169,6 +169,7 @@ def test_failed_instance_page_marks_the_failed_node_and_links_the_source(server,
     dom = Dom(rendered(url))
     assert "PaymentDeclined" in dom.by_id("error")["text"]
     assert "charge" in dom.by_id("traceback")["text"]
+    assert {e["attrs"].get("data-action") for e in dom.find("button")} == {"retry"}, "a failed instance offers Retry only"
     states = node_states(dom)
     failed = [id for id, state in states.items() if state == "failed"]
     assert len(failed) == 1, states
@@ -222,6 +223,9 @@ def test_sleeping_instance_waits_on_its_sleep_node(server, mid_run):
     states = node_states(dom)
     running = [id for id, state in states.items() if state == "running"]
     assert len(running) == 1 and "sleep" in dom.find("g", id=running[0])[0]["text"], states
+    # An unfinished instance offers Cancel (behind the token), not Retry.
+    buttons = {e["attrs"].get("data-action") for e in dom.find("button")}
+    assert "cancel" in buttons and "retry" not in buttons, buttons
 
 
 def test_list_workflows_and_throughput_pages(server, mid_run):
