@@ -5,7 +5,7 @@ completes normally. cancellation.cancels.json says when the test cancels each (C
 import asyncio
 
 from teststate import bump
-from waymark import Workflow, action, workflow
+from waymark import RetryPolicy, Workflow, action, workflow
 
 
 @action
@@ -19,6 +19,14 @@ async def stall(name: str) -> str:
     bump(f"started-{name}")
     await asyncio.sleep(600)
     return f"stalled {name}"
+
+
+@action
+async def stall_then_fail(name: str) -> str:
+    """Says it started, waits a moment, then fails: retried, unless its instance was cancelled."""
+    bump(f"started-{name}")
+    await asyncio.sleep(1)
+    raise ConnectionError(f"{name} failed")
 
 
 @action
@@ -91,3 +99,9 @@ class CancelCaughtInSleepWorkflow(Workflow):
         except asyncio.CancelledError:
             log.append(await cleanup(name))
         return log
+
+
+@workflow
+class CancelStopsRetriesWorkflow(Workflow):
+    async def run(self, name: str) -> str:
+        return await self.run_action(stall_then_fail(name), retry=RetryPolicy(attempts=5))

@@ -125,6 +125,28 @@ struct CancelCase: Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// The attempt in flight when the cancellation comes is left to finish, and it fails; its
+    /// retry policy would try four more times, but the instance has gone on without it.
+    @Test func aCancelledInstanceStartsNoMoreRetries() async throws {
+        let state = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: state) }
+        let store = InMemoryStore()
+        let runner = try runner(store, state: state, park: false)
+        let server = try Server(store: store, runners: [runner], configuration: configuration("cancel-retries"))
+        let serving = Task { try await server.run() }
+        let id = try await server.submit("CancelStopsRetriesWorkflow", input: .object([("name", .string("r"))]))
+        #expect(try await eventually { counter(state, "started-r") == 1 })
+        #expect(try await server.cancel(id) == .requested)
+        let record = try await server.result(of: id)
+        #expect(record.status == .cancelled)
+        // Long enough for the attempt in flight (1 s) to fail and a retry to start, were one due.
+        try await Task.sleep(nanoseconds: 3_000_000_000)
+        #expect(counter(state, "started-r") == 1, "no retry started after the cancellation")
+        server.stop()
+        _ = try await serving.value
+        await runner.shutdown()
+    }
+
     @Test(arguments: StoreKind.allCases)
     func anInstanceNotYetStartedIsCancelledAtOnce(_ kind: StoreKind) async throws {
         try await kind.scoped("cancel") { store, _ in

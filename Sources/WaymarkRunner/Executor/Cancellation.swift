@@ -43,8 +43,15 @@ public final class Cancellation: @unchecked Sendable {
         for wake in woken { wake() }
     }
 
+    /// The cancellation of the instance whose effect this task runs (set for an action's task
+    /// under a server), so retries know to stop once it was delivered.
+    @TaskLocal static var current: Cancellation?
+
     /// Asked for and not yet delivered.
     var isPending: Bool { lock.withLock { state == .pending } }
+
+    /// Delivered: the instance has gone on (or ended) without the effects in flight.
+    var isDelivered: Bool { lock.withLock { state == .delivered } }
 
     /// Recorded at `sequence`: from now on awaits run normally.
     func delivered(at sequence: Int) {
@@ -74,7 +81,7 @@ public final class Cancellation: @unchecked Sendable {
                     return
                 }
                 race.start(Task {
-                    let value = await body()
+                    let value = await Cancellation.$current.withValue(self) { await body() }
                     self.unregister(token)
                     race.finish(value)
                 })

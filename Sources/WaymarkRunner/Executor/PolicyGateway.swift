@@ -84,7 +84,10 @@ public struct PolicyGateway: ActionGateway {
             let limit = retry == nil ? 1 : retry?.attempts
             let types = retry?.exceptionTypes ?? []
             let retryable = types.isEmpty || types.contains(where: failure.isInstance(of:))
-            let final = !retryable || limit.map { attempt >= $0 } ?? false
+            // An instance cancelled while this action ran has moved on without it: the attempt
+            // in flight was left to finish, but no new one starts.
+            let abandoned = Cancellation.current?.isDelivered ?? false
+            let final = abandoned || !retryable || limit.map { attempt >= $0 } ?? false
             let delay = final ? 0 : Self.delay(before: attempt, request.policy) * sleepScale
             if let observe {
                 let now = Date()
