@@ -3,7 +3,7 @@ import WaymarkIR
 /// What a condition proves about the names and attribute paths it tests, in the branch where it
 /// holds and in the branch where it does not: `x is None`, `x is not None`, `x` (truthiness),
 /// `isinstance(x, ...)`, and `not`/`and`/`or` of those. Facts are types stored in
-/// `FunctionLowering.types` under a name or a dotted path (`result.session_id`).
+/// `TypeChecker.types` under a name or a dotted path (`result.session_id`).
 ///
 /// Narrowing only removes `None` from a union or, where it cannot say what remains
 /// (`isinstance`), makes the type unknown: it never makes the checker report more than the
@@ -13,7 +13,7 @@ struct Narrowing {
     var whenFalse: [String: PyType] = [:]
 }
 
-extension FunctionLowering {
+extension TypeChecker {
     /// The key a narrowed expression is known under: a name or `name.attr.attr`.
     func narrowingKey(_ expr: Expr) -> String? {
         switch expr {

@@ -1,11 +1,39 @@
 import WaymarkIR
 
-/// Type checks, run while lowering (where every expression still has its source span).
+/// Type checks of one function, which lowering drives as it goes (where every expression still
+/// has its source span): lowering tells it what is assigned and where branches split and join,
+/// and asks it to check arguments, attributes, operands and returns. It knows nothing of how
+/// lowering works, and lowering nothing of how types are inferred.
 ///
 /// Types come from `run()`'s and helpers' annotations, action signatures, literals and
 /// builtins, and follow assignments in source order; a name assigned in a loop, a try or one
 /// branch only is unknown afterwards. Only contradictions between known types are reported.
-extension FunctionLowering {
+final class TypeChecker {
+    let project: Project
+    let module: PythonModule
+    /// The function checked (its `returns` annotation) and its name (for messages).
+    let function: PyNode
+    let name: String
+    /// What is known of each local's type, and of narrowed attribute paths, at the point
+    /// being lowered.
+    var types: [String: PyType] = [:]
+    /// Whether a check reported an error.
+    private(set) var reportedErrors = false
+    private let report: (DiagnosticMessage, PyNode) -> Void
+
+    init(project: Project, module: PythonModule, function: PyNode, name: String, report: @escaping (DiagnosticMessage, PyNode) -> Void) {
+        self.project = project
+        self.module = module
+        self.function = function
+        self.name = name
+        self.report = report
+    }
+
+    func error(_ message: DiagnosticMessage, _ node: PyNode) {
+        report(message, node)
+        reportedErrors = true
+    }
+
     var resolver: TypeResolver { TypeResolver(project: project, module: module) }
 
     /// The type an annotation written as text in `module` stands for.

@@ -89,7 +89,7 @@ extension FunctionLowering {
         if node.kind == .Call, case .helper(let helperName, let helperNode) = callee(node) {
             guard helperNode.kind == .FunctionDef else { return false }  // async helper without await: reported by expr()
             out.append(Statement(.helper(target, helperCall(helperName, helperNode, node, &out)), at: loc))
-            if let target { setType(target, helperReturnType(helperName)) }
+            if let target { checks.setType(target, helperReturnType(helperName)) }
             return true
         }
         guard node.kind == .Await, let call = node.node(.value) else { return false }
@@ -100,16 +100,16 @@ extension FunctionLowering {
         switch callee(call) {
         case .action(let decl):
             out.append(Statement(.action(target, actionCall(decl, call, policy: Policy(), &out)), at: loc))
-            if let target { setType(target, returnType(of: decl)) }
+            if let target { checks.setType(target, returnType(of: decl)) }
         case .runAction:
             guard let actionCall = runAction(call, &out) else { return true }
             out.append(Statement(.action(target, actionCall), at: loc))
-            if let target, let decl = workflow.actions[actionCall.action] { setType(target, returnType(of: decl)) }
+            if let target, let decl = workflow.actions[actionCall.action] { checks.setType(target, returnType(of: decl)) }
         case .gather:
             guard let gather = gather(call, &out) else { return true }
             out.append(Statement(.gather(target, gather), at: loc))
             if let target {
-                setType(target, gatherType(gather))
+                checks.setType(target, gatherType(gather))
             }
         case .sleep:
             guard let seconds = sleepDuration(call, &out) else { return true }
@@ -121,7 +121,7 @@ extension FunctionLowering {
                 return true
             }
             out.append(Statement(.helper(target, helperCall(helperName, helperNode, call, &out)), at: loc))
-            if let target { setType(target, helperReturnType(helperName)) }
+            if let target { checks.setType(target, helperReturnType(helperName)) }
         case .unresolvedImport(let source, let name):
             error(.unresolvedImport(source, name), call)
         case .missingName(let source, let name):
@@ -224,7 +224,7 @@ extension FunctionLowering {
     // MARK: Actions and helpers
 
     func returnType(of decl: ActionDecl) -> PyType {
-        type(ofAnnotation: decl.returns, in: project.modules[decl.module])
+        checks.type(ofAnnotation: decl.returns, in: project.modules[decl.module])
     }
 
     func helperReturnType(_ name: String) -> PyType {
@@ -274,7 +274,7 @@ extension FunctionLowering {
                     error(.injectedArgument(param.name, callee), argument)
                     ok = false
                 }
-                checkArgument(value, against: param, callee: callee, module: typeModule, at: argument)
+                checks.checkArgument(value, against: param, callee: callee, module: typeModule, at: argument)
                 bound[param.name] = value
             } else if varPositional != nil {
                 extraPositional.append(value)
@@ -299,7 +299,7 @@ extension FunctionLowering {
                     error(.injectedArgument(name, callee), keyword)
                     ok = false
                 } else {
-                    checkArgument(value, against: param, callee: callee, module: typeModule, at: keyword)
+                    checks.checkArgument(value, against: param, callee: callee, module: typeModule, at: keyword)
                 }
                 bound[name] = value
             } else if varKeyword != nil {

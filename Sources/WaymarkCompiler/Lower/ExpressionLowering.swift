@@ -95,7 +95,7 @@ extension FunctionLowering {
             }
             let l = expr(left, &out)
             let r = expr(right, &out)
-            checkArithmetic(op, l, r, at: node)
+            checks.checkArithmetic(op, l, r, at: node)
             return .binary(op, l, r)
         case .BoolOp:
             return booleanOperation(node, &out)
@@ -194,7 +194,7 @@ extension FunctionLowering {
         case .value:
             guard let base = node.node(.value), let attribute = node.string(.attr) else { return Self.poison }
             let object = expr(base, &out)
-            checkAttribute(object, attribute, at: node)
+            checks.checkAttribute(object, attribute, at: node)
             return .attribute(object, attribute)
         }
     }
@@ -256,17 +256,17 @@ extension FunctionLowering {
         var rest: [(prelude: Block, value: Expr)] = []
         // A later operand runs only when the earlier ones were true (`and`) or false (`or`):
         // `x is not None and f(x)` checks f(x) with x known not to be None.
-        let saved = types
+        let saved = checks.types
         var previous = first
         for operand in operands.dropFirst() {
-            let facts = narrowing(previous)
-            apply(op == .and ? facts.whenTrue : facts.whenFalse)
+            let facts = checks.narrowing(previous)
+            checks.apply(op == .and ? facts.whenTrue : facts.whenFalse)
             var prelude: Block = []
             let value = expr(operand, &prelude)
             rest.append((prelude, value))
             previous = value
         }
-        types = saved
+        checks.types = saved
         if rest.allSatisfy({ $0.prelude.isEmpty }) { return .boolean(op, [first] + rest.map(\.value)) }
         let result = temporary()
         let loc = location(node)
@@ -325,11 +325,11 @@ extension FunctionLowering {
             return Self.poison
         }
         let test = expr(testNode, &out)
-        let facts = narrowing(test)
+        let facts = checks.narrowing(test)
         var thenPrelude: Block = []
-        let then = withFacts(facts.whenTrue) { expr(bodyNode, &thenPrelude) }
+        let then = checks.withFacts(facts.whenTrue) { expr(bodyNode, &thenPrelude) }
         var elsePrelude: Block = []
-        let orElse = withFacts(facts.whenFalse) { expr(elseNode, &elsePrelude) }
+        let orElse = checks.withFacts(facts.whenFalse) { expr(elseNode, &elsePrelude) }
         if thenPrelude.isEmpty && elsePrelude.isEmpty { return .conditional(test: test, then: then, orElse: orElse) }
         let result = temporary()
         let loc = location(node)

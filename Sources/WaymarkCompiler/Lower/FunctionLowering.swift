@@ -17,10 +17,12 @@ final class FunctionLowering {
     /// lower to (themselves, or a fresh temporary when the comprehension became a loop).
     var scopes: [[String: String]] = []
     var loopDepth = 0
-    /// What is known of each local's type at the point being lowered (see TypeChecks.swift).
-    var types: [String: PyType] = [:]
-    /// Whether lowering this function reported an error (warnings about it would be cascades).
-    private(set) var hadErrors = false
+    /// The type checks, driven as the function is lowered (Check/TypeChecks.swift).
+    let checks: TypeChecker
+    /// Whether lowering or checking this function reported an error (warnings about it would
+    /// be cascades).
+    var hadErrors: Bool { loweringErrors || checks.reportedErrors }
+    private var loweringErrors = false
     private var nextTemporary = 0
     /// Calls of a local variable named like an action, and the names whose assignment was
     /// reported as shadowing the action (WMK211); see `shadowedCall`.
@@ -32,6 +34,10 @@ final class FunctionLowering {
         self.module = module
         self.function = function
         self.name = function.string(.name) ?? "run"
+        let file = module.file
+        checks = TypeChecker(project: workflow.project, module: module, function: function, name: name) { [unowned workflow] message, node in
+            workflow.diagnostics.emit(message, in: file, at: node.span)
+        }
     }
 
     var project: Project { workflow.project }
@@ -39,7 +45,7 @@ final class FunctionLowering {
 
     func error(_ message: DiagnosticMessage, _ node: PyNode) {
         workflow.diagnostics.emit(message, in: file, at: node.span)
-        hadErrors = true
+        loweringErrors = true
     }
 
     /// A call of a local variable named like an action (`total = await total(values)`). When
@@ -49,7 +55,7 @@ final class FunctionLowering {
     /// since a statement's value is lowered before its target.
     func shadowedCall(_ name: String, _ message: DiagnosticMessage, _ node: PyNode) {
         shadowedCalls.append((name, message, node))
-        hadErrors = true
+        loweringErrors = true
     }
 
     func reportShadowing(_ name: String, _ node: PyNode) {
@@ -80,7 +86,7 @@ final class FunctionLowering {
         locals = Set(params.map(\.name)).union(BoundNames.of(function.nodes(.body)))
         if let arguments = function.node(.args) {
             for argument in arguments.nodes(.posonlyargs) + arguments.nodes(.args) + arguments.nodes(.kwonlyargs) {
-                if let name = argument.string(.arg) { types[name] = resolver.type(of: argument.node(.annotation)) }
+                if let name = argument.string(.arg) { checks.types[name] = checks.resolver.type(of: argument.node(.annotation)) }
             }
         }
         let body = block(function.nodes(.body))
@@ -109,10 +115,10 @@ final class FunctionLowering {
                 return
             }
             let value = expr(valueNode, &out)
-            let valueType = infer(value)
+            let valueType = checks.infer(value)
             if targets.count == 1, let targetNode = targets.first {
                 let lowered = target(targetNode, &out)
-                setType(lowered, valueType)
+                checks.setType(lowered, valueType)
                 out.append(Statement(.assign(lowered, value), at: loc))
                 return
             }
@@ -121,27 +127,27 @@ final class FunctionLowering {
             out.append(Statement(.assign(.name(shared), value), at: loc))
             for targetNode in targets {
                 let lowered = target(targetNode, &out)
-                setType(lowered, valueType)
+                checks.setType(lowered, valueType)
                 out.append(Statement(.assign(lowered, .name(shared)), at: loc))
             }
         case .AnnAssign:
             guard let valueNode = node.node(.value), let targetNode = node.node(.target) else {
                 if let targetNode = node.node(.target), targetNode.kind == .Name, let id = targetNode.string(.id) {
-                    types[id] = resolver.type(of: node.node(.annotation))
+                    checks.types[id] = checks.resolver.type(of: node.node(.annotation))
                 }
                 return
             }
-            let declared = resolver.type(of: node.node(.annotation))
+            let declared = checks.resolver.type(of: node.node(.annotation))
             if isSimpleTarget(targetNode) {
                 let lowered = target(targetNode, &out)
                 if emitEffect(valueNode, target: lowered, into: &out, at: loc) {
-                    if declared != .unknown { setType(lowered, declared) }
+                    if declared != .unknown { checks.setType(lowered, declared) }
                     return
                 }
             }
             let value = expr(valueNode, &out)
             let lowered = target(targetNode, &out)
-            setType(lowered, declared != .unknown ? declared : infer(value))
+            checks.setType(lowered, declared != .unknown ? declared : checks.infer(value))
             out.append(Statement(.assign(lowered, value), at: loc))
         case .AugAssign:
             guard let targetNode = node.node(.target), let valueNode = node.node(.value),
@@ -149,8 +155,8 @@ final class FunctionLowering {
             else { return }
             let target = self.target(targetNode, &out)
             let value = expr(valueNode, &out)
-            checkArithmetic(op, FunctionLowering.value(of: target), value, at: node)
-            setType(target, arithmetic(op, infer(FunctionLowering.value(of: target)), infer(value)) ?? .unknown)
+            checks.checkArithmetic(op, FunctionLowering.value(of: target), value, at: node)
+            checks.setType(target, checks.arithmetic(op, checks.infer(FunctionLowering.value(of: target)), checks.infer(value)) ?? .unknown)
             out.append(Statement(.augAssign(target, op, value), at: loc))
         case .Expr:
             guard let valueNode = node.node(.value) else { return }
@@ -162,10 +168,10 @@ final class FunctionLowering {
         case .Return:
             if let valueNode = node.node(.value) {
                 let value = expr(valueNode, &out)
-                checkReturn(value, at: node)
+                checks.checkReturn(value, at: node)
                 out.append(Statement(.ret(value), at: loc))
             } else {
-                checkReturn(nil, at: node)
+                checks.checkReturn(nil, at: node)
                 out.append(Statement(.ret(nil), at: loc))
             }
         case .If:
@@ -173,34 +179,34 @@ final class FunctionLowering {
             let test = expr(testNode, &out)
             var then: Block = []
             var orElse: Block = []
-            let facts = narrowing(test)
-            mergeTypes(branches: [
+            let facts = checks.narrowing(test)
+            checks.mergeTypes(branches: [
                 {
-                    self.apply(facts.whenTrue)
+                    self.checks.apply(facts.whenTrue)
                     then = self.block(node.nodes(.body))
-                    return self.fallsThrough(then)
+                    return self.checks.fallsThrough(then)
                 },
                 {
-                    self.apply(facts.whenFalse)
+                    self.checks.apply(facts.whenFalse)
                     orElse = self.block(node.nodes(.orelse))
-                    return self.fallsThrough(orElse)
+                    return self.checks.fallsThrough(orElse)
                 },
             ])
             out.append(Statement(.ifElse(test, then, orElse), at: loc))
         case .For:
             guard let targetNode = node.node(.target), let iterNode = node.node(.iter) else { return }
             let iterable = expr(iterNode, &out)
-            forgetTypes(assignedIn: node.nodes(.body) + node.nodes(.orelse))
+            checks.forgetTypes(assignedIn: node.nodes(.body) + node.nodes(.orelse))
             var targetPrelude: Block = []
             let target = self.target(targetNode, &targetPrelude)
-            setType(target, infer(iterable).element)
+            checks.setType(target, checks.infer(iterable).element)
             loopDepth += 1
             let body = targetPrelude + block(node.nodes(.body))
             loopDepth -= 1
             out.append(Statement(.forLoop(target, iterable, body: body, orElse: block(node.nodes(.orelse))), at: loc))
         case .While:
             guard let testNode = node.node(.test) else { return }
-            forgetTypes(assignedIn: node.nodes(.body) + node.nodes(.orelse))
+            checks.forgetTypes(assignedIn: node.nodes(.body) + node.nodes(.orelse))
             var prelude: Block = []
             let test = expr(testNode, &prelude)
             loopDepth += 1
@@ -222,7 +228,7 @@ final class FunctionLowering {
             out.append(Statement(
                 .tryExcept(body: body, handlers: handlers, orElse: block(node.nodes(.orelse)), finally: block(node.nodes(.finalbody))),
                 at: loc))
-            forgetTypes(assignedIn: [node])
+            checks.forgetTypes(assignedIn: [node])
         case .Raise:
             let exception = node.node(.exc).map { raised($0, &out) }
             let cause = node.node(.cause).map { expr($0, &out) }
