@@ -175,13 +175,17 @@ final class WorkerProcess: @unchecked Sendable {
     /// Frames queued while the writer is busy go out in one write, so a burst of dispatches
     /// wakes the worker once rather than once per action.
     func send(_ message: JSON) -> Bool {
-        let body = Array(message.serialized().utf8)
-        let length = UInt32(body.count)
+        // Serialized outside the lock, copied into the outbox once (no intermediate array).
+        let body = message.serialized()
+        let length = UInt32(body.utf8.count)
         condition.lock()
         defer { condition.unlock() }
         guard !closed else { return false }
-        outbox += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
-        outbox += body
+        outbox.append(UInt8(length >> 24))
+        outbox.append(UInt8(length >> 16 & 0xFF))
+        outbox.append(UInt8(length >> 8 & 0xFF))
+        outbox.append(UInt8(length & 0xFF))
+        outbox.append(contentsOf: body.utf8)
         condition.signal()
         return true
     }
