@@ -84,6 +84,7 @@ public actor WorkerPool {
     private var nextWorker = 0
     private var nextDispatch = 0
     private var pending: [Int: Pending] = [:]
+    private var secrets = SecretSource()
 
     struct Pending {
         let worker: Int
@@ -162,7 +163,7 @@ public actor WorkerPool {
         nextDispatch += 1
         // The answer must carry this back; the action's code never sees it (the worker takes it
         // out of the frame first), so a frame an action forges does not match.
-        let secret = UInt64.random(in: 1...(1 << 62))
+        let secret = secrets.next()
         let message = JSON.object([
             ("type", .string("dispatch")), ("id", .int(String(id))), ("token", .int(String(secret))),
             ("module", .string(module)), ("function", .string(function)), ("args", arguments),

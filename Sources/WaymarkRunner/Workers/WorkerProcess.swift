@@ -181,12 +181,15 @@ final class WorkerProcess: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !closed else { return false }
+        // The writer is woken when the outbox fills from empty; until it takes the outbox,
+        // later frames join it without another wake-up (a futex call each).
+        let wake = outbox.isEmpty
         outbox.append(UInt8(length >> 24))
         outbox.append(UInt8(length >> 16 & 0xFF))
         outbox.append(UInt8(length >> 8 & 0xFF))
         outbox.append(UInt8(length & 0xFF))
         outbox.append(contentsOf: body.utf8)
-        condition.signal()
+        if wake { condition.signal() }
         return true
     }
 
