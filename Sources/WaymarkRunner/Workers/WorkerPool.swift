@@ -93,7 +93,7 @@ public actor WorkerPool {
         let deadline: UInt64?
         let timeout: Double?
     }
-    private var slotWaiters: [CheckedContinuation<Void, Never>] = []
+    private var slotWaiters = FIFOQueue<CheckedContinuation<Void, Never>>()
     private var stopped = false
     /// Workers that exited before they were ready, in a row; past a few the pool gives up.
     private var startupFailures = 0
@@ -231,16 +231,14 @@ public actor WorkerPool {
 
     /// Wakes every waiter: workers came or went, so any number of slots may have changed.
     private func resumeSlotWaiters() {
-        let waiters = slotWaiters
-        slotWaiters = []
+        let waiters = slotWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
     }
 
     /// Wakes one waiter for the one slot a finished dispatch freed. (Waking all of them here
     /// made a wide fan-out quadratic: thousands of waiters woken per answer, to find one slot.)
     private func resumeOneSlotWaiter() {
-        guard !slotWaiters.isEmpty else { return }
-        slotWaiters.removeFirst().resume()
+        slotWaiters.popFirst()?.resume()
     }
 
     /// Resolves a pending dispatch once; later answers for it (a late result) are dropped.
