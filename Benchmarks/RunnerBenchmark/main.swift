@@ -1,9 +1,11 @@
 // Runner benchmark: N instances x K sequential no-op actions, and N x F fanned out, on the
 // in-memory store and (given WAYMARK_BENCH_DATABASE_URL) on Postgres, with real Python
 // workers; next to a baseline measured in the same run on the same database: raw single-row
-// INSERT + UPDATE commits through libpq. Prints a table; asserts nothing.
+// INSERT + UPDATE commits through libpq. Prints a table; asserts nothing. Each row carries the
+// CPU-seconds of the runner, its Python workers and (given WAYMARK_BENCH_DATABASE_DIR, the
+// directory scripts/test-postgres.sh prints) the PostgreSQL server, read from /proc.
 //
-//     swift run -c release runner-benchmark [instances] [steps] [width]
+//     swift run -c release runner-benchmark [instances] [steps] [width] [baseline commits]
 import Foundation
 import WaymarkCodegen
 import WaymarkCompiler
@@ -14,7 +16,9 @@ let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let instances = arguments.count > 0 ? arguments[0] : 100
 let steps = arguments.count > 1 ? arguments[1] : 10
 let width = arguments.count > 2 ? arguments[2] : 10
+let baselineCount = arguments.count > 3 ? arguments[3] : min(instances * steps, 2_000)
 let databaseURL = ProcessInfo.processInfo.environment["WAYMARK_BENCH_DATABASE_URL"]
+let postmaster = ProcessCPU.postmaster(directory: ProcessInfo.processInfo.environment["WAYMARK_BENCH_DATABASE_DIR"])
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let packageRoot = root.deletingLastPathComponent().deletingLastPathComponent()
 
@@ -30,6 +34,7 @@ struct Row {
     var seconds: Double
     var p50: Double
     var p99: Double
+    var cpu: ProcessCPU
 }
 
 func percentile(_ values: [Double], _ fraction: Double) -> Double {
@@ -49,6 +54,7 @@ func measure(_ name: String, workflow: String, input: (String, Int), store: any 
     // Warm the workers up before timing.
     _ = await runner.run(loaded, input: .object([(input.0, .int("1"))]), arguments: [input.0: .int(1)])
     let warm = runner.actionsRun
+    let cpuBefore = ProcessCPU.sample(postmaster: postmaster)
     let start = DispatchTime.now().uptimeNanoseconds
     let expected = (0..<input.1).reduce(0, +)
     let wrong = await withTaskGroup(of: Bool.self) { group in
@@ -62,11 +68,13 @@ func measure(_ name: String, workflow: String, input: (String, Int), store: any 
         return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    // Sampled before shutdown: the workers are still alive and counted as this process's tree.
+    let cpu = ProcessCPU.sample(postmaster: postmaster) - cpuBefore
     // A fast wrong answer is no result: say so rather than print a figure.
     if wrong > 0 { print("\(name): \(wrong) of \(instances) instances did not return \(expected)") }
     let latencies = Array(runner.actionLatencies.dropFirst(warm))
     await runner.shutdown()
-    return Row(name: name, actions: runner.actionsRun - warm, seconds: seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99))
+    return Row(name: name, actions: runner.actionsRun - warm, seconds: seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpu: cpu)
 }
 
 /// The floor Postgres sets: one INSERT and one UPDATE, each its own commit, per "action".
@@ -79,7 +87,7 @@ rows.append(await measure("memory: \(instances) x \(steps) sequential", workflow
 rows.append(await measure("memory: \(instances) x \(width) fan-out", workflow: "FanOutWorkflow", input: ("width", width), store: InMemoryStore()))
 if let databaseURL {
     do {
-        rows.append(try baseline(databaseURL, count: instances * steps))
+        rows.append(try baseline(databaseURL, count: baselineCount))
         rows.append(await measure("postgres: \(instances) x \(steps) sequential", workflow: "SequentialWorkflow", input: ("steps", steps), store: try PostgresStore(url: databaseURL)))
         rows.append(await measure("postgres: \(instances) x \(width) fan-out", workflow: "FanOutWorkflow", input: ("width", width), store: try PostgresStore(url: databaseURL)))
     } catch {
@@ -89,9 +97,15 @@ if let databaseURL {
     print("(set WAYMARK_BENCH_DATABASE_URL for the Postgres rows and their baseline)")
 }
 
-print("runner benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, Python workers included")
-print("".padding(toLength: 44, withPad: " ", startingAt: 0) + "   actions   seconds   actions/s   p50 ms   p99 ms")
+print("runner benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, Python workers included;"
+    + " latency is an action's dispatch to its result; CPU from /proc (runner = this process,"
+    + " workers = its children, postgres = the postmaster's tree\(postmaster == nil ? ", not given: set WAYMARK_BENCH_DATABASE_DIR" : ""))")
+let header = "   actions   seconds  actions/s   p50 ms   p99 ms | CPU s: runner workers postgres | µs/action: runner workers postgres"
+print("".padding(toLength: 44, withPad: " ", startingAt: 0) + header)
 for row in rows {
+    let perAction = { (seconds: Double) in seconds / Double(max(row.actions, 1)) * 1e6 }
     print(row.name.padding(toLength: 44, withPad: " ", startingAt: 0)
-        + String(format: "%10d %9.2f %11.0f %8.2f %8.2f", row.actions, row.seconds, Double(row.actions) / row.seconds, row.p50 * 1000, row.p99 * 1000))
+        + String(format: "%10d %9.2f %10.0f %8.2f %8.2f |        %6.2f  %6.2f   %6.2f |            %6.1f  %6.1f   %6.1f",
+            row.actions, row.seconds, Double(row.actions) / row.seconds, row.p50 * 1000, row.p99 * 1000,
+            row.cpu.runner, row.cpu.workers, row.cpu.postgres, perAction(row.cpu.runner), perAction(row.cpu.workers), perAction(row.cpu.postgres)))
 }

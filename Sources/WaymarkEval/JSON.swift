@@ -55,6 +55,7 @@ public enum JSON: Sendable, Hashable {
     /// Compact JSON as `json.dumps(x, separators=(",", ":"), ensure_ascii=False)` prints it.
     public func serialized() -> String {
         var out = ""
+        out.reserveCapacity(128)  // a dispatch frame or a small result: one allocation, not several
         write(into: &out)
         return out
     }
@@ -164,13 +165,19 @@ public enum JSON: Sendable, Hashable {
         }
 
         package mutating func skipSpace() {
-            while position < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[position]) { position += 1 }
+            while position < bytes.count {
+                let byte = bytes[position]
+                guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { return }
+                position += 1
+            }
         }
 
-        package mutating func literal(_ word: String) -> Bool {
-            let utf8 = Array(word.utf8)
-            guard position + utf8.count <= bytes.count, Array(bytes[position..<position + utf8.count]) == utf8 else { return false }
-            position += utf8.count
+        package mutating func literal(_ word: StaticString) -> Bool {
+            let count = word.utf8CodeUnitCount
+            guard position + count <= bytes.count else { return false }
+            let matches = word.withUTF8Buffer { utf8 in utf8.indices.allSatisfy { bytes[position + $0] == utf8[$0] } }
+            guard matches else { return false }
+            position += count
             return true
         }
 
@@ -286,6 +293,16 @@ public enum JSON: Sendable, Hashable {
         package mutating func string() throws(ParseError) -> String {
             let start = position
             position += 1  // opening quote
+            // Most strings have no escape: decoded in one piece, not scalar by scalar.
+            var end = position
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                guard end - position <= limits.maxStringBytes else {
+                    throw ParseError(offset: start, message: "a string longer than \(limits.maxStringBytes) bytes")
+                }
+                defer { position = end + 1 }
+                return String(decoding: bytes[position..<end], as: UTF8.self)
+            }
             var scalars = String.UnicodeScalarView()
             var run = position
             func flush(_ end: Int) {

@@ -2,6 +2,14 @@
 /// also valid RFC 8259): shared by diagnostics output and the runner's JSON.
 public enum JSONText {
     public static func quote(_ text: String, into out: inout String) {
+        // Most strings (keys, names, identifiers) need no escape: appended whole, not scalar by
+        // scalar (the scalar loop was 5% of the runner's CPU, quoting every dispatch frame).
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += "\""
+            out += text
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

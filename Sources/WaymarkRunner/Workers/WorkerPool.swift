@@ -85,6 +85,7 @@ public actor WorkerPool {
     private var nextWorker = 0
     private var nextDispatch = 0
     private var pending: [Int: Pending] = [:]
+    private var secrets = SecretSource()
 
     struct Pending {
         let worker: Int
@@ -93,7 +94,7 @@ public actor WorkerPool {
         let deadline: UInt64?
         let timeout: Double?
     }
-    private var slotWaiters: [CheckedContinuation<Void, Never>] = []
+    private var slotWaiters = FIFOQueue<CheckedContinuation<Void, Never>>()
     private var stopped = false
     /// Workers that exited before they were ready, in a row; past a few the pool gives up.
     private var startupFailures = 0
@@ -172,7 +173,7 @@ public actor WorkerPool {
         nextDispatch += 1
         // The answer must carry this back; the action's code never sees it (the worker takes it
         // out of the frame first), so a frame an action forges does not match.
-        let secret = UInt64.random(in: 1...(1 << 62))
+        let secret = secrets.next()
         let message = JSON.object([
             ("type", .string("dispatch")), ("id", .int(String(id))), ("token", .int(String(secret))),
             ("module", .string(module)), ("function", .string(function)), ("args", arguments),
@@ -240,16 +241,14 @@ public actor WorkerPool {
 
     /// Wakes every waiter: workers came or went, so any number of slots may have changed.
     private func resumeSlotWaiters() {
-        let waiters = slotWaiters
-        slotWaiters = []
+        let waiters = slotWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
     }
 
     /// Wakes one waiter for the one slot a finished dispatch freed. (Waking all of them here
     /// made a wide fan-out quadratic: thousands of waiters woken per answer, to find one slot.)
     private func resumeOneSlotWaiter() {
-        guard !slotWaiters.isEmpty else { return }
-        slotWaiters.removeFirst().resume()
+        slotWaiters.popFirst()?.resume()
     }
 
     /// Resolves a pending dispatch once; later answers for it (a late result) are dropped.

@@ -176,14 +176,21 @@ final class WorkerProcess: @unchecked Sendable {
     /// Frames queued while the writer is busy go out in one write, so a burst of dispatches
     /// wakes the worker once rather than once per action.
     func send(_ message: JSON) -> Bool {
-        let body = Array(message.serialized().utf8)
-        let length = UInt32(body.count)
+        // Serialized outside the lock, copied into the outbox once (no intermediate array).
+        let body = message.serialized()
+        let length = UInt32(body.utf8.count)
         condition.lock()
         defer { condition.unlock() }
         guard !closed else { return false }
-        outbox += [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
-        outbox += body
-        condition.signal()
+        // The writer is woken when the outbox fills from empty; until it takes the outbox,
+        // later frames join it without another wake-up (a futex call each).
+        let wake = outbox.isEmpty
+        outbox.append(UInt8(length >> 24))
+        outbox.append(UInt8(length >> 16 & 0xFF))
+        outbox.append(UInt8(length >> 8 & 0xFF))
+        outbox.append(UInt8(length & 0xFF))
+        outbox.append(contentsOf: body.utf8)
+        if wake { condition.signal() }
         return true
     }
 

@@ -129,21 +129,27 @@ extension PostgresStore {
     }
 
     /// A PostgreSQL array literal of text elements: each quoted, `"` and `\` escaped, nil as NULL.
+    ///
+    /// Built as UTF-8 bytes (`"` and `\` never occur inside a multi-byte sequence): appending
+    /// scalar by scalar to a String was 2% of the runner's CPU on Postgres.
     static func arrayLiteral(_ values: [String?]) -> String {
-        var text = "{"
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(values.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
         for (index, value) in values.enumerated() {
-            if index > 0 { text += "," }
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
             guard let value else {
-                text += "NULL"
+                bytes += "NULL".utf8
                 continue
             }
-            text += "\""
-            for character in value.unicodeScalars {
-                if character == "\"" || character == "\\" { text += "\\" }
-                text.unicodeScalars.append(character)
+            bytes.append(quote)
+            for byte in value.utf8 {
+                if byte == quote || byte == backslash { bytes.append(backslash) }
+                bytes.append(byte)
             }
-            text += "\""
+            bytes.append(quote)
         }
-        return text + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
