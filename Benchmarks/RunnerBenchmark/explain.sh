@@ -52,15 +52,5 @@ SELECT 1 FROM waymark_instances i WHERE i.id = 'explain-running-1' AND i.lease_o
 \echo '--- completion, the row lock (PostgresStore+GroupCommit.swift)'
 EXPLAIN (COSTS OFF)
 SELECT id FROM waymark_instances WHERE id = ANY('{explain-queued-1,explain-queued-2}'::text[]) ORDER BY id FOR UPDATE;
-\echo '--- claim again with a partial index on the unfinished rows (not a migration yet: see the README)'
-CREATE INDEX waymark_instances_claim_order ON waymark_instances (created_at) WHERE status IN ('queued', 'running', 'sleeping');
-ANALYZE waymark_instances;
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT id FROM waymark_instances
-WHERE version = ANY('{explain-v}'::text[])
-  AND (status = 'queued' OR (status = 'running' AND lease_owner IS NULL AND lease_expires_at <= now())
-       OR (status = 'sleeping' AND wake_at <= now()))
-  AND (crash_count >= 1) = false
-ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED;
 ROLLBACK;
 SQL
