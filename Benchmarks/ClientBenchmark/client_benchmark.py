@@ -5,7 +5,10 @@
 Rows: `waymark client`: `await Ping().run(i)` from one asyncio process with C callers in flight,
 a one-action workflow run by `waymark-start-workers` in another process. `raw INSERT+NOTIFY`:
 the floor of any Postgres queue, one INSERT that notifies, awaited through LISTEN on its own
-connection (psycopg, no worker, no action). Latency is per call, enqueue to result.
+connection (psycopg, no worker, no action). `DBOS ...`: the same workflow (one step returning its
+input) through DBOS's Python library (dbos_benchmark.py, its own virtualenv and process, a
+database of its own on the same server); DBOS executes workflows inside the app process itself.
+Latency is per call, enqueue to result; every result is checked.
 """
 
 from __future__ import annotations
@@ -13,33 +16,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import json
 import statistics
-import time
+import subprocess
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 from ping import Ping
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
-
-
-async def measure(call, total: int, concurrency: int) -> tuple[list[float], float]:
-    latencies: list[float] = []
-    queue = iter(range(total))
-
-    async def caller() -> None:
-        for i in queue:
-            start = time.perf_counter()
-            await call(i)
-            latencies.append(time.perf_counter() - start)
-
-    start = time.perf_counter()
-    await asyncio.gather(*[caller() for _ in range(concurrency)])
-    return latencies, time.perf_counter() - start
+from timing import measure, percentile
 
 
 async def client_call(i: int) -> None:
@@ -79,6 +65,29 @@ class RawQueue:
         await future
 
 
+def dbos_rows(url: str, instances: int, concurrency: int) -> tuple[list[tuple], str | None]:
+    """DBOS's rows from dbos_benchmark.py in DBOS's own virtualenv, or why there are none."""
+    skipped = os.environ.get("WAYMARK_BENCH_DBOS_SKIPPED")
+    python = os.environ.get("WAYMARK_BENCH_DBOS_PYTHON")
+    if skipped or not python:
+        return [], skipped or "WAYMARK_BENCH_DBOS_PYTHON is not set (run.sh sets it)"
+    # A database of its own on the same server: DBOS creates it and its system tables at launch.
+    database = urlunsplit(urlsplit(url)._replace(path="/dbos_bench"))
+    command = [python, "dbos_benchmark.py", database, "--instances", str(instances), "--concurrency", str(concurrency)]
+    try:
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    except subprocess.TimeoutExpired:
+        return [], "dbos_benchmark.py did not finish within 30 minutes"
+    if finished.returncode != 0:
+        last = (finished.stderr.strip().splitlines() or ["no output"])[-1]
+        return [], f"dbos_benchmark.py exited with {finished.returncode}: {last}"
+    rows = []
+    for line in finished.stdout.splitlines():
+        row = json.loads(line)
+        rows.append((row["name"], row["calls"], row["p50"], row["p99"], row["rate"]))
+    return rows, None
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--instances", type=int, default=2000)
@@ -93,12 +102,17 @@ async def main() -> None:
     for name, call in (("raw INSERT+NOTIFY (baseline)", raw.call), ("waymark client", client_call)):
         latencies, elapsed = await measure(call, options.instances, options.concurrency)
         rows.append((name, len(latencies), statistics.median(latencies), percentile(latencies, 0.99), len(latencies) / elapsed))
+    raw.task.cancel()
+    extra, skipped = await asyncio.to_thread(dbos_rows, url, options.instances, options.concurrency)
+    rows += extra
     print(f"\n{options.instances} calls, {options.concurrency} in flight, one asyncio process\n")
     print(f"| {'path':<30} | {'calls':>6} | {'p50 ms':>8} | {'p99 ms':>8} | {'calls/s':>8} |")
     print(f"|{'-' * 32}|{'-' * 8}|{'-' * 10}|{'-' * 10}|{'-' * 10}|")
     for name, count, p50, p99, rate in rows:
         print(f"| {name:<30} | {count:>6} | {p50 * 1000:>8.1f} | {p99 * 1000:>8.1f} | {rate:>8.0f} |")
-    raw.task.cancel()
+    if skipped:
+        print(f"| {'DBOS (skipped, see below)':<30} | {'-':>6} | {'-':>8} | {'-':>8} | {'-':>8} |")
+        print(f"\nDBOS rows skipped: {skipped}")
 
 
 if __name__ == "__main__":
