@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Scale and several-servers rows for the runner benchmark, through real `waymark-run serve`
+# processes (release build) on one PostgreSQL:
+#   scale:   BACKLOGS pre-queued instances of SequentialWorkflow(STEPS), one serve with
+#            --max-instances 500: actions/s and the serve process's peak RSS (VmHWM).
+#   servers: SERVERS_N queued instances served by 1, 2 and 4 serve processes at once: total
+#            actions/s; every instance completed with the expected result, exactly STEPS journal
+#            rows each, and the servers' finished counters (/metrics) sum to the instance count.
+# actions/s = journal rows / (last completion - first journal row), both from the database's
+# clock, so worker start-up is left out; the wall time from starting the servers is printed too.
+# Each row starts from empty tables. Prints a table; asserts nothing.
+#
+#     read -r url dir < <(WAYMARK_PG_DURABLE=1 bash scripts/test-postgres.sh start)
+#     swift build -c release --product waymark-run && swift build -c release --product waymarkc
+#     WAYMARK_BENCH_DATABASE_URL=$url bash Benchmarks/RunnerBenchmark/scale.sh
+#     bash scripts/test-postgres.sh stop "$dir"
+#
+# Environment: BACKLOGS (default "1000 10000 100000"), SERVERS ("1 2 4"), SERVERS_N (10000),
+# STEPS (3), BIN (.build/release), WAYMARKC ($BIN/waymarkc).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+url="${WAYMARK_BENCH_DATABASE_URL:?set WAYMARK_BENCH_DATABASE_URL (scripts/test-postgres.sh start)}"
+bin="${BIN:-$repo/.build/release}"
+waymarkc="${WAYMARKC:-$bin/waymarkc}"
+steps="${STEPS:-3}"
+backlogs="${BACKLOGS:-1000 10000 100000}"
+server_counts="${SERVERS:-1 2 4}"
+servers_n="${SERVERS_N:-10000}"
+expected=$(( steps * (steps - 1) / 2 ))
+work="$(mktemp -d /tmp/waymark-scale.XXXXXX)"
+export PYTHONPATH="$repo/python${PYTHONPATH:+:$PYTHONPATH}"
+pids=()
+
+cleanup() {
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+sql() { psql "$url" -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
+
+# The bundle, and its version row (submit migrates the schema and creates it).
+cp "$here/workflows.py" "$work/"
+"$waymarkc" compile "$work/workflows.py" -o "$work/bench.wmb"
+"$bin/waymark-run" submit "$work/bench.wmb" --workflow SequentialWorkflow --input "{\"steps\": $steps}" \
+    --database-url "$url" >/dev/null
+version=$(sql "SELECT version FROM waymark_instances WHERE workflow = 'SequentialWorkflow' LIMIT 1")
+
+# Empty tables, then COUNT queued instances in one statement.
+queue() {
+    sql "TRUNCATE waymark_journal, waymark_instances, waymark_runners CASCADE" >/dev/null
+    sql "INSERT INTO waymark_instances (id, workflow, version, status, input)
+         SELECT 'scale-' || g, 'SequentialWorkflow', '$version', 'queued', '{\"steps\": $steps}'
+         FROM generate_series(1, $1) g" >/dev/null
+    sql "VACUUM ANALYZE waymark_instances" >/dev/null
+}
+
+# Starts K serve processes, waits until no instance is left queued or running, then prints
+# "wall_seconds peak_rss_mb_max finished_total" and stops them.
+serve() {
+    local k=$1 start end i rss peak=0 finished=0 left
+    pids=()
+    start=$(date +%s.%N)
+    for ((i = 0; i < k; i++)); do
+        "$bin/waymark-run" serve "$work/bench.wmb" --database-url "$url" --max-instances 500 \
+            --concurrency-per-worker 50 --quiet --dashboard "127.0.0.1:$((24200 + i))" \
+            >"$work/serve$i.log" 2>&1 &
+        pids+=($!)
+    done
+    while :; do
+        left=$(sql "SELECT count(*) FROM waymark_instances WHERE status NOT IN ('completed', 'failed', 'cancelled')")
+        [ "$left" = 0 ] && break
+        for pid in "${pids[@]}"; do
+            kill -0 "$pid" 2>/dev/null || { echo "serve $pid exited: $(tail -5 "$work"/serve*.log)" >&2; exit 1; }
+        done
+        sleep 0.2
+    done
+    end=$(date +%s.%N)
+    for ((i = 0; i < k; i++)); do
+        rss=$(awk '/VmHWM/ {print $2}' "/proc/${pids[$i]}/status")
+        (( rss > peak )) && peak=$rss
+        n=$(curl -s "http://127.0.0.1:$((24200 + i))/metrics" |
+            awk '/^waymark_instances_finished_total/ {s += $NF} END {print s + 0}')
+        finished=$(( finished + n ))
+    done
+    for pid in "${pids[@]}"; do kill -TERM "$pid"; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    pids=()
+    echo "$(echo "$end - $start" | bc) $(( peak / 1024 )) $finished"
+}
+
+# Database-side figures: "journal_rows span_seconds wrong_instances"
+# (wrong: not completed with the expected result, or not exactly STEPS journal rows).
+measure() {
+    sql "SELECT (SELECT count(*) FROM waymark_journal),
+                round(extract(epoch FROM (SELECT max(updated_at) FROM waymark_instances)
+                                       - (SELECT min(created_at) FROM waymark_journal))::numeric, 3),
+                (SELECT count(*) FROM waymark_instances i
+                 WHERE i.status <> 'completed' OR i.result IS DISTINCT FROM '$expected'
+                    OR (SELECT count(*) FROM waymark_journal j WHERE j.instance_id = i.id) <> $steps)" |
+        tr '|' ' '
+}
+
+printf '%-8s %8s %8s %10s %9s %9s %12s %8s %8s\n' \
+    row servers backlog actions "span s" "wall s" "actions/s" "peak MB" wrong
+for n in $backlogs; do
+    queue "$n"
+    serve 1 >"$work/serve.out"
+    read -r wall peak finished <"$work/serve.out"
+    read -r rows span wrong < <(measure)
+    printf '%-8s %8d %8d %10d %9.2f %9.2f %12.0f %8d %8d\n' \
+        scale 1 "$n" "$rows" "$span" "$wall" "$(echo "$rows / $span" | bc -l)" "$peak" \
+        $(( wrong + (finished != n) ))
+done
+for k in $server_counts; do
+    queue "$servers_n"
+    serve "$k" >"$work/serve.out"
+    read -r wall peak finished <"$work/serve.out"
+    read -r rows span wrong < <(measure)
+    printf '%-8s %8d %8d %10d %9.2f %9.2f %12.0f %8d %8d\n' \
+        servers "$k" "$servers_n" "$rows" "$span" "$wall" "$(echo "$rows / $span" | bc -l)" "$peak" \
+        $(( wrong + (finished != servers_n) ))
+    [ "$finished" = "$servers_n" ] || echo "servers: finished counters sum to $finished, not $servers_n" >&2
+done
