@@ -15,7 +15,8 @@
 #     WAYMARK_BENCH_DATABASE_URL=$url bash Benchmarks/RunnerBenchmark/scale.sh
 #     bash scripts/test-postgres.sh stop "$dir"
 #
-# Environment: BACKLOGS (default "1000 10000 100000"), SERVERS ("1 2 4"), SERVERS_N (10000),
+# Environment (an empty BACKLOGS or SERVERS skips those rows): BACKLOGS (default
+# "1000 10000 100000"), SERVERS ("1 2 4"), SERVERS_N (10000),
 # STEPS (3), BIN (.build/release), WAYMARKC ($BIN/waymarkc).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,8 +25,8 @@ url="${WAYMARK_BENCH_DATABASE_URL:?set WAYMARK_BENCH_DATABASE_URL (scripts/test-
 bin="${BIN:-$repo/.build/release}"
 waymarkc="${WAYMARKC:-$bin/waymarkc}"
 steps="${STEPS:-3}"
-backlogs="${BACKLOGS:-1000 10000 100000}"
-server_counts="${SERVERS:-1 2 4}"
+backlogs="${BACKLOGS-1000 10000 100000}"
+server_counts="${SERVERS-1 2 4}"
 servers_n="${SERVERS_N:-10000}"
 expected=$(( steps * (steps - 1) / 2 ))
 work="$(mktemp -d /tmp/waymark-scale.XXXXXX)"
