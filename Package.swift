@@ -9,7 +9,7 @@ let package = Package(
         .executable(name: "waymark-run", targets: ["waymark-run"]),
     ],
     dependencies: [
-        // The one dependency: command-line parsing for the two executables.
+        // Command-line parsing for the two executables.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Python ints are unbounded; the runner's evaluator promotes to BigInt on overflow.
         .package(url: "https://github.com/attaswift/BigInt", from: "6.0.0"),
@@ -60,6 +60,7 @@ let package = Package(
             dependencies: [
                 "WaymarkRunner", "WaymarkEval", "WaymarkCodegen",
                 .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
@@ -69,14 +70,14 @@ let package = Package(
         .executableTarget(
             name: "waymarkc",
             dependencies: [
-                "WaymarkDriver", "WaymarkCompiler", "WaymarkCodegen",
+                "WaymarkDriver", "WaymarkCompiler", "WaymarkCodegen", "WaymarkIR",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "waymark-run",
             dependencies: [
-                "WaymarkRunner", "WaymarkEval", "WaymarkDashboard",
+                "WaymarkRunner", "WaymarkEval", "WaymarkCodegen", "WaymarkDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
