@@ -34,6 +34,10 @@ struct Row {
     var seconds: Double
     var p50: Double
     var p99: Double
+    /// Dispatch latency, action ready → its worker starts it, over the pool's last 4,096
+    /// actions (nil for the baseline).
+    var startP50: Double?
+    var startP99: Double?
     var cpu: ProcessCPU
 }
 
@@ -43,7 +47,9 @@ func percentile(_ values: [Double], _ fraction: Double) -> Double {
     return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
 }
 
-func measure(_ name: String, workflow: String, input: (String, Int), store: any WorkflowStore) async -> Row {
+/// Runs `instances` instances at once, or, given `rate`, starts them at that many per second
+/// (an open-loop load: the latency row at a fraction of the peak).
+func measure(_ name: String, workflow: String, input: (String, Int), store: any WorkflowStore, rate: Double? = nil) async -> Row {
     var options = RunnerOptions(
         workers: ProcessInfo.processInfo.activeProcessorCount, concurrencyPerWorker: 50, sleepScale: 0,
         pythonPackage: packageRoot.appendingPathComponent("python").path)
@@ -58,7 +64,12 @@ func measure(_ name: String, workflow: String, input: (String, Int), store: any 
     let start = DispatchTime.now().uptimeNanoseconds
     let expected = (0..<input.1).reduce(0, +)
     let wrong = await withTaskGroup(of: Bool.self) { group in
-        for _ in 0..<instances {
+        for index in 0..<instances {
+            if let rate {
+                let due = start + UInt64(Double(index) / rate * 1e9)
+                let now = DispatchTime.now().uptimeNanoseconds
+                if due > now { try? await Task.sleep(nanoseconds: due - now) }  // nothing cancels it
+            }
             group.addTask {
                 let outcome = await runner.run(loaded, input: .object([(input.0, .int(String(input.1)))]), arguments: [input.0: .int(input.1)])
                 guard case .value(.int(let value)) = outcome else { return true }
@@ -73,8 +84,11 @@ func measure(_ name: String, workflow: String, input: (String, Int), store: any 
     // A fast wrong answer is no result: say so rather than print a figure.
     if wrong > 0 { print("\(name): \(wrong) of \(instances) instances did not return \(expected)") }
     let latencies = Array(runner.actionLatencies.dropFirst(warm))
+    let pool = await runner.poolStatistics()
     await runner.shutdown()
-    return Row(name: name, actions: runner.actionsRun - warm, seconds: seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpu: cpu)
+    return Row(
+        name: name, actions: runner.actionsRun - warm, seconds: seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99),
+        startP50: pool.dispatchP50, startP99: pool.dispatchP99, cpu: cpu)
 }
 
 /// The floor Postgres sets: one INSERT and one UPDATE, each its own commit, per "action".
@@ -82,13 +96,23 @@ func baseline(_ url: String, count: Int) throws -> Row {
     try PostgresBaseline(url: url).run(count: count)
 }
 
+/// The sequential row at full load, then again with instances started at half its actions/s:
+/// the dispatch latency the issue asks for is the one at 50% of peak.
+func sequentialRows(_ label: String, store: () throws -> any WorkflowStore) async rethrows -> [Row] {
+    let peak = await measure("\(label): \(instances) x \(steps) sequential", workflow: "SequentialWorkflow", input: ("steps", steps), store: try store())
+    let rate = Double(peak.actions) / peak.seconds / 2 / Double(steps)
+    let half = await measure(
+        "\(label): same at 50% of peak", workflow: "SequentialWorkflow", input: ("steps", steps), store: try store(), rate: rate)
+    return [peak, half]
+}
+
 var rows: [Row] = []
-rows.append(await measure("memory: \(instances) x \(steps) sequential", workflow: "SequentialWorkflow", input: ("steps", steps), store: InMemoryStore()))
+rows += await sequentialRows("memory") { InMemoryStore() }
 rows.append(await measure("memory: \(instances) x \(width) fan-out", workflow: "FanOutWorkflow", input: ("width", width), store: InMemoryStore()))
 if let databaseURL {
     do {
         rows.append(try baseline(databaseURL, count: baselineCount))
-        rows.append(await measure("postgres: \(instances) x \(steps) sequential", workflow: "SequentialWorkflow", input: ("steps", steps), store: try PostgresStore(url: databaseURL)))
+        rows += try await sequentialRows("postgres") { try PostgresStore(url: databaseURL) }
         rows.append(await measure("postgres: \(instances) x \(width) fan-out", workflow: "FanOutWorkflow", input: ("width", width), store: try PostgresStore(url: databaseURL)))
     } catch {
         print("postgres: \(error)")
@@ -98,14 +122,16 @@ if let databaseURL {
 }
 
 print("runner benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, Python workers included;"
-    + " latency is an action's dispatch to its result; CPU from /proc (runner = this process,"
+    + " latency is an action's dispatch to its result; start is dispatch latency, the action ready → its worker starting it"
+    + " (last 4,096 actions); CPU from /proc (runner = this process,"
     + " workers = its children, postgres = the postmaster's tree\(postmaster == nil ? ", not given: set WAYMARK_BENCH_DATABASE_DIR" : ""))")
-let header = "   actions   seconds  actions/s   p50 ms   p99 ms | CPU s: runner workers postgres | µs/action: runner workers postgres"
+let header = "   actions   seconds  actions/s   p50 ms   p99 ms | start p50 ms p99 ms | CPU s: runner workers postgres | µs/action: runner workers postgres"
 print("".padding(toLength: 44, withPad: " ", startingAt: 0) + header)
 for row in rows {
     let perAction = { (seconds: Double) in seconds / Double(max(row.actions, 1)) * 1e6 }
     print(row.name.padding(toLength: 44, withPad: " ", startingAt: 0)
-        + String(format: "%10d %9.2f %10.0f %8.2f %8.2f |        %6.2f  %6.2f   %6.2f |            %6.1f  %6.1f   %6.1f",
+        + String(format: "%10d %9.2f %10.0f %8.2f %8.2f |    %9.3f %6.2f |        %6.2f  %6.2f   %6.2f |            %6.1f  %6.1f   %6.1f",
             row.actions, row.seconds, Double(row.actions) / row.seconds, row.p50 * 1000, row.p99 * 1000,
+            (row.startP50 ?? .nan) * 1000, (row.startP99 ?? .nan) * 1000,
             row.cpu.runner, row.cpu.workers, row.cpu.postgres, perAction(row.cpu.runner), perAction(row.cpu.workers), perAction(row.cpu.postgres)))
 }

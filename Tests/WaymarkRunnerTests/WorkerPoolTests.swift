@@ -66,8 +66,17 @@ import WaymarkEval
             }
             return answers
         }
+        let statistics = await pool.statistics()
         await pool.shutdown()
         #expect(answers.count == 400)
         #expect(answers.allSatisfy { $0.value == String($0.key) })
+        // Every answer carried its start: one dispatch-latency sample each, the queued ones
+        // (ready long before a slot freed) the slowest.
+        #expect(statistics.dispatchSamples == 400)
+        if let p50 = statistics.dispatchP50, let p99 = statistics.dispatchP99 {
+            #expect(p50 >= 0 && p50 <= p99)
+        } else {
+            Issue.record("no dispatch latency after 400 dispatches")
+        }
     }
 }

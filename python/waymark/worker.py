@@ -9,11 +9,12 @@ closing fd 1) can reach the protocol.
 Runner -> worker: {"type": "dispatch", "id", "token", "module", "function", "args"},
 {"type": "cancel", "id"} (the runner gave up on it) and {"type": "shutdown"}.
 Worker -> runner: {"type": "ready", "pid"} once, then exactly one
-{"type": "result", "id", "token", "ok": true, "value"} or {"ok": false, "error": <exception>} per
-dispatch. The token is the dispatch's secret: the worker takes it out of the frame before the
-action runs, and the runner stops a worker that answers with a wrong one. Whatever an action
-does (returns a value that cannot be encoded, raises `BaseException`, raises an exception whose
-`__str__` fails) its dispatch gets an answer; an outcome that cannot be sent becomes a
+{"type": "result", "id", "token", "started", "ok": true, "value"} or {"ok": false, "error": <exception>}
+per dispatch ("started": time.monotonic_ns() when the action began, absent if it never did).
+The token is the dispatch's secret: the worker takes it out of the frame before the action runs,
+and the runner stops a worker that answers with a wrong one. Whatever an action does (returns a
+value that cannot be encoded, raises `BaseException`, raises an exception whose `__str__` fails)
+its dispatch gets an answer; an outcome that cannot be sent becomes a
 SerializationError saying what could not be sent.
 
 Actions run as asyncio tasks, at most --concurrency at once; sync actions run in a thread. A
@@ -37,6 +38,7 @@ import signal
 import struct
 import sys
 import threading
+import time
 from typing import Any
 
 from .actions import ActionInvocation, signature_of
@@ -147,9 +149,12 @@ class Worker:
 
     async def run(self, dispatch: Any, token: Any, message: dict) -> None:
         qualified = f"{message.get('module')}.{message.get('function')}"
-        ok, outcome = False, None
+        ok, outcome, started = False, None, None
         try:
             async with self.semaphore:
+                # When the action starts (CLOCK_MONOTONIC, the runner's clock too): the runner
+                # measures dispatch latency as its "ready" to this.
+                started = time.monotonic_ns()
                 try:
                     function = self.resolve(message["module"], message["function"])
                     args, varargs = self.arguments(function, message.get("args", {}), qualified)
@@ -163,11 +168,13 @@ class Worker:
             outcome = asyncio.CancelledError(f"action {qualified} was cancelled before it started")
         finally:
             self.running.pop(dispatch, None)
-        self.send(self.reply(dispatch, token, qualified, ok, outcome))
+        self.send(self.reply(dispatch, token, qualified, ok, outcome, started))
 
-    def reply(self, dispatch: Any, token: Any, qualified: str, ok: bool, outcome: Any) -> bytes:
+    def reply(self, dispatch: Any, token: Any, qualified: str, ok: bool, outcome: Any, started: int | None = None) -> bytes:
         """The answer's frame; an outcome that cannot be sent becomes an error saying why."""
         head = {"type": "result", "id": dispatch, "token": token}
+        if started is not None:
+            head["started"] = started
         try:
             if ok:
                 return self.frame({**head, "ok": True, "value": encode(outcome)})

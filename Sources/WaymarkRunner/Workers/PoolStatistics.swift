@@ -1,7 +1,20 @@
 import CoreMetrics
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// The last dispatch latencies (action ready → sent to a worker with a free slot), in a ring:
+/// CLOCK_MONOTONIC in nanoseconds: the clock Python's `time.monotonic_ns()` reads on Linux, so a
+/// worker's "started" stamp and the runner's "ready" stamp can be subtracted.
+enum MonotonicClock {
+    static func now() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+}
+
+/// The last dispatch latencies (action ready → its worker starts it), in a ring:
 /// the dashboard's p50/p99 without keeping one number per action forever.
 struct LatencyRing {
     private var values: [Double] = []

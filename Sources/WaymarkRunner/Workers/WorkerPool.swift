@@ -164,11 +164,8 @@ public actor WorkerPool {
     public func dispatch(module: String, function: String, arguments: JSON, timeout: Double?) async throws(DispatchError) -> DispatchOutcome {
         if let broken { throw broken }
         if workers.isEmpty { try start() }
-        let ready = DispatchTime.now().uptimeNanoseconds
+        let ready = MonotonicClock.now()
         let worker = try await acquireWorker()
-        let waited = DispatchTime.now().uptimeNanoseconds - ready
-        dispatchLatencies.add(Double(waited) / 1e9)
-        metrics.dispatchLatency.recordNanoseconds(waited)
         let id = nextDispatch
         nextDispatch += 1
         // The answer must carry this back; the action's code never sees it (the worker takes it
@@ -180,7 +177,7 @@ public actor WorkerPool {
         ])
         do {
             return try await withTaskCancellationHandler {
-                try await send(message, id: id, to: worker, module: module, function: function, secret: secret, timeout: timeout)
+                try await send(message, id: id, to: worker, module: module, function: function, secret: secret, timeout: timeout, ready: ready)
             } onCancel: {
                 Task { await self.giveUp(id) }
             }
@@ -192,7 +189,8 @@ public actor WorkerPool {
     }
 
     private func send(
-        _ message: JSON, id: Int, to worker: WorkerProcess, module: String, function: String, secret: UInt64, timeout: Double?
+        _ message: JSON, id: Int, to worker: WorkerProcess, module: String, function: String, secret: UInt64, timeout: Double?,
+        ready: UInt64
     ) async throws -> DispatchOutcome {
         try await withCheckedThrowingContinuation { continuation in
             guard !Task.isCancelled else {
@@ -201,7 +199,7 @@ public actor WorkerPool {
             }
             let deadline = timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1_000_000_000) }
             pending[id] = Pending(worker: worker.id, continuation: continuation, deadline: deadline, timeout: timeout)
-            worker.outstanding[id] = WorkerProcess.Outstanding(secret: secret, module: module, function: function)
+            worker.outstanding[id] = WorkerProcess.Outstanding(secret: secret, module: module, function: function, ready: ready)
             worker.served += 1
             if let limit = configuration.maxActionLifecycle, worker.served >= limit, !worker.retiring {
                 retire(worker)
@@ -327,6 +325,8 @@ public actor WorkerPool {
             if worker.retiring && worker.inFlight == 0 { worker.stop() }
             resumeOneSlotWaiter()
             let arrival = arrivals.take(id) ?? DispatchTime.now().uptimeNanoseconds
+            // Late answers count too: the action did start then.
+            if let started = message["started"]?.intValue { recordStart(started, readyAt: sent.ready) }
             // The clock decides, not which task ran first: an answer that arrived after the deadline
             // is late and discarded, even when the timer has not fired yet (a busy machine); one
             // that arrived in time counts, however late this task runs.
@@ -345,6 +345,18 @@ public actor WorkerPool {
         default:
             recycle(worker, because: "it broke the protocol: it sent \(message.serialized().prefix(200))")
         }
+    }
+
+    /// Dispatch latency: the action was ready (the caller asked for it) → the worker started
+    /// it, both read from CLOCK_MONOTONIC, which every process on the machine shares. A start
+    /// before the ready time or over an hour after it is no clock reading this runner made
+    /// (a worker's frame is data): dropped.
+    private func recordStart(_ started: Int, readyAt ready: UInt64) {
+        guard started >= 0, UInt64(started) >= ready else { return }
+        let latency = UInt64(started) - ready
+        guard latency < 3_600_000_000_000 else { return }
+        dispatchLatencies.add(Double(latency) / 1e9)
+        metrics.dispatchLatency.recordNanoseconds(latency)
     }
 
     // MARK: Timeouts

@@ -24,6 +24,8 @@ final class WorkerProcess: @unchecked Sendable {
         let secret: UInt64
         let module: String
         let function: String
+        /// When the action was ready (`MonotonicClock`), for its dispatch latency.
+        let ready: UInt64
     }
 
     let id: Int
