@@ -4,8 +4,8 @@ import WaymarkEval
 /// Retention and retry: deleting finished instances, and sending a failed one back to run.
 extension PostgresStore {
     /// Deletes up to `batch` finished instances (`statuses`, every finished status by default)
-    /// last updated more than `age` seconds ago, with their journals (ON DELETE CASCADE), in one
-    /// short statement; returns how many. Rows are chosen `FOR UPDATE SKIP LOCKED`, so a
+    /// last updated more than `age` seconds ago, with their journals, in one short statement;
+    /// returns how many. Rows are chosen `FOR UPDATE SKIP LOCKED`, so a
     /// runner's statements never wait on a prune, and a prune never takes a table lock.
     public func instancesPrune(olderThan age: TimeInterval, statuses: [InstanceStatus] = InstanceStatus.finished, batch: Int = 1_000) async throws -> Int {
         let finished = statuses.filter(\.isFinished)
@@ -13,12 +13,17 @@ extension PostgresStore {
         let rows = try await withConnection { (connection) throws(PostgresError) in
             try connection.execute(
                 """
-                DELETE FROM waymark_instances WHERE id IN (
-                    SELECT id FROM waymark_instances
-                    WHERE status = ANY($1::text[]) AND updated_at < now() - make_interval(secs => $2::double precision)
-                    LIMIT $3::integer FOR UPDATE SKIP LOCKED
+                WITH pruned AS (
+                    DELETE FROM waymark_instances WHERE id IN (
+                        SELECT id FROM waymark_instances
+                        WHERE status = ANY($1::text[]) AND updated_at < now() - make_interval(secs => $2::double precision)
+                        LIMIT $3::integer FOR UPDATE SKIP LOCKED
+                    )
+                    RETURNING id
+                ), journals AS (
+                    DELETE FROM waymark_journal WHERE instance_id IN (SELECT id FROM pruned)
                 )
-                RETURNING id
+                SELECT id FROM pruned
                 """,
                 [Self.arrayLiteral(finished.map(\.rawValue)), String(age), String(batch)])
         }
