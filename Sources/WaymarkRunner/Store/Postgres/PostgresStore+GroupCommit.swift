@@ -16,8 +16,42 @@ struct Completion: Sendable {
     var error: String?
 }
 
+/// One `instanceCreate`, in a group commit.
+struct Creation: Sendable {
+    var id: String
+    var workflow: String
+    var version: String
+    var input: String
+    var status: String
+}
+
 /// The statements of the store's group commits (see GroupCommit).
 extension PostgresStore {
+    /// Creates instances in one statement (one commit): their workflow versions first (a
+    /// version row is made once), then the instances; a queued one notifies listening
+    /// runners. The statement creates all of them or none.
+    static func commit(_ batch: [Creation], on pool: PostgresPool) async throws -> [Result<Void, any Error>] {
+        let parameters = [batch.map(\.id), batch.map(\.workflow), batch.map(\.version), batch.map(\.input), batch.map(\.status)]
+            .map { arrayLiteral($0) }
+        _ = try await pool.run { (connection) throws(PostgresError) in
+            try connection.execute(
+                """
+                WITH version AS (
+                    INSERT INTO waymark_workflow_versions (version, name)
+                    SELECT DISTINCT ON (v.version) v.version, v.name FROM unnest($3::text[], $2::text[]) AS v(version, name)
+                    ON CONFLICT (version) DO NOTHING
+                ), created AS (
+                    INSERT INTO waymark_instances (id, workflow, version, status, input)
+                    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $5::text[], $4::text[])
+                    RETURNING id, status
+                )
+                SELECT pg_notify('\(Self.channel)', id) FROM created WHERE status = 'queued'
+                """,
+                parameters)
+        }
+        return batch.map { _ in .success(()) }
+    }
+
     /// Commits completions in one UPDATE, with the rules of one at a time: the first completion
     /// of an instance stands, and under `serve` only the lease holder's counts.
     static func commit(_ batch: [Completion], on pool: PostgresPool, leaseOwner: String?) async throws -> [Result<Void, any Error>] {

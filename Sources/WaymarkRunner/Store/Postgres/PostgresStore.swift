@@ -11,8 +11,9 @@ public actor PostgresStore: WorkflowStore {
     /// In `serve`: the runner whose lease every write must hold. A runner presumed dead that is
     /// still alive then cannot record outcomes or complete instances its successor now owns.
     let leaseOwner: String?
-    /// Journal writes and instance completions, each group-committed (statements in
-    /// PostgresStore+GroupCommit.swift).
+    /// Instance creations, journal writes and instance completions, each group-committed
+    /// (statements in PostgresStore+GroupCommit.swift).
+    private let creations: GroupCommit<Creation, Void>
     private let journalWrites: GroupCommit<JournalWrite, JournalEntry>
     private let completions: GroupCommit<Completion, Void>
 
@@ -25,6 +26,7 @@ public actor PostgresStore: WorkflowStore {
         }
         self.pool = pool
         self.leaseOwner = leaseOwner
+        creations = GroupCommit(kind: "creations") { creations in try await Self.commit(creations, on: pool) }
         journalWrites = GroupCommit(kind: "journal") { writes in try await Self.commit(writes, on: pool, leaseOwner: leaseOwner) }
         completions = GroupCommit(kind: "completions") { completions in try await Self.commit(completions, on: pool, leaseOwner: leaseOwner) }
     }
@@ -56,24 +58,13 @@ public actor PostgresStore: WorkflowStore {
         Date(timeIntervalSince1970: text.flatMap(Double.init) ?? 0)
     }
 
-    /// Creates an instance in one statement (so one commit). A queued one notifies listening
-    /// runners; a running one (its creator runs it) has no lease, so no runner claims it.
+    /// Creates an instance, committed with the others being created at the same time (one
+    /// statement, one commit: see PostgresStore+GroupCommit.swift). A queued one notifies
+    /// listening runners; a running one (its creator runs it) has no lease, so no runner
+    /// claims it.
     public func instanceCreate(workflow: String, version: String, input: JSON, status: InstanceStatus) async throws -> String {
         let id = UUID().uuidString.lowercased()
-        let parameters = [id, workflow, version, input.serialized(), status.rawValue]
-        try await withConnection { (connection) throws(PostgresError) in
-            try connection.execute(
-                """
-                WITH version AS (
-                    INSERT INTO waymark_workflow_versions (version, name) VALUES ($3, $2) ON CONFLICT (version) DO NOTHING
-                ), created AS (
-                    INSERT INTO waymark_instances (id, workflow, version, status, input) VALUES ($1, $2, $3, $5, $4)
-                    RETURNING id, status
-                )
-                SELECT pg_notify('\(Self.channel)', id) FROM created WHERE status = 'queued'
-                """,
-                parameters)
-        }
+        try await creations.submit(Creation(id: id, workflow: workflow, version: version, input: input.serialized(), status: status.rawValue))
         return id
     }
 
