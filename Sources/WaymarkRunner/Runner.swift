@@ -240,7 +240,8 @@ public final class Runner: Sendable {
         } catch {
             return .failure(WorkflowFailure(exception: PyError.builtinException("RuntimeError", "store: \(error)"), source: nil))
         }
-        return await resume(id, workflow, arguments: arguments)
+        // Created just now by this runner: nothing is recorded yet, so there is no journal to read.
+        return await resume(id, workflow, arguments: arguments, journal: [:])
     }
 
     /// How a failed instance records its failure: `type` and `message` (what `status` and
