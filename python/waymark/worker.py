@@ -60,6 +60,10 @@ def die(reason: str) -> None:
         os._exit(PROTOCOL_FAILURE)
 
 
+# One encoder for every frame: `json.dumps` with options builds a new JSONEncoder per call.
+_encode_frame = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 class FrameTooLarge(Exception):
     def __init__(self, size: int, limit: int):
         super().__init__(f"its encoding is {size:,} bytes, over the limit of {limit:,} bytes for one reply")
@@ -82,7 +86,7 @@ class Worker:
         self.modules: frozenset[str] | None = None
 
     def frame(self, message: dict) -> bytes:
-        data = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+        data = _encode_frame(message).encode()
         if len(data) > self.max_frame_bytes:
             raise FrameTooLarge(len(data), self.max_frame_bytes)
         return struct.pack(">I", len(data)) + data
