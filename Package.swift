@@ -31,6 +31,8 @@ let package = Package(
         ),
         // libpq (Debian libpq-dev), used only by the runner's Postgres store.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // glibc's mallopt, for the runner's allocator settings (no library to link: it is libc).
+        .systemLibrary(name: "CMalloc"),
         // WRL: the IR types, source locations, the WRL printer and parser. No dependencies.
         .target(name: "WaymarkIR"),
         // Python source -> WRL: the CPython bridge, discovery, lowering, diagnostics.
@@ -49,7 +51,7 @@ let package = Package(
         .target(
             name: "WaymarkRunner",
             dependencies: [
-                "WaymarkIR", "WaymarkEval", "WaymarkCodegen", "CLibPQ", .product(name: "BigInt", package: "BigInt"),
+                "WaymarkIR", "WaymarkEval", "WaymarkCodegen", "CLibPQ", "CMalloc", .product(name: "BigInt", package: "BigInt"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
@@ -85,7 +87,7 @@ let package = Package(
         .executableTarget(name: "compile-benchmark", dependencies: ["WaymarkDriver", "WaymarkCompiler", "WaymarkCodegen"], path: "Benchmarks/CompileBenchmark"),
         .executableTarget(
             name: "runner-benchmark", dependencies: ["WaymarkDriver", "WaymarkRunner", "WaymarkEval", "WaymarkCompiler", "WaymarkCodegen"],
-            path: "Benchmarks/RunnerBenchmark", exclude: ["workflows.py"]),
+            path: "Benchmarks/RunnerBenchmark", exclude: ["workflows.py", "scale.sh", "explain.sh"]),
         // Fixture lookup and golden-file comparison, shared by the test targets.
         .target(name: "WaymarkTestSupport", dependencies: ["WaymarkCompiler", "WaymarkIR"], path: "Tests/WaymarkTestSupport"),
         .testTarget(name: "WaymarkIRTests", dependencies: ["WaymarkIR"]),

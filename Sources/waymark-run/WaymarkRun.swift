@@ -14,6 +14,7 @@ struct WaymarkRun: AsyncParsableCommand {
 
     static func main() async {
         signal(SIGPIPE, SIG_IGN)  // a worker that dies must not take the runner with it
+        AllocatorTuning.apply()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
