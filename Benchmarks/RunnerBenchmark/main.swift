@@ -6,12 +6,17 @@
 // directory scripts/test-postgres.sh prints) the PostgreSQL server, read from /proc.
 //
 //     swift run -c release runner-benchmark [instances] [steps] [width] [baseline commits]
+//
+// WAYMARK_BENCH_ROWS (a list of `sequential`, `fan-out`, `memory`, `postgres`) runs only those
+// rows, to profile one of them.
 import Foundation
 import WaymarkCodegen
 import WaymarkCompiler
 import WaymarkDriver
 import WaymarkRunner
 
+// The same malloc settings as waymark-run (AllocatorTuning.swift).
+AllocatorTuning.apply()
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let instances = arguments.count > 0 ? arguments[0] : 100
 let steps = arguments.count > 1 ? arguments[1] : 10
@@ -19,6 +24,12 @@ let width = arguments.count > 2 ? arguments[2] : 10
 let baselineCount = arguments.count > 3 ? arguments[3] : min(instances * steps, 2_000)
 let databaseURL = ProcessInfo.processInfo.environment["WAYMARK_BENCH_DATABASE_URL"]
 let postmaster = ProcessCPU.postmaster(directory: ProcessInfo.processInfo.environment["WAYMARK_BENCH_DATABASE_DIR"])
+let selected = Set((ProcessInfo.processInfo.environment["WAYMARK_BENCH_ROWS"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init))
+/// Whether the rows of this kind and store run (all of them unless WAYMARK_BENCH_ROWS names some).
+func runs(_ kind: String, on store: String) -> Bool {
+    let kinds: Set = ["sequential", "fan-out"], stores: Set = ["memory", "postgres"]
+    return (selected.isDisjoint(with: kinds) || selected.contains(kind)) && (selected.isDisjoint(with: stores) || selected.contains(store))
+}
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 let packageRoot = root.deletingLastPathComponent().deletingLastPathComponent()
 
@@ -107,17 +118,21 @@ func sequentialRows(_ label: String, store: () throws -> any WorkflowStore) asyn
 }
 
 var rows: [Row] = []
-rows += await sequentialRows("memory") { InMemoryStore() }
-rows.append(await measure("memory: \(instances) x \(width) fan-out", workflow: "FanOutWorkflow", input: ("width", width), store: InMemoryStore()))
-if let databaseURL {
+if runs("sequential", on: "memory") { rows += await sequentialRows("memory") { InMemoryStore() } }
+if runs("fan-out", on: "memory") {
+    rows.append(await measure("memory: \(instances) x \(width) fan-out", workflow: "FanOutWorkflow", input: ("width", width), store: InMemoryStore()))
+}
+if let databaseURL, runs("sequential", on: "postgres") || runs("fan-out", on: "postgres") {
     do {
         rows.append(try baseline(databaseURL, count: baselineCount))
-        rows += try await sequentialRows("postgres") { try PostgresStore(url: databaseURL) }
-        rows.append(await measure("postgres: \(instances) x \(width) fan-out", workflow: "FanOutWorkflow", input: ("width", width), store: try PostgresStore(url: databaseURL)))
+        if runs("sequential", on: "postgres") { rows += try await sequentialRows("postgres") { try PostgresStore(url: databaseURL) } }
+        if runs("fan-out", on: "postgres") {
+            rows.append(await measure("postgres: \(instances) x \(width) fan-out", workflow: "FanOutWorkflow", input: ("width", width), store: try PostgresStore(url: databaseURL)))
+        }
     } catch {
         print("postgres: \(error)")
     }
-} else {
+} else if databaseURL == nil {
     print("(set WAYMARK_BENCH_DATABASE_URL for the Postgres rows and their baseline)")
 }
 
