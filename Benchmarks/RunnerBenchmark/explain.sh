@@ -2,16 +2,18 @@
 # The plans of the runner's hot queries (claim, recovery, journal read and write, completion)
 # on a database the runner has migrated (e.g. after a runner-benchmark run against it), with
 # FINISHED completed instances (10 journal rows each, an hour old), QUEUED queued ones and
-# RUNNING ones leased to runner 'r', added inside a transaction that is rolled back: nothing
+# RUNNING ones leased to runner 'r' and SLEEPING ones due in an hour (created before the queued
+# ones, so a claim in created_at order meets them first), added inside a transaction that is rolled back: nothing
 # stays behind. The claim is run with ANALYZE (its row locks go with the rollback) to show how
 # many rows it reads to find its 100.
 #
-#     bash Benchmarks/RunnerBenchmark/explain.sh URL [FINISHED] [QUEUED] [RUNNING]
+#     bash Benchmarks/RunnerBenchmark/explain.sh URL [FINISHED] [QUEUED] [RUNNING] [SLEEPING]
 set -euo pipefail
 url="${1:?usage: explain.sh URL [FINISHED] [QUEUED]}"
 finished="${2:-100000}"
 queued="${3:-10000}"
 running="${4:-1000}"
+sleeping="${5:-100000}"
 
 psql "$url" -v ON_ERROR_STOP=1 -q -X <<SQL
 BEGIN;
@@ -26,6 +28,10 @@ INSERT INTO waymark_instances (id, workflow, version, status, input, created_at)
 INSERT INTO waymark_instances (id, workflow, version, status, input, lease_owner, lease_expires_at, created_at)
     SELECT 'explain-running-' || g, 'ExplainWorkflow', 'explain-v', 'running', '{}', 'r', now() + interval '1 minute', now()
     FROM generate_series(1, $running) g;
+INSERT INTO waymark_instances (id, workflow, version, status, input, wake_at, created_at)
+    SELECT 'explain-sleeping-' || g, 'ExplainWorkflow', 'explain-v', 'sleeping', '{}', now() + interval '1 hour',
+        now() - interval '30 minutes'
+    FROM generate_series(1, $sleeping) g;
 INSERT INTO waymark_journal (instance_id, sequence, kind, payload)
     SELECT 'explain-done-' || g, s, 'value', '1' FROM generate_series(1, $finished) g, generate_series(0, 9) s;
 ANALYZE waymark_instances;
