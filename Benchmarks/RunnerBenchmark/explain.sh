@@ -4,7 +4,7 @@
 # FINISHED completed instances (10 journal rows each, an hour old), QUEUED queued ones and
 # RUNNING ones leased to runner 'r' and SLEEPING ones due in an hour (created before the queued
 # ones, so a claim in created_at order meets them first), added inside a transaction that is rolled back: nothing
-# stays behind. The claim is run with ANALYZE (its row locks go with the rollback) to show how
+# stays behind. The claim is run with ANALYZE (its updates go with the rollback) to show how
 # many rows it reads to find its 100.
 #
 #     bash Benchmarks/RunnerBenchmark/explain.sh URL [FINISHED] [QUEUED] [RUNNING] [SLEEPING]
@@ -36,14 +36,33 @@ INSERT INTO waymark_journal (instance_id, sequence, kind, payload)
     SELECT 'explain-done-' || g, s, 'value', '1' FROM generate_series(1, $finished) g, generate_series(0, 9) s;
 ANALYZE waymark_instances;
 ANALYZE waymark_journal;
-\echo '--- claim (PostgresStore+Leases.swift instancesClaim, the inner SELECT)'
+\echo '--- claim (PostgresStore+Leases.swift instancesClaim: ready instances and due sleepers, the oldest of both)'
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT id FROM waymark_instances
-WHERE version = ANY('{explain-v}'::text[])
-  AND (status = 'queued' OR (status = 'running' AND lease_owner IS NULL AND lease_expires_at <= now())
-       OR (status = 'sleeping' AND wake_at <= now()))
-  AND (crash_count >= 1) = false
-ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED;
+WITH suspects AS (
+    SELECT EXISTS (
+        SELECT 1 FROM waymark_instances WHERE crash_count >= 1 AND version = ANY('{explain-v}'::text[])
+          AND ((status IN ('queued', 'running') AND (status = 'queued' OR (lease_owner IS NULL AND lease_expires_at <= now())))
+               OR (status = 'sleeping' AND wake_at <= now()))
+    ) AS waiting
+),
+ready AS (
+    SELECT id, created_at FROM waymark_instances
+    WHERE version = ANY('{explain-v}'::text[])
+      AND status IN ('queued', 'running') AND (status = 'queued' OR (lease_owner IS NULL AND lease_expires_at <= now()))
+      AND (crash_count >= 1) = (SELECT waiting FROM suspects)
+    ORDER BY created_at LIMIT (SELECT CASE WHEN NOT waiting THEN 100 ELSE 1 END FROM suspects) FOR UPDATE SKIP LOCKED
+),
+due AS (
+    SELECT id, created_at FROM waymark_instances
+    WHERE version = ANY('{explain-v}'::text[]) AND status = 'sleeping' AND wake_at <= now()
+      AND (crash_count >= 1) = (SELECT waiting FROM suspects)
+    ORDER BY wake_at LIMIT (SELECT CASE WHEN NOT waiting THEN 100 ELSE 1 END FROM suspects) FOR UPDATE SKIP LOCKED
+)
+UPDATE waymark_instances SET status = 'running', lease_owner = 'explain', updated_at = now()
+WHERE id IN (
+    SELECT id FROM (SELECT id, created_at FROM ready UNION ALL SELECT id, created_at FROM due) candidates
+    ORDER BY created_at LIMIT (SELECT CASE WHEN NOT waiting THEN 100 ELSE 1 END FROM suspects)
+);
 \echo '--- recovery of expired leases (instancesClaim)'
 EXPLAIN (COSTS OFF)
 SELECT id FROM waymark_instances

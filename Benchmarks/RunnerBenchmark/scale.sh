@@ -73,7 +73,7 @@ serve() {
     while :; do
         # Through the claim's partial index: a count over the whole backlog would cost the
         # machine more as the backlog grows and skew the comparison.
-        left=$(sql "SELECT (SELECT created_at FROM waymark_instances WHERE status IN ('queued', 'running', 'sleeping')
+        left=$(sql "SELECT (SELECT created_at FROM waymark_instances WHERE status IN ('queued', 'running')
                             ORDER BY created_at LIMIT 1) IS NOT NULL")
         [ "$left" = f ] && break
         for pid in "${pids[@]}"; do

@@ -109,7 +109,10 @@ struct CancelCase: Sendable, CustomTestStringConvertible {
             }
             #expect(reached, "the instance reached the point to cancel at (\(cancel.when))")
             #expect(try await server.cancel(id) == .requested)
-            #expect(try await server.cancel(id) == .alreadyRequested)
+            // Asking again changes nothing; the instance may have ended in between (the first
+            // request wakes a parked one at once), which is as good.
+            let again = try await server.cancel(id)
+            if case .finished = again {} else { #expect(again == .alreadyRequested) }
             let record = try await server.result(of: id)
             server.stop()
             _ = try await serving.value

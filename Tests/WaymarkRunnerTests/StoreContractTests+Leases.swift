@@ -146,6 +146,25 @@ extension StoreContractTests {
         }
     }
 
+    /// Ready and due instances are claimed together, oldest first; a sleeper not yet due,
+    /// however old, is passed over (on Postgres they come through different indexes).
+    @Test(arguments: StoreKind.allCases)
+    func aClaimTakesTheOldestOfReadyAndDueInstances(_ kind: StoreKind) async throws {
+        try await kind.scoped("claim_due") { store, _ in
+            let later = try await store.instanceCreate(workflow: "W", version: "v1", input: .object([]))
+            let due = try await store.instanceCreate(workflow: "W", version: "v1", input: .object([]))
+            _ = try await store.instancesClaim(runner: "a", versions: ["v1"], limit: 10, leaseSeconds: 30)
+            try await Task.sleep(nanoseconds: 5_000_000)  // created after the sleepers on any clock
+            let queued = try await store.instanceCreate(workflow: "W", version: "v1", input: .object([]))
+            #expect(try await store.instanceSuspend(later, until: Date().addingTimeInterval(3600)))
+            #expect(try await store.instanceSuspend(due, until: Date().addingTimeInterval(-1)))
+            #expect(try await store.instancesClaim(runner: "b", versions: ["v1"], limit: 1, leaseSeconds: 30).claimed.map(\.id) == [due])
+            #expect(try await store.instancesClaim(runner: "b", versions: ["v1"], limit: 1, leaseSeconds: 30).claimed.map(\.id) == [queued])
+            #expect(try await store.instancesClaim(runner: "b", versions: ["v1"], limit: 10, leaseSeconds: 30).claimed.isEmpty)
+            #expect(try await store.instanceGet(later)?.status == .sleeping)
+        }
+    }
+
     /// Queuing an instance or handing one back wakes a waiting server; silence does not.
     @Test(arguments: StoreKind.allCases)
     func queuedWorkSignalsTheServer(_ kind: StoreKind) async throws {

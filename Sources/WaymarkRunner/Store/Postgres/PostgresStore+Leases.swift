@@ -61,24 +61,35 @@ extension PostgresStore {
                 RETURNING id, status
                 """,
                 recovery)
-            let claimable = """
-                version = ANY($2::text[])
-                  AND (status = 'queued' OR (status = 'running' AND lease_owner IS NULL AND lease_expires_at <= now())
-                       OR (status = 'sleeping' AND wake_at <= now()))
-                """
+            // Two sources, each through its own index: ready instances (queued, or running
+            // under a lease nobody holds) oldest first, and sleepers whose wake time passed,
+            // earliest due first; the claim takes the oldest of both. One index scan over
+            // both would walk every instance sleeping until later.
+            let versions = "version = ANY($2::text[])"
+            let crashes = "(crash_count >= $6::integer) = (SELECT waiting FROM suspects)"
+            let limit = "LIMIT (SELECT CASE WHEN NOT waiting THEN $3::integer WHEN $5::boolean THEN 1 ELSE 0 END FROM suspects)"
+            let ready = "status IN ('queued', 'running') AND (status = 'queued' OR (lease_owner IS NULL AND lease_expires_at <= now()))"
+            let due = "status = 'sleeping' AND wake_at <= now()"
             let rows = try connection.execute(
                 """
                 WITH suspects AS (
-                    SELECT EXISTS (SELECT 1 FROM waymark_instances WHERE crash_count >= $6::integer AND \(claimable)) AS waiting
+                    SELECT EXISTS (
+                        SELECT 1 FROM waymark_instances WHERE crash_count >= $6::integer AND \(versions) AND ((\(ready)) OR (\(due)))
+                    ) AS waiting
+                ),
+                ready AS (
+                    SELECT id, created_at FROM waymark_instances WHERE \(versions) AND \(ready) AND \(crashes)
+                    ORDER BY created_at \(limit) FOR UPDATE SKIP LOCKED
+                ),
+                due AS (
+                    SELECT id, created_at FROM waymark_instances WHERE \(versions) AND \(due) AND \(crashes)
+                    ORDER BY wake_at \(limit) FOR UPDATE SKIP LOCKED
                 )
                 UPDATE waymark_instances SET status = 'running', lease_owner = $1,
                     lease_expires_at = now() + make_interval(secs => $4::double precision), updated_at = now()
                 WHERE id IN (
-                    SELECT id FROM waymark_instances
-                    WHERE \(claimable) AND (crash_count >= $6::integer) = (SELECT waiting FROM suspects)
-                    ORDER BY created_at
-                    LIMIT (SELECT CASE WHEN NOT waiting THEN $3::integer WHEN $5::boolean THEN 1 ELSE 0 END FROM suspects)
-                    FOR UPDATE SKIP LOCKED
+                    SELECT id FROM (SELECT id, created_at FROM ready UNION ALL SELECT id, created_at FROM due) candidates
+                    ORDER BY created_at \(limit)
                 )
                 RETURNING id, workflow, version, input, crash_count, cancel_requested_at IS NOT NULL
                 """,
