@@ -13,13 +13,9 @@ import CMalloc
 /// with these settings, peak RSS unchanged). Memory freed at the top is kept up to 256 MiB
 /// and heaps grow 16 MiB at a time; the process's peak stays what its peak load needs.
 public enum AllocatorTuning {
-    /// Applies the settings once for the process; later calls do nothing. A no-op where the C
-    /// library is not glibc.
+    /// Applies the settings for the process (calling it again sets the same values). A no-op
+    /// where the C library is not glibc.
     public static func apply() {
-        _ = applied
-    }
-
-    private static let applied: Bool = {
         #if canImport(Glibc)
         let mebibyte: Int32 = 1 << 20
         // mallopt returns 0 on a value it refuses; each setting is independent, and a
@@ -27,9 +23,6 @@ public enum AllocatorTuning {
         _ = mallopt(M_TRIM_THRESHOLD, 256 * mebibyte)
         _ = mallopt(M_TOP_PAD, 16 * mebibyte)
         _ = mallopt(M_MMAP_THRESHOLD, 16 * mebibyte)
-        return true
-        #else
-        return false
         #endif
-    }()
+    }
 }
