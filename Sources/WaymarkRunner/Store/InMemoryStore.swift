@@ -116,6 +116,14 @@ public actor InMemoryStore: WorkflowStore {
         return InstanceClaim(claimed: claimed, poisoned: poisoned)
     }
 
+    /// What time does to `owner`'s leases: they lapse now, as if it stopped heartbeating long
+    /// ago. For tests of recovery that must not depend on how loaded the machine is.
+    func expireLeases(owner: String) {
+        for (id, lease) in leases where lease.owner == owner {
+            leases[id]?.expires = Date().addingTimeInterval(-1)
+        }
+    }
+
     /// Counts a crash on each instance whose runner died holding it (its lease expired with an
     /// owner still set), failing those at the limit; returns those.
     private func recoverCrashed(now: Date, maxCrashes: Int) -> [String] {
