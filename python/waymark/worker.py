@@ -37,11 +37,11 @@ import os
 import signal
 import struct
 import sys
-import threading
 import time
 from typing import Any
 
-from .actions import ActionInvocation, signature_of
+from .actions import ActionInvocation, shape, signature_of
+from .dependencies import dependencies_of
 from .serialization import TAG, SerializationError, allow, decode, encode, encode_exception
 
 # The fds the runner hands over (see Sources/WaymarkRunner/Workers/WorkerSpawn.swift).
@@ -69,19 +69,37 @@ class FrameTooLarge(Exception):
         super().__init__(f"its encoding is {size:,} bytes, over the limit of {limit:,} bytes for one reply")
 
 
+class Plan:
+    """How to call one @action, worked out at its first dispatch, so that every later dispatch
+    of a hot action skips `inspect` and, when it can, the general invocation path."""
+
+    __slots__ = ("function", "varargs", "cancellable", "direct")
+
+    def __init__(self, function: Any):
+        self.function = function
+        parameters = signature_of(function).parameters.values()
+        # The name of its *args parameter: that argument arrives as a list.
+        self.varargs = next((p.name for p in parameters if p.kind is inspect.Parameter.VAR_POSITIONAL), None)
+        # Async: a cancel request stops it. Sync: it runs on in its thread.
+        self.cancellable = inspect.iscoroutinefunction(function)
+        # Async, nothing injected and no argument to coerce: awaited as it is, which is what
+        # ActionInvocation.execute() does for it too.
+        try:
+            self.direct = self.cancellable and not dependencies_of(function) and not shape(function)[2]
+        except Exception:  # noqa: BLE001 - unresolvable annotations: the general path handles them
+            self.direct = False
+
+
 class Worker:
     def __init__(self, concurrency: int, output: int, max_frame_bytes: int):
         self.semaphore = asyncio.Semaphore(concurrency)
         self.output = output
         self.max_frame_bytes = max_frame_bytes
-        self.write_lock = threading.Lock()
         self.outbox: list[bytes] = []
         self.flush_scheduled = False
-        self.functions: dict[tuple[str, str], Any] = {}
+        self.plans: dict[tuple[str, str], Plan] = {}
         # Running dispatches: id -> (task, whether a cancel request may cancel it).
         self.running: dict[int, tuple[asyncio.Task, bool]] = {}
-        # Per action: async (a cancel request stops it) or sync (it runs on in its thread).
-        self.cancellable: dict[tuple, bool] = {}
         # The modules dispatches may name (None: any module, still only @action functions).
         self.modules: frozenset[str] | None = None
 
@@ -92,18 +110,16 @@ class Worker:
         return struct.pack(">I", len(data)) + data
 
     def send(self, frame: bytes) -> None:
-        """Queues a frame; frames queued in one turn of the event loop go out in one write."""
-        with self.write_lock:
-            self.outbox.append(frame)
-            if self.flush_scheduled:
-                return
+        """Queues a frame; frames queued in one turn of the event loop go out in one write. Only
+        the loop's thread sends (a sync action's answer is sent once its thread is done)."""
+        self.outbox.append(frame)
+        if not self.flush_scheduled:
             self.flush_scheduled = True
-        asyncio.get_running_loop().call_soon(self.flush)
+            asyncio.get_running_loop().call_soon(self.flush)
 
     def flush(self) -> None:
-        with self.write_lock:
-            frames, self.outbox = self.outbox, []
-            self.flush_scheduled = False
+        frames, self.outbox = self.outbox, []
+        self.flush_scheduled = False
         if not frames:
             return
         try:
@@ -113,33 +129,33 @@ class Worker:
         except BaseException as error:  # noqa: BLE001 - a writer that fails ends the worker
             die(f"cannot write to the runner ({error!r})")
 
-    def resolve(self, module_name: str, function_name: str):
-        """The @action function a dispatch names. Only modules the bundle's actions come from are
-        imported, and only functions the @action decorator marked are called."""
+    def resolve(self, module_name: str, function_name: str) -> Plan:
+        """The plan of the @action function a dispatch names. Only modules the bundle's actions
+        come from are imported, and only functions the @action decorator marked are called."""
         key = (module_name, function_name)
-        if key not in self.functions:
+        plan = self.plans.get(key)
+        if plan is None:
             if self.modules is not None and module_name not in self.modules:
                 raise PermissionError(f"module {module_name!r} holds none of the bundle's actions; refusing to import it")
             module = importlib.import_module(module_name)
             function = getattr(module, function_name, None)
             if function is None or getattr(function, "__waymark_action__", None) is None:
                 raise PermissionError(f"{module_name}.{function_name} is not an @action function; workers call only @action functions")
-            self.functions[key] = function.__wrapped_action__
-        return self.functions[key]
+            plan = self.plans[key] = Plan(function.__wrapped_action__)
+        return plan
 
     def start(self, message: dict) -> None:
         # The secret leaves the message before anything of the action's runs.
         token = message.pop("token", 0)
         dispatch = message.get("id")
         task = asyncio.create_task(self.run(dispatch, token, message))
-        key = (message.get("module"), message.get("function"))
-        cancellable = self.cancellable.get(key)
-        if cancellable is None:
+        plan = self.plans.get((message.get("module"), message.get("function")))
+        if plan is None:
             try:
-                cancellable = self.cancellable[key] = inspect.iscoroutinefunction(self.resolve(*key))
+                plan = self.resolve(message.get("module"), message.get("function"))
             except BaseException:  # noqa: BLE001 - run() reports the same failure as the action's answer
-                cancellable = True
-        self.running[dispatch] = (task, cancellable)
+                pass
+        self.running[dispatch] = (task, plan is None or plan.cancellable)
 
     def cancel(self, dispatch: Any) -> None:
         """The runner gave up on a dispatch: an async action is cancelled (its answer says so); a
@@ -160,9 +176,12 @@ class Worker:
                 # measures dispatch latency as its "ready" to this.
                 started = time.monotonic_ns()
                 try:
-                    function = self.resolve(message["module"], message["function"])
-                    args, varargs = self.arguments(function, message.get("args", {}), qualified)
-                    outcome = await ActionInvocation(qualified, function, varargs, args).execute()
+                    plan = self.resolve(message["module"], message["function"])
+                    args, varargs = self.arguments(plan, message.get("args", {}), qualified)
+                    if plan.direct:
+                        outcome = await plan.function(*varargs, **args)
+                    else:
+                        outcome = await ActionInvocation(qualified, plan.function, varargs, args).execute()
                     ok = True
                 except asyncio.CancelledError:
                     outcome = asyncio.CancelledError(f"action {qualified} was cancelled: the runner gave up on it (its timeout passed)")
@@ -194,8 +213,7 @@ class Worker:
             return self.frame({**head, "ok": False, "error": error})
 
     @staticmethod
-    def arguments(function, encoded: dict, qualified: str) -> tuple[dict, tuple]:
-        signature = signature_of(function)
+    def arguments(plan: Plan, encoded: dict, qualified: str) -> tuple[dict, tuple]:
         args: dict[str, Any] = {}
         varargs: tuple = ()
         for name, raw in encoded.items():
@@ -203,8 +221,7 @@ class Worker:
                 value = decode(raw)
             except Exception as error:  # noqa: BLE001
                 raise SerializationError(f"argument {name!r} of action {qualified} cannot be decoded: {error}") from None
-            parameter = signature.parameters.get(name)
-            if parameter is not None and parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            if name == plan.varargs:
                 varargs = tuple(value)
                 continue
             args[name] = value
@@ -218,32 +235,74 @@ def describe(failure: BaseException) -> str:
         return type(failure).__name__
 
 
-def read_frames(fd: int, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue, runner: int) -> None:
-    """Reads the runner's frames in large chunks and hands each chunk's messages over at once.
-    Any failure here ends the worker: a worker that cannot hear the runner must not linger."""
-    try:
-        buffer = b""
-        while True:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                break
-            buffer += chunk
-            messages = []
-            offset = 0
-            while len(buffer) - offset >= 4:
-                (length,) = struct.unpack_from(">I", buffer, offset)
-                if len(buffer) - offset - 4 < length:
-                    break
-                messages.append(json.loads(buffer[offset + 4 : offset + 4 + length]))
-                offset += 4 + length
-            buffer = buffer[offset:]
-            if messages:
-                loop.call_soon_threadsafe(queue.put_nowait, messages)
-    except BaseException as error:  # noqa: BLE001
-        die(f"cannot read from the runner ({error!r})")
-    if os.getppid() != runner:
-        die("the runner is gone")
-    loop.call_soon_threadsafe(queue.put_nowait, None)
+def split_frames(buffer: bytearray) -> list[Any]:
+    """The whole frames at the start of `buffer`, decoded; they leave the buffer, a partial
+    frame stays for the next read."""
+    messages, offset = [], 0
+    while len(buffer) - offset >= 4:
+        (length,) = struct.unpack_from(">I", buffer, offset)
+        if len(buffer) - offset - 4 < length:
+            break
+        messages.append(json.loads(buffer[offset + 4 : offset + 4 + length]))
+        offset += 4 + length
+    del buffer[:offset]
+    return messages
+
+
+class Reader:
+    """Reads the runner's frames on the event loop (`add_reader`): a chunk's dispatches start in
+    the turn that read it, with no thread handing them over (a GIL hand-off and a wake-up of the
+    loop per batch). Any failure here ends the worker: a worker that cannot hear the runner must
+    not linger."""
+
+    def __init__(self, fd: int, worker: Worker, runner: int, loop: asyncio.AbstractEventLoop):
+        self.fd = fd
+        self.worker = worker
+        self.runner = runner
+        self.loop = loop
+        self.buffer = bytearray()
+        # Resolved at shutdown or at the end of input.
+        self.finished: asyncio.Future = loop.create_future()
+        os.set_blocking(fd, False)
+        loop.add_reader(fd, self.readable)
+
+    def readable(self) -> None:
+        try:
+            chunk = os.read(self.fd, 1 << 16)
+        except (BlockingIOError, InterruptedError):
+            return
+        except BaseException as error:  # noqa: BLE001
+            die(f"cannot read from the runner ({error!r})")
+        if not chunk:
+            if os.getppid() != self.runner:
+                die("the runner is gone")
+            return self.finish()
+        self.buffer += chunk
+        try:
+            messages = split_frames(self.buffer)
+        except BaseException as error:  # noqa: BLE001
+            die(f"cannot read from the runner ({error!r})")
+        for message in messages:
+            if not self.handle(message):
+                return self.finish()
+
+    def handle(self, message: Any) -> bool:
+        """Acts on one message; false at shutdown."""
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "dispatch":
+            self.worker.start(message)
+        elif kind == "cancel":
+            self.worker.cancel(message.get("id"))
+        elif kind == "shutdown":
+            return False
+        else:
+            die(f"unexpected message from the runner: {str(message)[:200]}")
+        return True
+
+    def finish(self) -> None:
+        self.loop.remove_reader(self.fd)
+        if not self.finished.done():
+            self.finished.set_result(None)
 
 
 def die_with_parent(runner: int) -> None:
@@ -292,23 +351,9 @@ async def main(concurrency: int, max_frame_bytes: int, runner: int) -> None:
     if isinstance(policy, dict):
         worker.modules = frozenset(policy.get("modules") or [])
         allow(list(policy.get("types") or []), list(worker.modules))
-    queue: asyncio.Queue = asyncio.Queue()
-    threading.Thread(target=read_frames, args=(source, loop, queue, runner), daemon=True).start()
+    reader = Reader(source, worker, runner, loop)
     worker.send(worker.frame({"type": "ready", "pid": os.getpid()}))
-    running = True
-    while running:
-        messages = await queue.get()
-        for message in messages or [None]:
-            kind = message.get("type") if isinstance(message, dict) else None
-            if message is None or kind == "shutdown":
-                running = False
-                break
-            if kind == "dispatch":
-                worker.start(message)
-            elif kind == "cancel":
-                worker.cancel(message.get("id"))
-            else:
-                die(f"unexpected message from the runner: {str(message)[:200]}")
+    await reader.finished
     tasks = [task for task, _ in worker.running.values()]
     if tasks:
         await asyncio.gather(*tasks, return_exceptions=True)
