@@ -267,21 +267,27 @@ struct DurabilityTests {
         #expect(counts.filter { $0.key.hasPrefix("h") }.values.allSatisfy { (1...3).contains($0) }, "\(counts)")
     }
 
-    /// An instance whose journal holds a row nobody can read is failed, saying so; the rest of
-    /// the claim runs.
-    @Test func anUnreadableJournalFailsItsInstanceOnly() async throws {
+    /// An instance whose journal holds a row nobody can read, or whose stored input is not
+    /// JSON (rows written by hand), is failed saying so: it never replays without its effects
+    /// nor runs on an input the server made up. The rest of the claim runs.
+    @Test(arguments: [
+        ("INSERT INTO waymark_journal (instance_id, sequence, kind) VALUES ('ID', 0, 'bogus')", "WaymarkJournalCorrupt", "journal"),
+        ("UPDATE waymark_instances SET input = '{\"name\": ' WHERE id = 'ID'", "InputError", "its stored input is not JSON"),
+    ])
+    func anUnreadableRowFailsItsInstanceOnly(_ corruption: String, _ type: String, _ message: String) async throws {
         let setup = try await prepare()
         defer { cleanUp(setup) }
         let store = try await PostgresStore.open(url: setup.url)
         let corrupt = try await submit(setup, name: "c")
         let fine = try await submit(setup, name: "f")
-        try await TestDatabase.admin(setup.url, "INSERT INTO waymark_journal (instance_id, sequence, kind) VALUES ('\(corrupt)', 0, 'bogus')")
+        try await TestDatabase.admin(setup.url, corruption.replacingOccurrences(of: "'ID'", with: "'\(corrupt)'"))
         let server = try serve(setup)
         defer { server.terminate() }
         #expect(try await waitFor(90) { try await store.instanceGet(fine)?.status == .completed })
         let record = try #require(try await store.instanceGet(corrupt))
         #expect(record.status == .failed)
-        #expect(record.error?["type"] == .string("WaymarkJournalCorrupt"))
+        #expect(record.error?["type"] == .string(type))
+        #expect(record.error?["message"]?.stringValue?.contains(message) == true)
         #expect(executions(setup).keys.allSatisfy { $0.hasPrefix("f:") })
     }
 }

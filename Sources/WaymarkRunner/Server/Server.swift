@@ -231,6 +231,10 @@ public final class Server: Sendable {
         _ instance: ClaimedInstance, _ runner: Runner, _ workflow: LoadedWorkflow, journal: [Int: JournalEntry], cancellation: Cancellation
     ) async {
         let arguments: [String: Value]
+        if let problem = instance.unreadableInput {
+            await failInstance(instance.id, type: "InputError", problem)
+            return
+        }
         do {
             arguments = try Runner.arguments(instance.input, for: workflow)
         } catch {

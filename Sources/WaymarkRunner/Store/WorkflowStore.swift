@@ -79,14 +79,21 @@ public struct ClaimedInstance: Sendable, Equatable {
     /// Somebody asked to cancel it (`instanceCancel`); its journal says whether the
     /// cancellation was delivered already.
     public var cancelRequested: Bool
+    /// Why its stored input could not be read (a row a client wrote by hand, say); the server
+    /// fails such an instance rather than run it on an input it made up.
+    public var unreadableInput: String?
 
-    public init(id: String, workflow: String, version: String, input: JSON, crashes: Int, cancelRequested: Bool = false) {
+    public init(
+        id: String, workflow: String, version: String, input: JSON, crashes: Int, cancelRequested: Bool = false,
+        unreadableInput: String? = nil
+    ) {
         self.id = id
         self.workflow = workflow
         self.version = version
         self.input = input
         self.crashes = crashes
         self.cancelRequested = cancelRequested
+        self.unreadableInput = unreadableInput
     }
 }
 

@@ -97,10 +97,15 @@ extension PostgresStore {
             return (recovered, rows)
         }
         let claimed = rows.map { row in
-            ClaimedInstance(
+            var instance = ClaimedInstance(
                 id: row[0] ?? "", workflow: row[1] ?? "", version: row[2] ?? "",
-                input: (try? JSON.parse(row[3] ?? "{}")) ?? .object([]), crashes: row[4].flatMap { Int($0) } ?? 0,
-                cancelRequested: row[5] == "t")
+                input: .null, crashes: row[4].flatMap { Int($0) } ?? 0, cancelRequested: row[5] == "t")
+            do {
+                instance.input = try JSON.parse(row[3] ?? "")
+            } catch {
+                instance.unreadableInput = "its stored input is not JSON (\(error))"
+            }
+            return instance
         }
         return InstanceClaim(claimed: claimed, poisoned: recovered.filter { $0[1] == "failed" }.compactMap { $0[0] })
     }
