@@ -23,7 +23,10 @@ start)
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     as_owner "$bindir/initdb" -D "$dir/data" -U waymark --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1
     durability="-c fsync=off -c synchronous_commit=off"
-    [ "${WAYMARK_PG_DURABLE:-0}" = 1 ] && durability="-c fsync=on -c synchronous_commit=on"
+    # Durable, and with room for the WAL a busy server writes between timed checkpoints: on the
+    # default max_wal_size (1GB) a 100,000-instance backlog forced a checkpoint every ~50 s, and
+    # the full-page writes after each slowed it 6-22% against a 10,000 one (Benchmarks/README.md).
+    [ "${WAYMARK_PG_DURABLE:-0}" = 1 ] && durability="-c fsync=on -c synchronous_commit=on -c max_wal_size=4GB"
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
         "-p $port -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=100" \
         start >/dev/null
