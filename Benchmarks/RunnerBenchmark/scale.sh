@@ -3,6 +3,11 @@
 # processes (release build) on one PostgreSQL:
 #   scale:   BACKLOGS pre-queued instances of SequentialWorkflow(STEPS), one serve with
 #            --max-instances 500: actions/s and the serve process's peak RSS (VmHWM).
+#   sleeping: SLEEPING instances asleep until tomorrow, created before SLEEPING_N queued ones,
+#            served as the scale rows are: the claim must not read the sleepers.
+#   dead:    DEAD instances queued, then all completed by one UPDATE without a VACUUM (DEAD dead
+#            row versions in the table and the claim index, as after that many completions, for
+#            autovacuum to clean), then DEAD_N queued ones served as the scale rows are.
 #   servers: SERVERS_N queued instances served by 1, 2 and 4 serve processes at once: total
 #            actions/s; every instance completed with the expected result, exactly STEPS journal
 #            rows each, and the servers' finished counters (/metrics) sum to the instance count.
@@ -15,9 +20,9 @@
 #     WAYMARK_BENCH_DATABASE_URL=$url bash Benchmarks/RunnerBenchmark/scale.sh
 #     bash scripts/test-postgres.sh stop "$dir"
 #
-# Environment (an empty BACKLOGS or SERVERS skips those rows): BACKLOGS (default
-# "1000 10000 100000"), SERVERS ("1 2 4"), SERVERS_N (10000),
-# STEPS (3), BIN (.build/release), WAYMARKC ($BIN/waymarkc).
+# Environment (an empty BACKLOGS, SLEEPING, DEAD or SERVERS skips those rows): BACKLOGS (default
+# "1000 10000 100000"), SLEEPING (100000), SLEEPING_N (10000), DEAD (1000000), DEAD_N (10000),
+# SERVERS ("1 2 4"), SERVERS_N (10000), STEPS (3), BIN (.build/release), WAYMARKC ($BIN/waymarkc).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -28,6 +33,10 @@ steps="${STEPS:-3}"
 backlogs="${BACKLOGS-1000 10000 100000}"
 server_counts="${SERVERS-1 2 4}"
 servers_n="${SERVERS_N:-10000}"
+sleeping="${SLEEPING-100000}"
+sleeping_n="${SLEEPING_N:-10000}"
+dead="${DEAD-1000000}"
+dead_n="${DEAD_N:-10000}"
 expected=$(( steps * (steps - 1) / 2 ))
 work="$(mktemp -d /tmp/waymark-scale.XXXXXX)"
 export PYTHONPATH="$repo/python${PYTHONPATH:+:$PYTHONPATH}"
@@ -52,10 +61,24 @@ version=$(sql "SELECT version FROM waymark_instances WHERE workflow = 'Sequentia
 # Empty tables, then COUNT queued instances in one statement.
 queue() {
     sql "TRUNCATE waymark_journal, waymark_instances, waymark_runners CASCADE" >/dev/null
+    add "$1"
+    sql "VACUUM ANALYZE waymark_instances" >/dev/null
+}
+
+# COUNT more queued instances (ids scale-N, the ones measure() checks), created now.
+add() {
     sql "INSERT INTO waymark_instances (id, workflow, version, status, input)
          SELECT 'scale-' || g, 'SequentialWorkflow', '$version', 'queued', '{\"steps\": $steps}'
          FROM generate_series(1, $1) g" >/dev/null
-    sql "VACUUM ANALYZE waymark_instances" >/dev/null
+}
+
+# Empty tables, then COUNT instances (ids other-N) of STATUS and WAKE_AT created an hour ago.
+others() {
+    sql "TRUNCATE waymark_journal, waymark_instances, waymark_runners CASCADE" >/dev/null
+    sql "INSERT INTO waymark_instances (id, workflow, version, status, input, wake_at, created_at, updated_at)
+         SELECT 'other-' || g, 'SequentialWorkflow', '$version', '$2', '{\"steps\": $steps}', $3,
+                now() - interval '1 hour', now() - interval '1 hour'
+         FROM generate_series(1, $1) g" >/dev/null
 }
 
 # Starts K serve processes, waits until no instance is left queued or running, then prints
@@ -102,28 +125,46 @@ measure() {
                 round(extract(epoch FROM (SELECT max(updated_at) FROM waymark_instances)
                                        - (SELECT min(created_at) FROM waymark_journal))::numeric, 3),
                 (SELECT count(*) FROM waymark_instances i
-                 WHERE i.status <> 'completed' OR i.result IS DISTINCT FROM '$expected'
-                    OR (SELECT count(*) FROM waymark_journal j WHERE j.instance_id = i.id) <> $steps)" |
+                 WHERE i.id LIKE 'scale-%' AND (i.status <> 'completed' OR i.result IS DISTINCT FROM '$expected'
+                    OR (SELECT count(*) FROM waymark_journal j WHERE j.instance_id = i.id) <> $steps))" |
         tr '|' ' '
 }
 
-printf '%-8s %8s %8s %10s %9s %9s %12s %8s %8s\n' \
+printf '%-14s %8s %8s %10s %9s %9s %12s %8s %8s\n' \
     row servers backlog actions "span s" "wall s" "actions/s" "peak MB" wrong
-for n in $backlogs; do
-    queue "$n"
+# One serve over what is queued; prints the row (ROW, BACKLOG, the instances to finish).
+row() {
     serve 1 >"$work/serve.out"
     read -r wall peak finished <"$work/serve.out"
     read -r rows span wrong < <(measure)
-    printf '%-8s %8d %8d %10d %9.2f %9.2f %12.0f %8d %8d\n' \
-        scale 1 "$n" "$rows" "$span" "$wall" "$(echo "$rows / $span" | bc -l)" "$peak" \
-        $(( wrong + (finished != n) ))
+    printf '%-14s %8d %8d %10d %9.2f %9.2f %12.0f %8d %8d\n' \
+        "$1" 1 "$2" "$rows" "$span" "$wall" "$(echo "$rows / $span" | bc -l)" "$peak" \
+        $(( wrong + (finished != $3) ))
+}
+
+for n in $backlogs; do
+    queue "$n"
+    row scale "$n" "$n"
+done
+for n in $sleeping; do
+    others "$n" sleeping "now() + interval '1 day'"
+    add "$sleeping_n"
+    sql "VACUUM ANALYZE waymark_instances" >/dev/null
+    row "asleep $n" "$sleeping_n" "$sleeping_n"
+done
+for n in $dead; do
+    others "$n" queued NULL
+    sql "VACUUM ANALYZE waymark_instances" >/dev/null
+    sql "UPDATE waymark_instances SET status = 'completed', result = '0', updated_at = now() - interval '1 hour'" >/dev/null
+    add "$dead_n"
+    row "dead $n" "$dead_n" "$dead_n"
 done
 for k in $server_counts; do
     queue "$servers_n"
     serve "$k" >"$work/serve.out"
     read -r wall peak finished <"$work/serve.out"
     read -r rows span wrong < <(measure)
-    printf '%-8s %8d %8d %10d %9.2f %9.2f %12.0f %8d %8d\n' \
+    printf '%-14s %8d %8d %10d %9.2f %9.2f %12.0f %8d %8d\n' \
         servers "$k" "$servers_n" "$rows" "$span" "$wall" "$(echo "$rows / $span" | bc -l)" "$peak" \
         $(( wrong + (finished != servers_n) ))
     [ "$finished" = "$servers_n" ] || echo "servers: finished counters sum to $finished, not $servers_n" >&2
