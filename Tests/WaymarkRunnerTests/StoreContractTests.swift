@@ -313,4 +313,21 @@ struct FixedGateway: ActionGateway {
             await #expect(throws: PostgresError.self) { try await store.journalPut(id, sequence: 1, .value(.string("late"))) }
         }
     }
+
+    /// An instance whose stored result cannot be read fails the read, naming it: read as null,
+    /// it would seem to have returned None.
+    @Test func anUnreadableResultFailsTheRead() async throws {
+        try await TestDatabase.scoped("corrupt") { url in
+            let store = try await PostgresStore.open(url: url)
+            let id = try await store.instanceCreate(workflow: "W", version: "corrupt-v1", input: .object([]))
+            try await store.instanceComplete(id, result: .int("1"), error: nil)
+            try await TestDatabase.admin(url, "UPDATE waymark_instances SET result = '[1,' WHERE id = '\(id)'")
+            do {
+                _ = try await store.instanceGet(id)
+                Issue.record("an unreadable result was read")
+            } catch let error as PostgresError {
+                #expect(error.isDataCorrupted && error.description.contains("instance \(id): its stored result is not JSON"))
+            }
+        }
+    }
 }

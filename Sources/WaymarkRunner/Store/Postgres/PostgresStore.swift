@@ -83,10 +83,20 @@ public actor PostgresStore: WorkflowStore {
                 """, [id])
         }
         guard let row = rows.first else { return nil }
-        func json(_ text: String?) -> JSON? { text.flatMap { try? JSON.parse($0) } }
+        // A result or error that is not JSON (a row written by hand) is an error naming it: read
+        // as null, a completed instance would seem to have returned None. An unreadable input
+        // reads as null: the server failed that instance with an InputError saying so.
+        func json(_ text: String?, _ column: String) throws(PostgresError) -> JSON? {
+            guard let text else { return nil }
+            do {
+                return try JSON.parse(text)
+            } catch {
+                throw Self.corrupt("instance \(id): its stored \(column) is not JSON (\(error))")
+            }
+        }
         return InstanceRecord(
-            id: row[0] ?? id, workflow: row[1] ?? "", version: row[2] ?? "", input: json(row[4]) ?? .null,
-            status: InstanceStatus(rawValue: row[3] ?? "") ?? .queued, result: json(row[5]), error: json(row[6]),
+            id: row[0] ?? id, workflow: row[1] ?? "", version: row[2] ?? "", input: (try? json(row[4], "input")) ?? .null,
+            status: InstanceStatus(rawValue: row[3] ?? "") ?? .queued, result: try json(row[5], "result"), error: try json(row[6], "error"),
             createdAt: Self.date(row[7]), updatedAt: Self.date(row[8]))
     }
 
