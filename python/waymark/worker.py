@@ -279,12 +279,11 @@ class Reader:
             return self.finish()
         self.buffer += chunk
         try:
-            messages = split_frames(self.buffer)
-        except BaseException as error:  # noqa: BLE001
+            for message in split_frames(self.buffer):
+                if not self.handle(message):
+                    return self.finish()
+        except BaseException as error:  # noqa: BLE001 - not left to the loop, which would log it and go on
             die(f"cannot read from the runner ({error!r})")
-        for message in messages:
-            if not self.handle(message):
-                return self.finish()
 
     def handle(self, message: Any) -> bool:
         """Acts on one message; false at shutdown."""
