@@ -2,7 +2,7 @@ import asyncio
 import time
 from datetime import timedelta
 
-from waymark import ActionTimeout, RetryPolicy, Workflow, action, workflow
+from waymark import RetryPolicy, WaymarkTimeout, Workflow, action, workflow
 
 from teststate import bump
 
@@ -26,7 +26,7 @@ class TimeoutsWorkflow(Workflow):
         outcome = {}
         try:
             outcome["caught"] = await self.run_action(slow("caught", seconds), timeout=0.3)
-        except ActionTimeout as error:
+        except WaymarkTimeout as error:  # the base of the ActionTimeout raised
             outcome["caught"] = f"timed out: {error}"
         # The first attempt times out; the retry finishes at once. Three seconds of margin: on a
         # loaded 2-core CI machine an instant action has taken over a second to answer.

@@ -5,7 +5,7 @@ decorators register actions for the worker processes, and `Workflow.run()` can b
 directly in Python ("inline mode"), which is what unit tests and the parity harness use.
 """
 
-from .actions import action, ActionTimeout, registry
+from .actions import action, ActionTimeout, WaymarkTimeout, registry
 from .dependencies import Depend, Depends
 from .policies import BackoffPolicy, RetryPolicy
 from .schedules import delete_schedule, list_schedules, pause_schedule, resume_schedule, schedule_workflow
@@ -13,6 +13,7 @@ from .workflow import Workflow, workflow
 
 __all__ = [
     "ActionTimeout",
+    "WaymarkTimeout",
     "BackoffPolicy",
     "Depend",
     "Depends",

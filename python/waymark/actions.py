@@ -13,8 +13,13 @@ from .dependencies import dependencies_of, resolve
 registry: dict[str, Callable[..., Any]] = {}
 
 
-class ActionTimeout(TimeoutError):
-    """An action attempt did not finish within its timeout."""
+class WaymarkTimeout(TimeoutError):
+    """Waymark's synthetic timeout (the name waymark's README gives it): an action attempt was
+    taken but did not finish in the time allocated, because it ran too long or its worker died."""
+
+
+class ActionTimeout(WaymarkTimeout):
+    """An action attempt did not finish within its timeout (or its worker died running it)."""
 
 
 _signatures: dict[Callable[..., Any], inspect.Signature] = {}

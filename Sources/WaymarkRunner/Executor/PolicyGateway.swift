@@ -26,11 +26,12 @@ public struct PolicyGateway: ActionGateway {
         self.observe = observe
     }
 
-    /// waymark's ActionTimeout (a TimeoutError), raised into the workflow when an attempt times out.
+    /// waymark's ActionTimeout (a WaymarkTimeout, a TimeoutError), raised into the workflow when
+    /// an attempt times out.
     public static func timeout(_ message: String) -> ExceptionValue {
         ExceptionValue(
             type: "ActionTimeout", module: "waymark.actions", message: message,
-            mro: ["ActionTimeout", "TimeoutError", "OSError", "Exception", "BaseException"])
+            mro: ["ActionTimeout", "WaymarkTimeout", "TimeoutError", "OSError", "Exception", "BaseException"])
     }
 
     public func run(_ request: ActionRequest) async throws(PyError) -> Value {
