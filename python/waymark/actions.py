@@ -24,6 +24,7 @@ class ActionTimeout(WaymarkTimeout):
 
 _signatures: dict[Callable[..., Any], inspect.Signature] = {}
 _shapes: dict[Callable[..., Any], tuple[inspect.Signature, dict[str, Any], bool]] = {}
+_plain: dict[Callable[..., Any], bool] = {}
 
 
 def signature_of(fn: Callable[..., Any]) -> inspect.Signature:
@@ -49,6 +50,19 @@ def shape(fn: Callable[..., Any]) -> tuple[inspect.Signature, dict[str, Any], bo
         )
         found = (signature, hints, coercible)
         _shapes[fn] = found
+    return found
+
+
+def plain(fn: Callable[..., Any]) -> bool:
+    """Whether calling `fn` is all an invocation does: it is async, nothing is injected and no
+    argument could need coercing. Worked out once per function: a worker asks at every dispatch."""
+    found = _plain.get(fn)
+    if found is None:
+        try:
+            found = inspect.iscoroutinefunction(fn) and not dependencies_of(fn) and not shape(fn)[2]
+        except Exception:  # noqa: BLE001 - unresolvable annotations: the general path handles them
+            found = False
+        _plain[fn] = found
     return found
 
 
@@ -87,6 +101,8 @@ class ActionInvocation:
 
     async def execute(self) -> Any:
         fn = self.function
+        if plain(fn):
+            return await fn(*self.args, **self.kwargs)
         args, kwargs = coerce_arguments(fn, self.args, self.kwargs)
         if not dependencies_of(fn):
             if inspect.iscoroutinefunction(fn):

@@ -40,8 +40,7 @@ import sys
 import time
 from typing import Any
 
-from .actions import ActionInvocation, shape, signature_of
-from .dependencies import dependencies_of
+from .actions import ActionInvocation, signature_of
 from .serialization import TAG, SerializationError, allow, decode, encode, encode_exception
 
 # The fds the runner hands over (see Sources/WaymarkRunner/Workers/WorkerSpawn.swift).
@@ -71,9 +70,9 @@ class FrameTooLarge(Exception):
 
 class Plan:
     """How to call one @action, worked out at its first dispatch, so that every later dispatch
-    of a hot action skips `inspect` and, when it can, the general invocation path."""
+    of a hot action skips `inspect`."""
 
-    __slots__ = ("function", "varargs", "cancellable", "direct")
+    __slots__ = ("function", "varargs", "cancellable")
 
     def __init__(self, function: Any):
         self.function = function
@@ -82,12 +81,6 @@ class Plan:
         self.varargs = next((p.name for p in parameters if p.kind is inspect.Parameter.VAR_POSITIONAL), None)
         # Async: a cancel request stops it. Sync: it runs on in its thread.
         self.cancellable = inspect.iscoroutinefunction(function)
-        # Async, nothing injected and no argument to coerce: awaited as it is, which is what
-        # ActionInvocation.execute() does for it too.
-        try:
-            self.direct = self.cancellable and not dependencies_of(function) and not shape(function)[2]
-        except Exception:  # noqa: BLE001 - unresolvable annotations: the general path handles them
-            self.direct = False
 
 
 class Worker:
@@ -149,13 +142,11 @@ class Worker:
         token = message.pop("token", 0)
         dispatch = message.get("id")
         task = asyncio.create_task(self.run(dispatch, token, message))
-        plan = self.plans.get((message.get("module"), message.get("function")))
-        if plan is None:
-            try:
-                plan = self.resolve(message.get("module"), message.get("function"))
-            except BaseException:  # noqa: BLE001 - run() reports the same failure as the action's answer
-                pass
-        self.running[dispatch] = (task, plan is None or plan.cancellable)
+        try:
+            cancellable = self.resolve(message.get("module"), message.get("function")).cancellable
+        except BaseException:  # noqa: BLE001 - run() reports the same failure as the action's answer
+            cancellable = True
+        self.running[dispatch] = (task, cancellable)
 
     def cancel(self, dispatch: Any) -> None:
         """The runner gave up on a dispatch: an async action is cancelled (its answer says so); a
@@ -178,10 +169,7 @@ class Worker:
                 try:
                     plan = self.resolve(message["module"], message["function"])
                     args, varargs = self.arguments(plan, message.get("args", {}), qualified)
-                    if plan.direct:
-                        outcome = await plan.function(*varargs, **args)
-                    else:
-                        outcome = await ActionInvocation(qualified, plan.function, varargs, args).execute()
+                    outcome = await ActionInvocation(qualified, plan.function, varargs, args).execute()
                     ok = True
                 except asyncio.CancelledError:
                     outcome = asyncio.CancelledError(f"action {qualified} was cancelled: the runner gave up on it (its timeout passed)")
