@@ -303,12 +303,8 @@ struct FixedGateway: ActionGateway {
             let id = try await store.instanceCreate(workflow: "W", version: "corrupt-v1", input: .object([]))
             try await store.journalPut(id, sequence: 0, .value(.string("fine")))
             try await TestDatabase.admin(url, "INSERT INTO waymark_journal (instance_id, sequence, kind, payload) VALUES ('\(id)', 1, 'value', '{not json')")
-            do {
-                _ = try await store.journal(id)
-                Issue.record("an unreadable row was read")
-            } catch let error as PostgresError {
-                #expect(error.isDataCorrupted && error.description.contains("journal entry 1 of instance \(id) is not valid JSON"))
-            }
+            let error = await #expect(throws: PostgresError.self) { try await store.journal(id) }
+            #expect(error?.isDataCorrupted == true && error?.description.contains("journal entry 1 of instance \(id) is not valid JSON") == true)
             // The write path reads recorded rows too (when an effect was recorded before).
             await #expect(throws: PostgresError.self) { try await store.journalPut(id, sequence: 1, .value(.string("late"))) }
         }
@@ -322,12 +318,8 @@ struct FixedGateway: ActionGateway {
             let id = try await store.instanceCreate(workflow: "W", version: "corrupt-v1", input: .object([]))
             try await store.instanceComplete(id, result: .int("1"), error: nil)
             try await TestDatabase.admin(url, "UPDATE waymark_instances SET result = '[1,' WHERE id = '\(id)'")
-            do {
-                _ = try await store.instanceGet(id)
-                Issue.record("an unreadable result was read")
-            } catch let error as PostgresError {
-                #expect(error.isDataCorrupted && error.description.contains("instance \(id): its stored result is not JSON"))
-            }
+            let error = await #expect(throws: PostgresError.self) { try await store.instanceGet(id) }
+            #expect(error?.isDataCorrupted == true && error?.description.contains("instance \(id): its stored result is not JSON") == true)
         }
     }
 }

@@ -97,15 +97,16 @@ extension PostgresStore {
             return (recovered, rows)
         }
         let claimed = rows.map { row in
-            var instance = ClaimedInstance(
-                id: row[0] ?? "", workflow: row[1] ?? "", version: row[2] ?? "",
-                input: .null, crashes: row[4].flatMap { Int($0) } ?? 0, cancelRequested: row[5] == "t")
+            var input = JSON.null
+            var unreadable: String?
             do {
-                instance.input = try JSON.parse(row[3] ?? "")
+                input = try JSON.parse(row[3] ?? "")
             } catch {
-                instance.unreadableInput = "its stored input is not JSON (\(error))"
+                unreadable = "its stored input is not JSON (\(error))"
             }
-            return instance
+            return ClaimedInstance(
+                id: row[0] ?? "", workflow: row[1] ?? "", version: row[2] ?? "", input: input,
+                crashes: row[4].flatMap { Int($0) } ?? 0, cancelRequested: row[5] == "t", unreadableInput: unreadable)
         }
         return InstanceClaim(claimed: claimed, poisoned: recovered.filter { $0[1] == "failed" }.compactMap { $0[0] })
     }
