@@ -7,14 +7,19 @@ import Darwin
 /// The dispatch tokens (see `WorkerPool`), drawn from the kernel's random source 4 KiB at a
 /// time: `UInt64.random` made one `getrandom` system call per action, about 1% of the runner's
 /// CPU. Tokens stay unpredictable to action code (the same kernel source, only buffered).
-/// Not thread-safe: the pool actor owns it.
+/// Not thread-safe: its owner guards it (the pool actor; `InstanceID` behind a lock).
 struct SecretSource {
     private var buffer: [UInt64] = []
 
     /// A token in 1...2^62.
     mutating func next() -> UInt64 {
+        raw() % (1 << 62) + 1
+    }
+
+    /// 64 random bits.
+    mutating func raw() -> UInt64 {
         if buffer.isEmpty { refill() }
-        return buffer.removeLast() % (1 << 62) + 1
+        return buffer.removeLast()
     }
 
     private mutating func refill() {

@@ -136,7 +136,7 @@ extension PostgresStore {
                     let previousRunning = row.count > 12 && ["queued", "running", "sleeping"].contains(row[12] ?? "")
                     var instance = schedule.lastInstance
                     if schedule.allowDuplicate || !previousRunning {
-                        let id = UUID().uuidString.lowercased()
+                        let id = InstanceID.make()
                         let created = try connection.execute(
                             """
                             WITH created AS (

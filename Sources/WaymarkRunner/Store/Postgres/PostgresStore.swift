@@ -63,7 +63,7 @@ public actor PostgresStore: WorkflowStore {
     /// listening runners; a running one (its creator runs it) has no lease, so no runner
     /// claims it.
     public func instanceCreate(workflow: String, version: String, input: JSON, status: InstanceStatus) async throws -> String {
-        let id = UUID().uuidString.lowercased()
+        let id = InstanceID.make()
         try await creations.submit(Creation(id: id, workflow: workflow, version: version, input: input.serialized(), status: status.rawValue))
         return id
     }
