@@ -51,21 +51,7 @@ import WaymarkEval
         let pool = WorkerPool(WorkerConfiguration(
             python: Python.executable, paths: [modules, Python.package], workers: 1, concurrency: 3, maxActionLifecycle: nil,
             actionModules: ["policy_actions"]))
-        let answers = try await withThrowingTaskGroup(of: (Int, DispatchOutcome).self) { group in
-            for number in 0..<400 {
-                group.addTask {
-                    let arguments = JSON.object([("obj", try ValueCodec.encode(.int(number)))])
-                    return (number, try await pool.dispatch(module: "policy_actions", function: "text", arguments: arguments, timeout: 60))
-                }
-            }
-            var answers: [Int: String] = [:]
-            for try await (number, outcome) in group {
-                if case .value(let json) = outcome, case .str(let text)? = try? ValueCodec.decode(json) {
-                    answers[number] = text
-                }
-            }
-            return answers
-        }
+        let answers = try await Self.texts(of: (0..<400).map { .int($0) }, on: pool)
         let statistics = await pool.statistics()
         await pool.shutdown()
         #expect(answers.count == 400)
@@ -77,6 +63,39 @@ import WaymarkEval
             #expect(p50 >= 0 && p50 <= p99)
         } else {
             Issue.record("no dispatch latency after 400 dispatches")
+        }
+    }
+    /// Arguments far larger than a pipe holds: the pool's non-blocking flush hands what the
+    /// pipe cannot take to the worker's writer thread, and small dispatches queued behind them
+    /// still go out, in order, once it has drained.
+    @Test func argumentsLargerThanThePipe() async throws {
+        let modules = try WorkerPolicyTests.actionModule()
+        let pool = WorkerPool(WorkerConfiguration(
+            python: Python.executable, paths: [modules, Python.package], workers: 1, concurrency: 4, maxActionLifecycle: nil,
+            actionModules: ["policy_actions"]))
+        let texts = (0..<24).map { number in number % 3 == 0 ? String(repeating: String(number % 10), count: 1 << 20) : String(number) }
+        let answers = try await Self.texts(of: texts.map { .str($0) }, on: pool)
+        await pool.shutdown()
+        #expect(answers.count == texts.count)
+        for (number, text) in texts.enumerated() { #expect(answers[number] == text, "dispatch \(number)") }
+    }
+
+    /// Dispatches `policy_actions.text(obj)` for every value at once; the answers by index.
+    static func texts(of values: [Value], on pool: WorkerPool) async throws -> [Int: String] {
+        try await withThrowingTaskGroup(of: (Int, DispatchOutcome).self) { group in
+            for (number, value) in values.enumerated() {
+                group.addTask {
+                    let arguments = JSON.object([("obj", try ValueCodec.encode(value))])
+                    return (number, try await pool.dispatch(module: "policy_actions", function: "text", arguments: arguments, timeout: 60))
+                }
+            }
+            var answers: [Int: String] = [:]
+            for try await (number, outcome) in group {
+                if case .value(let json) = outcome, case .str(let text)? = try? ValueCodec.decode(json) {
+                    answers[number] = text
+                }
+            }
+            return answers
         }
     }
 }

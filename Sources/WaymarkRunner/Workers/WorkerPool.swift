@@ -95,6 +95,8 @@ public actor WorkerPool {
         let timeout: Double?
     }
     private var slotWaiters = FIFOQueue<CheckedContinuation<Void, Never>>()
+    /// Workers with frames queued since the last flush.
+    private var unflushed: [WorkerProcess] = []
     private var stopped = false
     /// Workers that exited before they were ready, in a row; past a few the pool gives up.
     private var startupFailures = 0
@@ -204,13 +206,46 @@ public actor WorkerPool {
             if let limit = configuration.maxActionLifecycle, worker.served >= limit, !worker.retiring {
                 retire(worker)
             }
-            if !worker.send(message) {
+            if !queue(message, to: worker) {
                 worker.outstanding[id] = nil
                 complete(id, with: .failure(DispatchError.workerLost("its input pipe is closed")))
                 return
             }
             if let deadline { watch(id, until: deadline) }
         }
+    }
+
+    /// Queues a frame for a worker; false when its input is closed.
+    ///
+    /// The frames queued while this actor works through its jobs go out together: the first
+    /// one schedules a flush as a job of this actor, which runs after the jobs queued before
+    /// it (the other dispatches of a burst) and wakes no thread.
+    ///
+    /// `now`: written before this returns (with the frames queued before it), for a frame that
+    /// is urgent and rare (a cancellation, whose grace period is already running).
+    private func queue(_ message: JSON, to worker: WorkerProcess, now: Bool = false) -> Bool {
+        let queued = worker.send(message)
+        if now {
+            worker.flush()
+            return queued != .closed
+        }
+        switch queued {
+        case .closed:
+            return false
+        case .joined:
+            return true
+        case .needsFlush:
+            unflushed.append(worker)
+            if unflushed.count == 1 { Task { self.flush() } }
+            return true
+        }
+    }
+
+    /// Writes every worker's queued frames (see `queue`).
+    private func flush() {
+        let workers = unflushed
+        unflushed = []
+        for worker in workers { worker.flush() }
     }
 
     /// The caller's task was cancelled: its dispatch fails now, and its slot comes back as for
@@ -418,7 +453,7 @@ public actor WorkerPool {
     /// period to answer before it is recycled.
     private func abandon(_ id: Int, on workerID: Int) {
         guard let worker = workers[workerID], worker.outstanding[id] != nil else { return }
-        _ = worker.send(.object([("type", .string("cancel")), ("id", .int(String(id)))]))  // closed input: its exit frees the slot
+        _ = queue(.object([("type", .string("cancel")), ("id", .int(String(id)))]), to: worker, now: true)  // closed input: its exit frees the slot
         abandoned[id] = workerID
         graces.push(DispatchTime.now().uptimeNanoseconds + UInt64(configuration.cancelGrace * 1_000_000_000), id)
         startWatching()

@@ -6,7 +6,7 @@ import WaymarkEval
 
 /// One `python -m waymark.worker` process and its three threads: one spawns it and waits for it
 /// to exit (the process says when it died, not a pipe that a forked child may hold open), one
-/// reads its answers, one writes its dispatches.
+/// reads its answers, one writes the dispatches the pool could not write without blocking.
 final class WorkerProcess: @unchecked Sendable {
     enum Event: Sendable {
         /// The messages that arrived in one read (their arrival times are in `Arrivals`).
@@ -33,8 +33,12 @@ final class WorkerProcess: @unchecked Sendable {
     private let input: Int32
     private let exit: ProcessExit
     private let condition = NSCondition()
+    /// Frames queued and not written yet.
     private var outbox: [UInt8] = []
     private var closed = false
+    /// The writer thread is writing the outbox (a flush found the pipe full); flushes leave it
+    /// to the writer until it has drained it.
+    private var writerOwns = false
     // Mutated only by the pool actor.
     var ready = false
     var served = 0
@@ -97,6 +101,8 @@ final class WorkerProcess: @unchecked Sendable {
         let spawn = try handoff.take().get()
         pid = spawn.pid
         input = spawn.input
+        // `flush` must never block the pool actor's thread on a full pipe.
+        _ = fcntl(input, F_SETFL, fcntl(input, F_GETFL) | O_NONBLOCK)
         self.exit = exit
         let output = spawn.output
         let limit = configuration.maxFrameBytes
@@ -173,52 +179,111 @@ final class WorkerProcess: @unchecked Sendable {
         events(.exited(exit.status ?? "unknown status"))
     }
 
-    /// Queues one frame for the writer thread; false when the worker's input is closed.
+    /// What `send` asks of its caller.
+    enum Queued {
+        /// The frame joined frames a flush or the writer thread will write.
+        case joined
+        /// The frame is the first since the last flush: the caller must `flush()` (once,
+        /// after the frames it is about to queue with it).
+        case needsFlush
+        /// The worker's input is closed: the frame was dropped.
+        case closed
+    }
+
+    /// Queues one frame, framed and serialized (outside the lock).
     ///
-    /// Frames queued while the writer is busy go out in one write, so a burst of dispatches
-    /// wakes the worker once rather than once per action.
-    func send(_ message: JSON) -> Bool {
-        // Serialized outside the lock, copied into the outbox once (no intermediate array).
+    /// The pool writes its frames itself (`flush`), once per burst rather than once per frame:
+    /// handing each burst to a writer thread cost a condition signal, a futex wake and a
+    /// thread switch, about a tenth of the runner's CPU per action. Only the pool actor calls
+    /// `send` and `flush`, so at most one of them writes at a time.
+    func send(_ message: JSON) -> Queued {
         let body = message.serialized()
         let length = UInt32(body.utf8.count)
         condition.lock()
         defer { condition.unlock() }
-        guard !closed else { return false }
-        // The writer is woken when the outbox fills from empty; until it takes the outbox,
-        // later frames join it without another wake-up (a futex call each).
-        let wake = outbox.isEmpty
+        guard !closed else { return .closed }
+        let first = outbox.isEmpty && !writerOwns
         outbox.append(UInt8(length >> 24))
         outbox.append(UInt8(length >> 16 & 0xFF))
         outbox.append(UInt8(length >> 8 & 0xFF))
         outbox.append(UInt8(length & 0xFF))
         outbox.append(contentsOf: body.utf8)
-        if wake { condition.signal() }
-        return true
+        return first ? .needsFlush : .joined
     }
 
-    /// The writer thread: writes whatever is queued, until the input is closed and drained.
+    /// Writes what is queued without blocking; what the pipe cannot take now (a worker slow to
+    /// read, a large argument) goes to the writer thread, which waits for room and writes it
+    /// and every frame queued after it, in order.
+    func flush() {
+        condition.lock()
+        guard !closed, !writerOwns, !outbox.isEmpty else {
+            condition.unlock()
+            return
+        }
+        let bytes = outbox
+        outbox = []
+        condition.unlock()
+        var offset = 0
+        guard let failure = write(bytes, from: &offset) else { return }
+        condition.lock()
+        defer { condition.unlock() }
+        if failure == EAGAIN {
+            outbox = Array(bytes[offset...]) + outbox
+            writerOwns = true
+        } else {
+            // The worker is gone; its exit fails what it held.
+            closed = true
+            outbox = []
+        }
+        condition.signal()
+    }
+
+    /// Writes `bytes` from `offset` on, advancing it; nil when all are written, else the errno
+    /// that stopped it (EAGAIN: the pipe is full).
+    private func write(_ bytes: [UInt8], from offset: inout Int) -> Int32? {
+        while offset < bytes.count {
+            let start = offset
+            let written = bytes.withUnsafeBytes { raw in raw.baseAddress.map { Glibc.write(input, $0 + start, raw.count - start) } ?? 0 }
+            if written > 0 {
+                offset += written
+            } else if written == 0 || errno != EINTR {
+                return written < 0 ? errno : EPIPE
+            }
+        }
+        return nil
+    }
+
+    /// The writer thread: writes what a flush could not, and what is queued when the input is
+    /// closed; then closes the input.
     private func writeOutbox() {
         writing: while true {
             condition.lock()
-            while outbox.isEmpty && !closed { condition.wait() }
+            while !writerOwns && !closed { condition.wait() }
             let bytes = outbox
             outbox = []
-            let finished = closed && bytes.isEmpty
+            if bytes.isEmpty {
+                // Drained: flushes write again (a frame queued before this was taken above).
+                writerOwns = false
+                let finished = closed
+                condition.unlock()
+                if finished { break }
+                continue
+            }
             condition.unlock()
-            if finished { break }
             var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { Glibc.write(input, $0.baseAddress! + offset, $0.count - offset) }
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else {
-                    // The worker is gone; its exit fails what it held.
-                    condition.lock()
-                    closed = true
-                    outbox = []
-                    condition.unlock()
-                    break writing
+            while let failure = write(bytes, from: &offset) {
+                if failure == EAGAIN {
+                    // The input is non-blocking (for `flush`): wait for room.
+                    var room = pollfd(fd: input, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&room, 1, -1)
+                    continue
                 }
-                offset += written
+                // The worker is gone; its exit fails what it held.
+                condition.lock()
+                closed = true
+                outbox = []
+                condition.unlock()
+                break writing
             }
         }
         close(input)
