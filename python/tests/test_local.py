@@ -58,3 +58,18 @@ def test_an_exception_keeps_its_args_fields_and_the_workers_traceback():
         asyncio.run(Limited().run("maps"))
     assert raised.value.wait_seconds == 30 and raised.value.args == ("maps is rate limited", 30)
     assert any("Raised in a waymark worker" in note and "call_api" in note for note in raised.value.__notes__)
+
+
+def test_instance_ids_are_time_ordered_version_7_uuids():
+    import time
+    import uuid
+
+    from waymark.client import instance_id
+
+    first = instance_id()
+    time.sleep(0.002)
+    ids = [instance_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert all(uuid.UUID(value).version == 7 and value == value.lower() for value in ids)
+    assert first < min(ids)
+    assert abs(int(first.replace("-", "")[:12], 16) - time.time_ns() // 1_000_000) < 60_000
