@@ -39,6 +39,42 @@ guard let result = try? Driver().compile(file: source), let bundle = try? Driver
     exit(1)
 }
 
+/// Counts finished instances and the wrong answers among them; wakes the waiter when all are in.
+///
+/// `@unchecked Sendable`: its state is guarded by the lock.
+final class Tally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var remaining: Int
+    private var wrong = 0
+    private var waiter: CheckedContinuation<Int, Never>?
+
+    init(_ count: Int) {
+        remaining = count
+    }
+
+    func finish(wrong isWrong: Bool) {
+        let done: (CheckedContinuation<Int, Never>, Int)? = lock.withLock {
+            remaining -= 1
+            if isWrong { wrong += 1 }
+            guard remaining == 0, let waiter else { return nil }
+            self.waiter = nil
+            return (waiter, wrong)
+        }
+        done.map { $0.0.resume(returning: $0.1) }
+    }
+
+    func wrongWhenDone() async -> Int {
+        await withCheckedContinuation { continuation in
+            let now: Int? = lock.withLock {
+                guard remaining > 0 else { return wrong }
+                waiter = continuation
+                return nil
+            }
+            now.map { continuation.resume(returning: $0) }
+        }
+    }
+}
+
 struct Row {
     var name: String
     var actions: Int
@@ -74,21 +110,23 @@ func measure(_ name: String, workflow: String, input: (String, Int), store: any 
     let cpuBefore = ProcessCPU.sample(postmaster: postmaster)
     let start = DispatchTime.now().uptimeNanoseconds
     let expected = (0..<input.1).reduce(0, +)
-    let wrong = await withTaskGroup(of: Bool.self) { group in
-        for index in 0..<instances {
-            if let rate {
-                let due = start + UInt64(Double(index) / rate * 1e9)
-                let now = DispatchTime.now().uptimeNanoseconds
-                if due > now { try? await Task.sleep(nanoseconds: due - now) }  // nothing cancels it
-            }
-            group.addTask {
-                let outcome = await runner.run(loaded, input: .object([(input.0, .int(String(input.1)))]), arguments: [input.0: .int(input.1)])
-                guard case .value(.int(let value)) = outcome else { return true }
-                return value != expected
-            }
+    // One unstructured task per instance, as `serve` runs them (Server/InFlight.swift): a task
+    // group of 10,000 children spent ~3% of the process's CPU removing each finished child
+    // from its list (a walk of the list), which is this harness's cost, not the runner's.
+    let tally = Tally(instances)
+    for index in 0..<instances {
+        if let rate {
+            let due = start + UInt64(Double(index) / rate * 1e9)
+            let now = DispatchTime.now().uptimeNanoseconds
+            if due > now { try? await Task.sleep(nanoseconds: due - now) }  // nothing cancels it
         }
-        return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        Task {
+            let outcome = await runner.run(loaded, input: .object([(input.0, .int(String(input.1)))]), arguments: [input.0: .int(input.1)])
+            guard case .value(.int(let value)) = outcome else { return tally.finish(wrong: true) }
+            tally.finish(wrong: value != expected)
+        }
     }
+    let wrong = await tally.wrongWhenDone()
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     // Sampled before shutdown: the workers are still alive and counted as this process's tree.
     let cpu = ProcessCPU.sample(postmaster: postmaster) - cpuBefore
