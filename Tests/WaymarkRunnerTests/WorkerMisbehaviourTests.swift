@@ -283,6 +283,49 @@ import WaymarkEval
         await pool.shutdown()
     }
 
+    /// A dispatch whose caller gave up while it waited for a slot passes the slot it was woken
+    /// for on: the next waiter takes it at once, not when some later answer frees another.
+    @Test func aCancelledWaiterPassesItsSlotOn() async throws {
+        let modules = try Self.module()
+        defer { try? FileManager.default.removeItem(atPath: modules) }
+        let pool = Self.pool(modules)
+        try await pool.waitUntilReady()
+        // Every slot taken until this test frees the first (its caller gives up); the others
+        // for the whole test.
+        let holders = (0..<Self.concurrency).map { _ in Task { await Self.dispatch(pool, "hang_async", timeout: 600) } }
+        await Self.waitUntil("every slot is taken") { await pool.occupiedSlots == Self.concurrency }
+        let quitter = Task { await Self.dispatch(pool, "hang_async", timeout: 600) }
+        await Self.waitUntil("the first dispatch waits for a slot") { await pool.waitingForSlots == 1 }
+        let waiter = Task { try await pool.dispatch(module: "misbehaving_actions", function: "ok", arguments: .object([("n", .int("7"))]), timeout: 600) }
+        await Self.waitUntil("the second dispatch waits for a slot") { await pool.waitingForSlots == 2 }
+        quitter.cancel()
+        holders[0].cancel()  // its slot comes back once the worker has cancelled the action
+        // Without passing the slot on, the waiter would wait for another slot: none frees
+        // before the pool shuts down.
+        await Self.waitUntil("the waiter got the freed slot and its answer", seconds: 120) {
+            let waiting = await pool.waitingForSlots, inFlight = await pool.inFlightCount
+            return waiting == 0 && inFlight <= 2
+        }
+        await pool.shutdown()
+        if case .success(.value(let value)) = await waiter.result {
+            #expect(value == .int("7"))
+        } else {
+            Issue.record("expected the action's value, got \(await waiter.result)")
+        }
+        Self.check(await quitter.value, .cancelled)
+        Self.check(await holders[0].value, .cancelled)
+        for holder in holders { _ = await holder.value }
+    }
+
+    /// Polls `condition` every 10 ms for up to `seconds`; records an issue if it never holds.
+    static func waitUntil(_ what: String, seconds: Int = 30, _ condition: () async -> Bool) async {
+        for _ in 0..<(seconds * 100) {
+            if await condition() { return }
+            try? await Task.sleep(nanoseconds: 10_000_000)  // cancellation only shortens the wait
+        }
+        Issue.record("timed out waiting until \(what)")
+    }
+
     /// A cancellable action gives its slot back when it times out, without recycling anything.
     @Test func aTimedOutAsyncActionIsCancelledWithoutRecycling() async throws {
         let modules = try Self.module()

@@ -95,6 +95,8 @@ public actor WorkerPool {
         let timeout: Double?
     }
     private var slotWaiters = FIFOQueue<CheckedContinuation<Void, Never>>()
+    /// Dispatches waiting for a slot, for tests.
+    var waitingForSlots: Int { slotWaiters.count }
     /// Workers with frames queued since the last flush.
     private var unflushed: [WorkerProcess] = []
     private var stopped = false
@@ -196,6 +198,9 @@ public actor WorkerPool {
     ) async throws -> DispatchOutcome {
         try await withCheckedThrowingContinuation { continuation in
             guard !Task.isCancelled else {
+                // The slot this dispatch was woken for stays free: wake the next waiter for it,
+                // or it waits beside a free slot until some other answer comes.
+                resumeOneSlotWaiter()
                 continuation.resume(throwing: DispatchError.cancelled)
                 return
             }
