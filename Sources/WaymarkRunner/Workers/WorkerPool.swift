@@ -225,16 +225,8 @@ public actor WorkerPool {
     /// The frames queued while this actor works through its jobs go out together: the first
     /// one schedules a flush as a job of this actor, which runs after the jobs queued before
     /// it (the other dispatches of a burst) and wakes no thread.
-    ///
-    /// `now`: written before this returns (with the frames queued before it), for a frame that
-    /// is urgent and rare (a cancellation, whose grace period is already running).
-    private func queue(_ message: JSON, to worker: WorkerProcess, now: Bool = false) -> Bool {
-        let queued = worker.send(message)
-        if now {
-            worker.flush()
-            return queued != .closed
-        }
-        switch queued {
+    private func queue(_ message: JSON, to worker: WorkerProcess) -> Bool {
+        switch worker.send(message) {
         case .closed:
             return false
         case .joined:
@@ -458,7 +450,9 @@ public actor WorkerPool {
     /// period to answer before it is recycled.
     private func abandon(_ id: Int, on workerID: Int) {
         guard let worker = workers[workerID], worker.outstanding[id] != nil else { return }
-        _ = queue(.object([("type", .string("cancel")), ("id", .int(String(id)))]), to: worker, now: true)  // closed input: its exit frees the slot
+        _ = queue(.object([("type", .string("cancel")), ("id", .int(String(id)))]), to: worker)  // closed input: its exit frees the slot
+        // Written at once, with what was queued before it: the grace period is running already.
+        worker.flush()
         abandoned[id] = workerID
         graces.push(DispatchTime.now().uptimeNanoseconds + UInt64(configuration.cancelGrace * 1_000_000_000), id)
         startWatching()
