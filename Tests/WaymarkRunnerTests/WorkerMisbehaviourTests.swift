@@ -302,10 +302,14 @@ import WaymarkEval
         holders[0].cancel()  // its slot comes back once the worker has cancelled the action
         // Without passing the slot on, the waiter would wait for another slot: none frees
         // before the pool shuts down.
-        await Self.waitUntil("the waiter got the freed slot and its answer", seconds: 120) {
-            let waiting = await pool.waitingForSlots, inFlight = await pool.inFlightCount
-            return waiting == 0 && inFlight <= 2
+        let answered = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = await waiter.result; return true }
+            group.addTask { try? await Task.sleep(nanoseconds: 120_000_000_000); return false }  // cancelled below
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
+        #expect(answered, "the waiter never got the freed slot")
         await pool.shutdown()
         if case .success(.value(let value)) = await waiter.result {
             #expect(value == .int("7"))
@@ -317,9 +321,9 @@ import WaymarkEval
         for holder in holders { _ = await holder.value }
     }
 
-    /// Polls `condition` every 10 ms for up to `seconds`; records an issue if it never holds.
-    static func waitUntil(_ what: String, seconds: Int = 30, _ condition: () async -> Bool) async {
-        for _ in 0..<(seconds * 100) {
+    /// Polls `condition` every 10 ms for up to 30 s; records an issue if it never holds.
+    static func waitUntil(_ what: String, _ condition: () async -> Bool) async {
+        for _ in 0..<3000 {
             if await condition() { return }
             try? await Task.sleep(nanoseconds: 10_000_000)  // cancellation only shortens the wait
         }
