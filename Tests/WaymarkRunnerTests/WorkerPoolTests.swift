@@ -45,6 +45,41 @@ import WaymarkEval
         #expect(popped == pushed.sorted())
     }
 
+    /// The bundle's modules are imported before a worker says it is ready: a slow import is
+    /// start-up, not part of the first action's timeout; a module that cannot be imported fails
+    /// only the dispatches that name it, with its own error, and the worker serves the rest.
+    @Test func theBundlesModulesAreImportedBeforeTheWorkerIsReady() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("waymark-preload-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try """
+            import time
+            from waymark import action
+
+            time.sleep(6)
+
+            @action
+            async def ping() -> str:
+                return "pong"
+            """.write(to: directory.appendingPathComponent("slow_import.py"), atomically: true, encoding: .utf8)
+        try """
+            from waymark import action
+
+            raise RuntimeError("broken at import")
+            """.write(to: directory.appendingPathComponent("broken_import.py"), atomically: true, encoding: .utf8)
+        let pool = WorkerPool(WorkerConfiguration(
+            python: Python.executable, paths: [directory.path, Python.package], workers: 1, concurrency: 2, maxActionLifecycle: nil,
+            actionModules: ["slow_import", "broken_import"]))
+        let first = try await pool.dispatch(module: "slow_import", function: "ping", arguments: .object([]), timeout: 4)
+        let broken = try await pool.dispatch(module: "broken_import", function: "anything", arguments: .object([]), timeout: 30)
+        let after = try await pool.dispatch(module: "slow_import", function: "ping", arguments: .object([]), timeout: 30)
+        await pool.shutdown()
+        guard case .value(let value) = first else { Issue.record("the first dispatch failed: \(first)"); return }
+        #expect(value == .string("pong"))
+        #expect(WorkerPolicyTests.failure(broken)?.contains("broken at import") == true, "\(broken)")
+        guard case .value(let again) = after else { Issue.record("the worker stopped serving: \(after)"); return }
+        #expect(again == .string("pong"))
+    }
+
     /// 400 dispatches at once into 3 slots: each waits its turn, none is lost or answered twice.
     @Test func manyMoreDispatchesThanSlots() async throws {
         let modules = try WorkerPolicyTests.actionModule()

@@ -8,7 +8,7 @@ closing fd 1) can reach the protocol.
 
 Runner -> worker: {"type": "dispatch", "id", "token", "module", "function", "args"},
 {"type": "cancel", "id"} (the runner gave up on it) and {"type": "shutdown"}.
-Worker -> runner: {"type": "ready", "pid"} once, then exactly one
+Worker -> runner: {"type": "ready", "pid"} once, after the bundle's action modules are imported, then exactly one
 {"type": "result", "id", "token", "started", "ok": true, "value"} or {"ok": false, "error": <exception>}
 per dispatch ("started": time.monotonic_ns() when the action began, absent if it never did).
 The token is the dispatch's secret: the worker takes it out of the frame before the action runs,
@@ -315,6 +315,20 @@ def private(fd: int) -> int:
     return moved
 
 
+def preload(modules: frozenset[str] | None) -> None:
+    """Imports the bundle's action modules before the worker says it is ready: a worker's
+    start-up, its imports included, must not count against the timeout of the first action it
+    gets. (Imported at that first dispatch, a module took seconds on a loaded machine, and a
+    no-op action with a 2.5 s timeout timed out.) A module that fails to import is left
+    unimported: each dispatch naming it imports it again and answers with that error, as
+    before, so the failure is reported where it matters and the worker serves the others."""
+    for name in sorted(modules or ()):
+        try:
+            importlib.import_module(name)
+        except BaseException:  # noqa: BLE001 - reported by each dispatch that names the module
+            continue
+
+
 async def main(concurrency: int, max_frame_bytes: int, runner: int) -> None:
     source = private(PROTOCOL_INPUT)
     sink = private(PROTOCOL_OUTPUT)
@@ -338,6 +352,7 @@ async def main(concurrency: int, max_frame_bytes: int, runner: int) -> None:
     if isinstance(policy, dict):
         worker.modules = frozenset(policy.get("modules") or [])
         allow(list(policy.get("types") or []), list(worker.modules))
+    preload(worker.modules)
     reader = Reader(source, worker, runner, loop)
     worker.send(worker.frame({"type": "ready", "pid": os.getpid()}))
     await reader.finished
