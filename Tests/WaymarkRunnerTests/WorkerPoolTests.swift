@@ -80,6 +80,72 @@ import WaymarkEval
         #expect(again == .string("pong"))
     }
 
+    /// A timeout bounds the action's own run, as `asyncio.wait_for` does: a worker that could
+    /// not run for a while (stopped here with SIGSTOP, as a starved process on a loaded machine
+    /// is) still answers in time for what the action took, and an action that ran past its
+    /// timeout from its own start still times out.
+    @Test func aTimeoutCountsFromWhenTheActionBegan() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("waymark-timeouts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try """
+            import asyncio, os, time
+            from waymark import action
+
+            @action
+            async def pid() -> int:
+                return os.getpid()
+
+            @action
+            async def nap(seconds: float) -> str:
+                await asyncio.sleep(seconds)
+                return "rested"
+
+            @action
+            def nap_sync(seconds: float) -> str:
+                time.sleep(seconds)
+                return "rested"
+            """.write(to: directory.appendingPathComponent("timed_actions.py"), atomically: true, encoding: .utf8)
+        let pool = WorkerPool(WorkerConfiguration(
+            python: Python.executable, paths: [directory.path, Python.package], workers: 1, concurrency: 4, maxActionLifecycle: nil,
+            actionModules: ["timed_actions"]))
+        guard case .value(let json) = try await pool.dispatch(module: "timed_actions", function: "pid", arguments: .object([]), timeout: 60),
+            let worker = json.intValue.map(Int32.init)
+        else { Issue.record("no pid"); return }
+        /// Dispatches while the worker is stopped for `stopped` seconds, then lets it go on.
+        func whileStopped(_ stopped: Double, _ function: String, _ seconds: Double, timeout: Double) async -> Result<DispatchOutcome, DispatchError> {
+            kill(worker, SIGSTOP)
+            let call = Task { () async -> Result<DispatchOutcome, DispatchError> in
+                do throws(DispatchError) {
+                    return .success(try await pool.dispatch(
+                        module: "timed_actions", function: function, arguments: .object([("seconds", .float(seconds))]), timeout: timeout))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            try? await Task.sleep(nanoseconds: UInt64(stopped * 1e9))
+            kill(worker, SIGCONT)
+            return await call.value
+        }
+        // Stopped past the runner's deadline; the action itself takes no time.
+        let quick = await whileStopped(1.0, "nap", 0, timeout: 0.3)
+        // Begins 0.9 s late and runs 0.3 s of its 1 s: past the runner's deadline, within its own.
+        let late = await whileStopped(0.9, "nap", 0.3, timeout: 1.0)
+        // Runs past its timeout from its own start: async (cancelled) and sync (runs on).
+        let slow = await whileStopped(0.2, "nap", 2, timeout: 0.5)
+        let slowSync = await whileStopped(0.2, "nap_sync", 1, timeout: 0.5)
+        let recycled = await pool.recycled
+        await pool.shutdown()
+        for (name, outcome) in [("quick", quick), ("late", late)] {
+            guard case .success(.value(let value)) = outcome else { Issue.record("\(name): \(outcome)"); continue }
+            #expect(value == .string("rested"), "\(name)")
+        }
+        for (name, outcome) in [("slow", slow), ("slowSync", slowSync)] {
+            guard case .failure(.timedOut(let seconds)) = outcome else { Issue.record("\(name) did not time out: \(outcome)"); continue }
+            #expect(seconds == 0.5, "\(name)")
+        }
+        #expect(recycled == 0, "a sync action that ends within the grace period keeps its worker")
+    }
+
     /// 400 dispatches at once into 3 slots: each waits its turn, none is lost or answered twice.
     @Test func manyMoreDispatchesThanSlots() async throws {
         let modules = try WorkerPolicyTests.actionModule()

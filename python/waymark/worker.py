@@ -7,10 +7,15 @@ runner's stderr, so nothing an action prints or writes (`os.write(1, ...)`, a su
 closing fd 1) can reach the protocol.
 
 Runner -> worker: {"type": "dispatch", "id", "token", "module", "function", "args"},
-{"type": "cancel", "id"} (the runner gave up on it) and {"type": "shutdown"}.
+{"type": "cancel", "id", "timeout"?} (the runner gave up on it: its caller went away, or its
+timeout passed on the runner's clock, when the worker holds the action to that timeout from when
+it began here) and {"type": "shutdown"}.
 Worker -> runner: {"type": "ready", "pid"} once, after the bundle's action modules are imported, then exactly one
-{"type": "result", "id", "token", "started", "ok": true, "value"} or {"ok": false, "error": <exception>}
-per dispatch ("started": time.monotonic_ns() when the action began, absent if it never did).
+{"type": "result", "id", "token", "started", "finished", "ok": true, "value"} or {"ok": false,
+"error": <exception>} per dispatch ("started" and "finished": time.monotonic_ns() when the action
+began and ended, absent if it never did; "cancelled": true when the runner's cancel stopped it).
+A sync action still running past its timeout is reported with {"type": "expired", "id", "token"}
+before its result, which follows when its thread ends.
 The token is the dispatch's secret: the worker takes it out of the frame before the action runs,
 and the runner stops a worker that answers with a wrong one. Whatever an action does (returns a
 value that cannot be encoded, raises `BaseException`, raises an exception whose `__str__` fails)
@@ -83,6 +88,20 @@ class Plan:
         self.cancellable = inspect.iscoroutinefunction(function)
 
 
+class Running:
+    """A dispatch this worker holds: its task, whether a cancel request may cancel it (async
+    actions; a sync one runs on in its thread), its secret, and when the action began."""
+
+    __slots__ = ("task", "cancellable", "token", "started", "expired")
+
+    def __init__(self, task: asyncio.Task, cancellable: bool, token: Any):
+        self.task = task
+        self.cancellable = cancellable
+        self.token = token
+        self.started: int | None = None
+        self.expired = False
+
+
 class Worker:
     def __init__(self, concurrency: int, output: int, max_frame_bytes: int):
         self.semaphore = asyncio.Semaphore(concurrency)
@@ -91,8 +110,8 @@ class Worker:
         self.outbox: list[bytes] = []
         self.flush_scheduled = False
         self.plans: dict[tuple[str, str], Plan] = {}
-        # Running dispatches: id -> (task, whether a cancel request may cancel it).
-        self.running: dict[int, tuple[asyncio.Task, bool]] = {}
+        # Running dispatches, by id.
+        self.running: dict[Any, Running] = {}
         # The modules dispatches may name (None: any module, still only @action functions).
         self.modules: frozenset[str] | None = None
 
@@ -146,46 +165,81 @@ class Worker:
             cancellable = self.resolve(message.get("module"), message.get("function")).cancellable
         except BaseException:  # noqa: BLE001 - run() reports the same failure as the action's answer
             cancellable = True
-        self.running[dispatch] = (task, cancellable)
+        self.running[dispatch] = Running(task, cancellable, token)
 
-    def cancel(self, dispatch: Any) -> None:
-        """The runner gave up on a dispatch: an async action is cancelled (its answer says so); a
-        sync action runs on in its thread, and the runner recycles the worker if it outlasts the
-        grace period."""
+    def cancel(self, dispatch: Any, timeout: Any = None) -> None:
+        """The runner gave up on a dispatch. Its caller went away (no timeout): an async action is
+        cancelled now. Its timeout passed on the runner's clock (`timeout`, seconds): the action's
+        own timeout counts from when it began here, as `asyncio.wait_for` around it would, so a
+        dispatch that waited in the pipes on a busy machine is not cut short for that wait.
+        Either way a sync action runs on in its thread, and the runner recycles the worker if it
+        outlasts the grace period."""
+        if dispatch not in self.running:
+            return
+        seconds = float(timeout) if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) else None
+        # On the next turn of the loop: a task cancelled before its first step would never
+        # enter `run` and so never answer; its first step is queued before this.
+        asyncio.get_running_loop().call_soon(self.expire, dispatch, seconds)
+
+    def expire(self, dispatch: Any, seconds: float | None) -> None:
         entry = self.running.get(dispatch)
-        if entry is not None and entry[1]:
-            # On the next turn of the loop: a task cancelled before its first step would never
-            # enter `run` and so never answer; its first step is queued before this.
-            asyncio.get_running_loop().call_soon(entry[0].cancel)
+        if entry is None or entry.expired:
+            return
+        if seconds is not None and entry.started is not None:
+            remaining = entry.started / 1e9 + seconds - time.monotonic()
+            if remaining > 0:
+                asyncio.get_running_loop().call_later(remaining, self.expire, dispatch, seconds)
+                return
+        if entry.cancellable or entry.started is None:
+            entry.task.cancel()
+        elif seconds is not None:
+            # A sync action past its timeout: the runner hears so now (its result, sent when
+            # the thread ends, is dropped there), and recycles this worker if it never ends.
+            entry.expired = True
+            self.send(self.frame({"type": "expired", "id": dispatch, "token": entry.token, "started": entry.started}))
 
     async def run(self, dispatch: Any, token: Any, message: dict) -> None:
         qualified = f"{message.get('module')}.{message.get('function')}"
-        ok, outcome, started = False, None, None
+        ok, outcome, started, finished, cancelled = False, None, None, None, False
         try:
             async with self.semaphore:
                 # When the action starts (CLOCK_MONOTONIC, the runner's clock too): the runner
-                # measures dispatch latency as its "ready" to this.
+                # measures dispatch latency as its "ready" to this, and judges a timeout by
+                # this to "finished".
                 started = time.monotonic_ns()
+                entry = self.running.get(dispatch)
+                if entry is not None:
+                    entry.started = started
                 try:
                     plan = self.resolve(message["module"], message["function"])
                     args, varargs = self.arguments(plan, message.get("args", {}), qualified)
                     outcome = await ActionInvocation(qualified, plan.function, varargs, args).execute()
                     ok = True
                 except asyncio.CancelledError:
+                    cancelled = True
                     outcome = asyncio.CancelledError(f"action {qualified} was cancelled: the runner gave up on it (its timeout passed)")
                 except BaseException as error:  # noqa: BLE001 - every outcome goes back to the runner
                     outcome = error
+                finished = time.monotonic_ns()
         except asyncio.CancelledError:
+            cancelled = True
             outcome = asyncio.CancelledError(f"action {qualified} was cancelled before it started")
         finally:
             self.running.pop(dispatch, None)
-        self.send(self.reply(dispatch, token, qualified, ok, outcome, started))
+        self.send(self.reply(dispatch, token, qualified, ok, outcome, started, finished, cancelled))
 
-    def reply(self, dispatch: Any, token: Any, qualified: str, ok: bool, outcome: Any, started: int | None = None) -> bytes:
+    def reply(
+        self, dispatch: Any, token: Any, qualified: str, ok: bool, outcome: Any,
+        started: int | None = None, finished: int | None = None, cancelled: bool = False,
+    ) -> bytes:
         """The answer's frame; an outcome that cannot be sent becomes an error saying why."""
-        head = {"type": "result", "id": dispatch, "token": token}
+        head: dict[str, Any] = {"type": "result", "id": dispatch, "token": token}
         if started is not None:
             head["started"] = started
+        if finished is not None:
+            head["finished"] = finished
+        if cancelled:
+            head["cancelled"] = True
         try:
             if ok:
                 return self.frame({**head, "ok": True, "value": encode(outcome)})
@@ -279,7 +333,7 @@ class Reader:
         if kind == "dispatch":
             self.worker.start(message)
         elif kind == "cancel":
-            self.worker.cancel(message.get("id"))
+            self.worker.cancel(message.get("id"), message.get("timeout"))
         elif kind == "shutdown":
             return False
         else:
@@ -356,7 +410,7 @@ async def main(concurrency: int, max_frame_bytes: int, runner: int) -> None:
     reader = Reader(source, worker, runner, loop)
     worker.send(worker.frame({"type": "ready", "pid": os.getpid()}))
     await reader.finished
-    tasks = [task for task, _ in worker.running.values()]
+    tasks = [entry.task for entry in worker.running.values()]
     if tasks:
         await asyncio.gather(*tasks, return_exceptions=True)
     worker.flush()

@@ -8,8 +8,9 @@ import WaymarkEval
 /// - Which failures are retried: `exception_types` by class hierarchy; empty means all.
 /// - Delay before retry n: the BackoffPolicy (constant, linear, exponential, capped, jittered)
 ///   or `backoff_seconds`; none by default. Scaled by `sleepScale` (0 in tests).
-/// - Each attempt runs within its timeout (default 300 s); a late answer is discarded and the
-///   attempt fails with `ActionTimeout`, as does an attempt whose worker died.
+/// - Each attempt runs within its timeout (default 300 s), counted from when the action began
+///   in its worker (see `WorkerPool`); one that runs longer fails with `ActionTimeout` and its
+///   late answer is discarded, as does an attempt whose worker died.
 public struct PolicyGateway: ActionGateway {
     public static let defaultTimeout = 300.0
 

@@ -75,8 +75,15 @@ public enum DispatchOutcome: Sendable {
 /// Every dispatch carries an id and a secret token; an answer is applied only while its dispatch
 /// is still pending, so the late result of a timed-out attempt is dropped. An answer with an
 /// unknown id or a wrong token, or a frame that cannot be read, breaks the protocol: that worker
-/// is killed. A timed-out dispatch keeps its slot until the worker answers it (an async action
-/// is cancelled); past `cancelGrace` its worker is recycled. A worker that dies fails its
+/// is killed.
+///
+/// A timeout bounds the action's run, from when it began in its worker to when it ended, as
+/// `asyncio.wait_for` around it does in Python: time spent in the pipes and run queues of a
+/// busy machine does not count. When the runner's clock passes the deadline first, the worker
+/// is asked to hold the action to its timeout from its own start (an async action is cancelled
+/// then; a sync one is reported as expired and runs on in its thread), and the answer decides.
+/// A timed-out dispatch keeps its slot until the worker answers it; past `cancelGrace` without
+/// an answer its worker is recycled and the dispatch fails as timed out. A worker that dies fails its
 /// in-flight dispatches as lost and is replaced; a worker past `maxActionLifecycle` stops taking
 /// work, finishes what it has, and is replaced.
 public actor WorkerPool {
@@ -93,6 +100,9 @@ public actor WorkerPool {
         /// When the attempt times out (monotonic nanoseconds), and its timeout in seconds.
         let deadline: UInt64?
         let timeout: Double?
+        /// The deadline passed without an answer: the worker was asked to hold the action to its
+        /// timeout, and its answer (or its worker's recycling) decides.
+        var expired = false
     }
     private var slotWaiters = FIFOQueue<CheckedContinuation<Void, Never>>()
     /// Dispatches waiting for a slot, for tests.
@@ -330,7 +340,12 @@ public actor WorkerPool {
             let reason = worker.killedBecause.map { "\(status): \($0)" } ?? status
             for id in worker.outstanding.keys {
                 abandoned[id] = nil
-                complete(id, with: .failure(DispatchError.workerLost(reason)))
+                // A dispatch past its deadline whose worker never answered timed out.
+                if let entry = pending[id], entry.expired {
+                    complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
+                } else {
+                    complete(id, with: .failure(DispatchError.workerLost(reason)))
+                }
             }
             worker.outstanding = [:]
             if !worker.retiring && !stopped && broken == nil {
@@ -346,10 +361,16 @@ public actor WorkerPool {
         // against its secret like any other, and every one saves a retry.
         guard let worker = workers[workerID] else { return }
         switch message["type"]?.stringValue {
-        case "result":
+        case "result", "expired":
             guard let id = message["id"]?.intValue, let sent = worker.outstanding[id], message["token"] == .int(String(sent.secret)) else {
                 let shown = message.serialized()
                 recycle(worker, because: "it broke the protocol: it sent an answer for no dispatch it holds, or with the wrong token: \(shown.prefix(200))")
+                return
+            }
+            if message["type"]?.stringValue == "expired" {
+                // A sync action ran past its timeout and runs on in its thread: the dispatch
+                // fails now; its slot stays taken until its result comes, or the grace ends.
+                if let entry = pending[id] { complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0))) }
                 return
             }
             worker.outstanding[id] = nil
@@ -359,10 +380,7 @@ public actor WorkerPool {
             let arrival = arrivals.take(id) ?? DispatchTime.now().uptimeNanoseconds
             // Late answers count too: the action did start then.
             if let started = message["started"]?.intValue { recordStart(started, readyAt: sent.ready) }
-            // The clock decides, not which task ran first: an answer that arrived after the deadline
-            // is late and discarded, even when the timer has not fired yet (a busy machine); one
-            // that arrived in time counts, however late this task runs.
-            if let entry = pending[id], let deadline = entry.deadline, arrival > deadline {
+            if let entry = pending[id], Self.overran(entry, answer: message, arrival: arrival) {
                 complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
                 return
             }
@@ -377,6 +395,21 @@ public actor WorkerPool {
         default:
             recycle(worker, because: "it broke the protocol: it sent \(message.serialized().prefix(200))")
         }
+    }
+
+    /// Whether an answer comes too late for its dispatch's timeout. The worker's clock decides
+    /// when the answer carries the action's start and end (the machine's CLOCK_MONOTONIC): how
+    /// long the action ran, not how long the answer took to come back. An action the runner's
+    /// cancel stopped, or one that never started, timed out once the deadline had passed.
+    /// Without those times, the answer's arrival is held against the deadline, and one that
+    /// reached the reader thread in time counts however late this actor handles it.
+    static func overran(_ entry: Pending, answer: JSON, arrival: UInt64) -> Bool {
+        guard let timeout = entry.timeout, let deadline = entry.deadline else { return false }
+        if answer["cancelled"] == .bool(true) { return entry.expired || arrival > deadline }
+        if let started = answer["started"]?.intValue, let finished = answer["finished"]?.intValue, finished >= started {
+            return Double(finished - started) > timeout * 1e9
+        }
+        return entry.expired || arrival > deadline
     }
 
     /// Dispatch latency: the action was ready (the caller asked for it) → the worker started
@@ -428,12 +461,12 @@ public actor WorkerPool {
             }
             while let due = deadlines.earliest, due <= DispatchTime.now().uptimeNanoseconds {
                 let id = deadlines.pop()
-                guard let entry = pending[id] else { continue }
-                // An answer that reached its reader thread in time is on its way to `handle`
-                // (which may wait for a thread on a busy machine): it decides, not this watcher.
-                if let arrived = arrivals.time(of: id), arrived <= due { continue }
-                complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
-                abandon(id, on: entry.worker)
+                guard let entry = pending[id], !entry.expired else { continue }
+                // An answer that reached its reader thread is on its way to `handle` (which may
+                // wait for a thread on a busy machine): it decides, not this watcher.
+                if arrivals.time(of: id) != nil { continue }
+                pending[id]?.expired = true
+                abandon(id, on: entry.worker, timeout: entry.timeout)
             }
             while let due = graces.earliest, due <= DispatchTime.now().uptimeNanoseconds {
                 let id = graces.pop()
@@ -446,11 +479,14 @@ public actor WorkerPool {
         watching = false
     }
 
-    /// The caller gave up on a dispatch: the worker is asked to cancel it, and has the grace
-    /// period to answer before it is recycled.
-    private func abandon(_ id: Int, on workerID: Int) {
+    /// The caller gave up on a dispatch, or its deadline passed (`timeout`): the worker is asked
+    /// to cancel it (at once, or when the action has run for `timeout` seconds since it began
+    /// there), and has the grace period to answer before it is recycled.
+    private func abandon(_ id: Int, on workerID: Int, timeout: Double? = nil) {
         guard let worker = workers[workerID], worker.outstanding[id] != nil else { return }
-        _ = queue(.object([("type", .string("cancel")), ("id", .int(String(id)))]), to: worker)  // closed input: its exit frees the slot
+        var cancel: [(String, JSON)] = [("type", .string("cancel")), ("id", .int(String(id)))]
+        if let timeout { cancel.append(("timeout", .float(timeout))) }
+        _ = queue(.object(cancel), to: worker)  // closed input: its exit frees the slot
         // Written at once, with what was queued before it: the grace period is running already.
         worker.flush()
         abandoned[id] = workerID
