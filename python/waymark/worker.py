@@ -66,6 +66,9 @@ def die(reason: str) -> None:
 
 # One encoder for every frame: `json.dumps` with options builds a new JSONEncoder per call.
 _encode_frame = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# And one decoder: `json.loads` of bytes first guesses their encoding (frames are UTF-8), then
+# decodes them as this does.
+_decode_frame = json.JSONDecoder().decode
 
 
 class FrameTooLarge(Exception):
@@ -285,7 +288,7 @@ def split_frames(buffer: bytearray) -> list[Any]:
         (length,) = struct.unpack_from(">I", buffer, offset)
         if len(buffer) - offset - 4 < length:
             break
-        messages.append(json.loads(buffer[offset + 4 : offset + 4 + length]))
+        messages.append(_decode_frame(buffer[offset + 4 : offset + 4 + length].decode("utf-8", "surrogatepass")))
         offset += 4 + length
     del buffer[:offset]
     return messages
