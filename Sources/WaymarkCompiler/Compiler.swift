@@ -113,13 +113,20 @@ public struct Compiler: Sendable {
         var exceptions: [String: ExceptionDecl] = [:]
         var failedFunctions: Set<String> = []
         var types: [String: WorkflowTypes] = [:]
+        // The declared types over the modules read so far: recomputed only when a workflow's
+        // lowering read another module (a file of twenty workflows read every class twenty times).
+        var declared: (modules: [String], types: [DeclaredType])?
         for workflowClass in workflowClasses {
             let lowering = WorkflowLowering(project: project, workflowClass: workflowClass, diagnostics: diagnostics)
             let workflow = lowering.lower()
             diagnostics = lowering.diagnostics
             if let workflow {
                 program.workflows.append(workflow)
-                types[workflow.name] = TypeFacts(lowering: lowering).table(for: workflowClass)
+                let facts = TypeFacts(lowering: lowering)
+                let modules = project.modules.keys.sorted()
+                let known = declared.flatMap { $0.modules == modules ? $0.types : nil } ?? facts.declaredTypes(of: modules)
+                declared = (modules, known)
+                types[workflow.name] = facts.table(for: workflowClass, declared: known)
             }
             failedFunctions.formUnion(lowering.functionsWithErrors.map { "\(workflowClass.name).\($0)" })
             actions.merge(lowering.actions) { a, _ in a }

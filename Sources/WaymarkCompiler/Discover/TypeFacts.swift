@@ -12,15 +12,20 @@ struct TypeFacts {
     let lowering: WorkflowLowering
     var project: Project { lowering.project }
 
-    func table(for workflowClass: ClassInfo) -> WorkflowTypes {
+    /// Every model, dataclass and enum of `modules` (the project modules read so far, sorted).
+    func declaredTypes(of modules: [String]) -> [DeclaredType] {
         var declared: [DeclaredType] = []
-        for moduleName in project.modules.keys.sorted() {
+        for moduleName in modules {
             guard let module = project.modules[moduleName] else { continue }
             for name in module.classes.keys.sorted() {
                 guard let info = module.classes[name], let type = declaredType(info) else { continue }
                 declared.append(type)
             }
         }
+        return declared
+    }
+
+    func table(for workflowClass: ClassInfo, declared: [DeclaredType]) -> WorkflowTypes {
         var runAnnotations: [String: String] = [:]
         if let run = runMethod(workflowClass), let arguments = run.node(.args) {
             let all = arguments.nodes(.posonlyargs) + arguments.nodes(.args) + arguments.nodes(.kwonlyargs)
