@@ -45,46 +45,68 @@ import WaymarkEval
         #expect(popped == pushed.sorted())
     }
 
-    /// The bundle's modules are imported before a worker says it is ready: a slow import is
-    /// start-up, not part of the first action's timeout; a module that cannot be imported fails
-    /// only the dispatches that name it, with its own error, and the worker serves the rest.
-    @Test func theBundlesModulesAreImportedBeforeTheWorkerIsReady() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("waymark-preload-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try """
-            import time
-            from waymark import action
-
-            time.sleep(6)
-
-            @action
-            async def ping() -> str:
-                return "pong"
-            """.write(to: directory.appendingPathComponent("slow_import.py"), atomically: true, encoding: .utf8)
-        try """
-            from waymark import action
-
-            raise RuntimeError("broken at import")
-            """.write(to: directory.appendingPathComponent("broken_import.py"), atomically: true, encoding: .utf8)
-        let pool = WorkerPool(WorkerConfiguration(
-            python: Python.executable, paths: [directory.path, Python.package], workers: 1, concurrency: 2, maxActionLifecycle: nil,
-            actionModules: ["slow_import", "broken_import"]))
-        let first = try await pool.dispatch(module: "slow_import", function: "ping", arguments: .object([]), timeout: 4)
-        let broken = try await pool.dispatch(module: "broken_import", function: "anything", arguments: .object([]), timeout: 30)
-        let after = try await pool.dispatch(module: "slow_import", function: "ping", arguments: .object([]), timeout: 30)
-        await pool.shutdown()
-        guard case .value(let value) = first else { Issue.record("the first dispatch failed: \(first)"); return }
-        #expect(value == .string("pong"))
-        #expect(WorkerPolicyTests.failure(broken)?.contains("broken at import") == true, "\(broken)")
-        guard case .value(let again) = after else { Issue.record("the worker stopped serving: \(after)"); return }
-        #expect(again == .string("pong"))
-    }
-
     /// A timeout bounds the action's own run, as `asyncio.wait_for` does: a worker that could
     /// not run for a while (stopped here with SIGSTOP, as a starved process on a loaded machine
     /// is) still answers in time for what the action took, and an action that ran past its
     /// timeout from its own start still times out.
     @Test func aTimeoutCountsFromWhenTheActionBegan() async throws {
+        // A grace far longer than the test: no worker is recycled for being stopped.
+        let pool = try Self.timedPool(cancelGrace: 60)
+        guard let worker = await Self.pid(of: pool) else { return }
+        // Stopped past the runner's deadline; the action itself takes no time.
+        let quick = await Self.whileStopped(worker, 4, pool, "nap", 0, timeout: 3)
+        // Begins 5.5 s late and runs 1 s of its 5: past the runner's deadline, within its own.
+        let late = await Self.whileStopped(worker, 5.5, pool, "nap", 1, timeout: 5)
+        // Runs past its timeout from its own start: async (cancelled) and sync (runs on).
+        let slow = await Self.whileStopped(worker, 0.2, pool, "nap", 3, timeout: 0.5)
+        let slowSync = await Self.whileStopped(worker, 0.2, pool, "nap_sync", 1, timeout: 0.5)
+        let recycled = await pool.recycled
+        await pool.shutdown()
+        for (name, outcome) in [("quick", quick), ("late", late)] {
+            guard case .success(.value(let value)) = outcome else { Issue.record("\(name): \(outcome)"); continue }
+            #expect(value == .string("rested"), "\(name)")
+        }
+        for (name, outcome) in [("slow", slow), ("slowSync", slowSync)] {
+            guard case .failure(.timedOut(let seconds)) = outcome else { Issue.record("\(name) did not time out: \(outcome)"); continue }
+            #expect(seconds == 0.5, "\(name)")
+        }
+        #expect(recycled == 0, "a sync action that ends within the grace period keeps its worker")
+    }
+
+    /// A worker holding an action to its timeout from its own start tells the runner, which
+    /// counts the grace period from then: an action that began after the runner's deadline and
+    /// ends within its own timeout but after the grace counted from that deadline keeps its
+    /// worker and its answer.
+    @Test func theGraceCountsFromTheWorkersHold() async throws {
+        let pool = try Self.timedPool(cancelGrace: 2)
+        guard let worker = await Self.pid(of: pool) else { return }
+        // Deadline at 2.5 s, its grace to 4.5 s; the action begins at 3 s and ends at 4.8 s,
+        // 1.8 s of its 2.5 s.
+        let held = await Self.whileStopped(worker, 3, pool, "nap", 1.8, timeout: 2.5)
+        let recycled = await pool.recycled
+        await pool.shutdown()
+        guard case .success(.value(let value)) = held else { Issue.record("\(held)"); return }
+        #expect(value == .string("rested"))
+        #expect(recycled == 0)
+    }
+
+    /// A worker's start and end times are checked against the runner's own readings: times
+    /// that cannot be (before the dispatch, after the answer arrived, or so far apart that
+    /// their difference overflows) leave the arrival to decide.
+    @Test func impossibleTimesLeaveTheArrivalToDecide() {
+        func overran(_ started: String, _ finished: String, arrival: UInt64) -> Bool {
+            WorkerPool.overran(
+                timeout: 1e-6, deadline: 2_000, expired: false, answer: .object([("started", .int(started)), ("finished", .int(finished))]),
+                sent: 1_000, arrival: arrival)
+        }
+        #expect(!overran("1100", "1500", arrival: 3_000), "ran 400 ns of its 1,000: in time, however late it arrived")
+        #expect(overran("1100", "2500", arrival: 3_000), "ran 1,400 ns of its 1,000")
+        #expect(overran("-9000000000000000000", "9000000000000000000", arrival: 3_000), "no reading: arrived after the deadline")
+        #expect(!overran("900", "950", arrival: 1_500), "started before it was sent: the arrival, in time, decides")
+        #expect(overran("1100", "9000", arrival: 2_500), "finished after it arrived: the arrival, late, decides")
+    }
+
+    static func timedPool(cancelGrace: Double) throws -> WorkerPool {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("waymark-timeouts-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try """
@@ -105,45 +127,36 @@ import WaymarkEval
                 time.sleep(seconds)
                 return "rested"
             """.write(to: directory.appendingPathComponent("timed_actions.py"), atomically: true, encoding: .utf8)
-        let pool = WorkerPool(WorkerConfiguration(
+        return WorkerPool(WorkerConfiguration(
             python: Python.executable, paths: [directory.path, Python.package], workers: 1, concurrency: 4, maxActionLifecycle: nil,
-            actionModules: ["timed_actions"]))
-        guard case .value(let json) = try await pool.dispatch(module: "timed_actions", function: "pid", arguments: .object([]), timeout: 60),
-            let worker = json.intValue.map(Int32.init)
-        else { Issue.record("no pid"); return }
-        /// Dispatches while the worker is stopped for `stopped` seconds, then lets it go on.
-        func whileStopped(_ stopped: Double, _ function: String, _ seconds: Double, timeout: Double) async -> Result<DispatchOutcome, DispatchError> {
-            kill(worker, SIGSTOP)
-            let call = Task { () async -> Result<DispatchOutcome, DispatchError> in
-                do throws(DispatchError) {
-                    return .success(try await pool.dispatch(
-                        module: "timed_actions", function: function, arguments: .object([("seconds", .float(seconds))]), timeout: timeout))
-                } catch {
-                    return .failure(error)
-                }
+            actionModules: ["timed_actions"], cancelGrace: cancelGrace))
+    }
+
+    static func pid(of pool: WorkerPool) async -> Int32? {
+        let outcome = try? await pool.dispatch(module: "timed_actions", function: "pid", arguments: .object([]), timeout: 600)
+        guard case .value(let json)? = outcome, let pid = json.intValue.map(Int32.init) else {
+            Issue.record("no pid: \(String(describing: outcome))")
+            return nil
+        }
+        return pid
+    }
+
+    /// Dispatches while the worker is stopped (SIGSTOP) for `stopped` seconds, then lets it go on.
+    static func whileStopped(
+        _ worker: Int32, _ stopped: Double, _ pool: WorkerPool, _ function: String, _ seconds: Double, timeout: Double
+    ) async -> Result<DispatchOutcome, DispatchError> {
+        kill(worker, SIGSTOP)
+        let call = Task { () async -> Result<DispatchOutcome, DispatchError> in
+            do throws(DispatchError) {
+                return .success(try await pool.dispatch(
+                    module: "timed_actions", function: function, arguments: .object([("seconds", .float(seconds))]), timeout: timeout))
+            } catch {
+                return .failure(error)
             }
-            try? await Task.sleep(nanoseconds: UInt64(stopped * 1e9))
-            kill(worker, SIGCONT)
-            return await call.value
         }
-        // Stopped past the runner's deadline; the action itself takes no time.
-        let quick = await whileStopped(1.0, "nap", 0, timeout: 0.3)
-        // Begins 0.9 s late and runs 0.3 s of its 1 s: past the runner's deadline, within its own.
-        let late = await whileStopped(0.9, "nap", 0.3, timeout: 1.0)
-        // Runs past its timeout from its own start: async (cancelled) and sync (runs on).
-        let slow = await whileStopped(0.2, "nap", 2, timeout: 0.5)
-        let slowSync = await whileStopped(0.2, "nap_sync", 1, timeout: 0.5)
-        let recycled = await pool.recycled
-        await pool.shutdown()
-        for (name, outcome) in [("quick", quick), ("late", late)] {
-            guard case .success(.value(let value)) = outcome else { Issue.record("\(name): \(outcome)"); continue }
-            #expect(value == .string("rested"), "\(name)")
-        }
-        for (name, outcome) in [("slow", slow), ("slowSync", slowSync)] {
-            guard case .failure(.timedOut(let seconds)) = outcome else { Issue.record("\(name) did not time out: \(outcome)"); continue }
-            #expect(seconds == 0.5, "\(name)")
-        }
-        #expect(recycled == 0, "a sync action that ends within the grace period keeps its worker")
+        try? await Task.sleep(nanoseconds: UInt64(stopped * 1e9))  // cancellation only shortens the stop
+        kill(worker, SIGCONT)
+        return await call.value
     }
 
     /// 400 dispatches at once into 3 slots: each waits its turn, none is lost or answered twice.

@@ -10,12 +10,14 @@ Runner -> worker: {"type": "dispatch", "id", "token", "module", "function", "arg
 {"type": "cancel", "id", "timeout"?} (the runner gave up on it: its caller went away, or its
 timeout passed on the runner's clock, when the worker holds the action to that timeout from when
 it began here) and {"type": "shutdown"}.
-Worker -> runner: {"type": "ready", "pid"} once, after the bundle's action modules are imported, then exactly one
+Worker -> runner: {"type": "ready", "pid"} once, then exactly one
 {"type": "result", "id", "token", "started", "finished", "ok": true, "value"} or {"ok": false,
 "error": <exception>} per dispatch ("started" and "finished": time.monotonic_ns() when the action
 began and ended, absent if it never did; "cancelled": true when the runner's cancel stopped it).
-A sync action still running past its timeout is reported with {"type": "expired", "id", "token"}
-before its result, which follows when its thread ends.
+A cancel carrying a timeout that the worker holds until the action has run that long is
+acknowledged with {"type": "holding", "id", "token", "until"} (monotonic ns), and a sync action
+still running past its timeout is reported with {"type": "expired", "id", "token"} before its
+result, which follows when its thread ends.
 The token is the dispatch's secret: the worker takes it out of the frame before the action runs,
 and the runner stops a worker that answers with a wrong one. Whatever an action does (returns a
 value that cannot be encoded, raises `BaseException`, raises an exception whose `__str__` fails)
@@ -64,6 +66,10 @@ def die(reason: str) -> None:
         os._exit(PROTOCOL_FAILURE)
 
 
+# The clock answers carry, bound here: an action that patches `time.monotonic_ns` (a test's
+# frozen clock) must not change how long the worker says it ran.
+_monotonic_ns = time.monotonic_ns
+
 # One encoder for every frame: `json.dumps` with options builds a new JSONEncoder per call.
 _encode_frame = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 # And one decoder: `json.loads` of bytes first guesses their encoding (frames are UTF-8), then
@@ -95,7 +101,7 @@ class Running:
     """A dispatch this worker holds: its task, whether a cancel request may cancel it (async
     actions; a sync one runs on in its thread), its secret, and when the action began."""
 
-    __slots__ = ("task", "cancellable", "token", "started", "expired")
+    __slots__ = ("task", "cancellable", "token", "started", "expired", "holding")
 
     def __init__(self, task: asyncio.Task, cancellable: bool, token: Any):
         self.task = task
@@ -103,6 +109,7 @@ class Running:
         self.token = token
         self.started: int | None = None
         self.expired = False
+        self.holding = False
 
 
 class Worker:
@@ -189,8 +196,13 @@ class Worker:
         if entry is None or entry.expired:
             return
         if seconds is not None and entry.started is not None:
-            remaining = entry.started / 1e9 + seconds - time.monotonic()
+            until = entry.started + int(seconds * 1e9)
+            remaining = (until - _monotonic_ns()) / 1e9
             if remaining > 0:
+                if not entry.holding:
+                    # The runner counts its grace period from here, not from its own deadline.
+                    entry.holding = True
+                    self.send(self.frame({"type": "holding", "id": dispatch, "token": entry.token, "until": until}))
                 asyncio.get_running_loop().call_later(remaining, self.expire, dispatch, seconds)
                 return
         if entry.cancellable or entry.started is None:
@@ -209,7 +221,7 @@ class Worker:
                 # When the action starts (CLOCK_MONOTONIC, the runner's clock too): the runner
                 # measures dispatch latency as its "ready" to this, and judges a timeout by
                 # this to "finished".
-                started = time.monotonic_ns()
+                started = _monotonic_ns()
                 entry = self.running.get(dispatch)
                 if entry is not None:
                     entry.started = started
@@ -223,7 +235,7 @@ class Worker:
                     outcome = asyncio.CancelledError(f"action {qualified} was cancelled: the runner gave up on it (its timeout passed)")
                 except BaseException as error:  # noqa: BLE001 - every outcome goes back to the runner
                     outcome = error
-                finished = time.monotonic_ns()
+                finished = _monotonic_ns()
         except asyncio.CancelledError:
             cancelled = True
             outcome = asyncio.CancelledError(f"action {qualified} was cancelled before it started")
@@ -372,20 +384,6 @@ def private(fd: int) -> int:
     return moved
 
 
-def preload(modules: frozenset[str] | None) -> None:
-    """Imports the bundle's action modules before the worker says it is ready: a worker's
-    start-up, its imports included, must not count against the timeout of the first action it
-    gets. (Imported at that first dispatch, a module took seconds on a loaded machine, and a
-    no-op action with a 2.5 s timeout timed out.) A module that fails to import is left
-    unimported: each dispatch naming it imports it again and answers with that error, as
-    before, so the failure is reported where it matters and the worker serves the others."""
-    for name in sorted(modules or ()):
-        try:
-            importlib.import_module(name)
-        except BaseException:  # noqa: BLE001 - reported by each dispatch that names the module
-            continue
-
-
 async def main(concurrency: int, max_frame_bytes: int, runner: int) -> None:
     source = private(PROTOCOL_INPUT)
     sink = private(PROTOCOL_OUTPUT)
@@ -409,7 +407,6 @@ async def main(concurrency: int, max_frame_bytes: int, runner: int) -> None:
     if isinstance(policy, dict):
         worker.modules = frozenset(policy.get("modules") or [])
         allow(list(policy.get("types") or []), list(worker.modules))
-    preload(worker.modules)
     reader = Reader(source, worker, runner, loop)
     worker.send(worker.frame({"type": "ready", "pid": os.getpid()}))
     await reader.finished

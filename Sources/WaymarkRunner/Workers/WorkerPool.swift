@@ -361,10 +361,14 @@ public actor WorkerPool {
         // against its secret like any other, and every one saves a retry.
         guard let worker = workers[workerID] else { return }
         switch message["type"]?.stringValue {
-        case "result", "expired":
+        case "result", "expired", "holding":
             guard let id = message["id"]?.intValue, let sent = worker.outstanding[id], message["token"] == .int(String(sent.secret)) else {
                 let shown = message.serialized()
                 recycle(worker, because: "it broke the protocol: it sent an answer for no dispatch it holds, or with the wrong token: \(shown.prefix(200))")
+                return
+            }
+            if message["type"]?.stringValue == "holding" {
+                holding(id, until: message["until"]?.intValue)
                 return
             }
             if message["type"]?.stringValue == "expired" {
@@ -380,7 +384,9 @@ public actor WorkerPool {
             let arrival = arrivals.take(id) ?? DispatchTime.now().uptimeNanoseconds
             // Late answers count too: the action did start then.
             if let started = message["started"]?.intValue { recordStart(started, readyAt: sent.ready) }
-            if let entry = pending[id], Self.overran(entry, answer: message, arrival: arrival) {
+            if let entry = pending[id],
+                Self.overran(timeout: entry.timeout, deadline: entry.deadline, expired: entry.expired, answer: message, sent: sent.ready, arrival: arrival)
+            {
                 complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
                 return
             }
@@ -403,13 +409,32 @@ public actor WorkerPool {
     /// cancel stopped, or one that never started, timed out once the deadline had passed.
     /// Without those times, the answer's arrival is held against the deadline, and one that
     /// reached the reader thread in time counts however late this actor handles it.
-    static func overran(_ entry: Pending, answer: JSON, arrival: UInt64) -> Bool {
-        guard let timeout = entry.timeout, let deadline = entry.deadline else { return false }
-        if answer["cancelled"] == .bool(true) { return entry.expired || arrival > deadline }
-        if let started = answer["started"]?.intValue, let finished = answer["finished"]?.intValue, finished >= started {
+    ///
+    /// The times are checked against this runner's own readings (the action was ready before it
+    /// started, and the answer arrived after it finished); times outside them are no reading of
+    /// the machine's clock, and the arrival decides.
+    static func overran(timeout: Double?, deadline: UInt64?, expired: Bool, answer: JSON, sent ready: UInt64, arrival: UInt64) -> Bool {
+        guard let timeout, let deadline else { return false }
+        if answer["cancelled"] == .bool(true) { return expired || arrival > deadline }
+        if let started = answer["started"]?.intValue, let finished = answer["finished"]?.intValue,
+            started >= 0, UInt64(started) >= ready, finished >= started, UInt64(finished) <= arrival
+        {
             return Double(finished - started) > timeout * 1e9
         }
-        return entry.expired || arrival > deadline
+        return expired || arrival > deadline
+    }
+
+    /// The worker holds a timed-out dispatch's action until it has run for its timeout since
+    /// it began there (`until`): its grace period counts from then. A time past what the
+    /// timeout allows from now is no such reading: capped at it.
+    private func holding(_ id: Int, until: Int?) {
+        guard let entry = abandoned[id], let timeout = pending[id]?.timeout, let until, until >= 0 else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let held = min(UInt64(until), now + UInt64(max(0, timeout) * 1e9))
+        let graceEnds = max(entry.graceEnds, held + UInt64(configuration.cancelGrace * 1_000_000_000))
+        abandoned[id] = (entry.worker, graceEnds)
+        graces.push(graceEnds, id)
+        startWatching()
     }
 
     /// Dispatch latency: the action was ready (the caller asked for it) → the worker started
@@ -431,7 +456,9 @@ public actor WorkerPool {
     private var deadlines = DeadlineHeap()
     /// Timed-out dispatches their workers have not answered yet, and when their grace ends.
     private var graces = DeadlineHeap()
-    private var abandoned: [Int: Int] = [:]
+    /// Given-up dispatches: their worker, and when its grace ends (a worker holding an action
+    /// to its timeout moves that later; the heap keeps the earlier entries, which are skipped).
+    private var abandoned: [Int: (worker: Int, graceEnds: UInt64)] = [:]
     private var watching = false
 
     private func watch(_ id: Int, until deadline: UInt64) {
@@ -470,7 +497,9 @@ public actor WorkerPool {
             }
             while let due = graces.earliest, due <= DispatchTime.now().uptimeNanoseconds {
                 let id = graces.pop()
-                guard let workerID = abandoned.removeValue(forKey: id), let worker = workers[workerID],
+                guard let entry = abandoned[id], entry.graceEnds <= due else { continue }
+                abandoned[id] = nil
+                guard let worker = workers[entry.worker],
                     let sent = worker.outstanding[id], arrivals.time(of: id) == nil
                 else { continue }
                 recycle(worker, because: "action \(sent.module).\(sent.function) did not stop within \(PyRepr.float(configuration.cancelGrace))s after its timeout")
@@ -489,8 +518,9 @@ public actor WorkerPool {
         _ = queue(.object(cancel), to: worker)  // closed input: its exit frees the slot
         // Written at once, with what was queued before it: the grace period is running already.
         worker.flush()
-        abandoned[id] = workerID
-        graces.push(DispatchTime.now().uptimeNanoseconds + UInt64(configuration.cancelGrace * 1_000_000_000), id)
+        let graceEnds = DispatchTime.now().uptimeNanoseconds + UInt64(configuration.cancelGrace * 1_000_000_000)
+        abandoned[id] = (workerID, graceEnds)
+        graces.push(graceEnds, id)
         startWatching()
     }
 
