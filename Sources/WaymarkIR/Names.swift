@@ -143,26 +143,35 @@ extension Array where Element == String {
 }
 
 extension StatementKind {
-    /// Names a simple statement reads (for compound statements: its header only).
+    /// Names a simple statement reads (for compound statements: its header only), in
+    /// first-use order.
+    ///
+    /// Collected into one list and one set as the expressions are walked: the checks, the
+    /// optimizer and the graph builder ask this of every statement, and building a list and a
+    /// set per expression, then joining and de-duplicating them, was a tenth of a compile.
     public var usedNames: [String] {
         var names: [String] = []
-        func add(_ expr: Expr?) { if let expr { names += expr.freeNames } }
-        func add(_ call: ActionCall) { call.arguments.forEach { add($0.value) } }
+        var seen: Set<String> = []
+        func add(_ expr: Expr?, bound: Set<String> = []) { expr?.collectFree(into: &names, seen: &seen, bound: bound) }
+        func add(_ call: ActionCall) { for argument in call.arguments { add(argument.value) } }
+        func add(_ target: Target?) { for expr in target?.readExpressions ?? [] { add(expr) } }
+        func add(_ name: String) { if seen.insert(name).inserted { names.append(name) } }
         switch self {
         case .assign(let target, let value):
             add(value)
-            names += target.usedNames
+            add(target)
         case .augAssign(let target, _, let value):
             add(value)
-            names += target.usedNames + target.boundNames
+            add(target)
+            target.boundNames.forEach(add)
         case .expr(let value), .sleep(let value):
             add(value)
         case .action(let target, let call):
             add(call)
-            names += target?.usedNames ?? []
+            add(target)
         case .helper(let target, let call):
             call.arguments.forEach { add($0.value) }
-            names += target?.usedNames ?? []
+            add(target)
         case .gather(let target, let gather):
             for item in gather.items {
                 switch item {
@@ -171,17 +180,15 @@ extension StatementKind {
                 case .spread(let spreadTarget, let collection, let call):
                     add(collection)
                     let bound = Set(spreadTarget.boundNames)
-                    var inner: [String] = []
-                    call.arguments.forEach { inner += $0.value.freeNames }
-                    names += inner.filter { !bound.contains($0) }
+                    for argument in call.arguments { add(argument.value, bound: bound) }
                 }
             }
-            names += target?.usedNames ?? []
+            add(target)
         case .ifElse(let test, _, _):
             add(test)
         case .forLoop(let target, let iterable, _, _):
             add(iterable)
-            names += target.usedNames
+            add(target)
         case .whileLoop(_, let condition, _, _):
             add(condition)
         case .raise(let exception, let cause):
@@ -195,13 +202,13 @@ extension StatementKind {
         case .compute(let statements):
             var defined: Set<String> = []
             for statement in statements {
-                names += statement.kind.usedNames.filter { !defined.contains($0) }
+                for name in statement.kind.usedNames where !defined.contains(name) { add(name) }
                 defined.formUnion(statement.kind.definedNames)
             }
         case .breakLoop, .continueLoop, .tryExcept:
             break
         }
-        return names.uniqued()
+        return names
     }
 
     /// Names a simple statement binds (for compound statements: its header only).

@@ -87,6 +87,9 @@ final class Project {
     let bridge: PythonBridge
     private(set) var modules: [String: PythonModule] = [:]
     private var notFound: Set<String> = []
+    /// `looksLikeProjectModule` by first component: asked at every call of an imported
+    /// function, two `stat` calls per search path each time.
+    private var projectTops: [String: Bool] = [:]
     /// Files read, by path, with their text (for diagnostics and the bundle's hashes).
     private(set) var files: [String: SourceFile] = [:]
     /// Syntax errors in imported modules, reported against the importing file.
@@ -165,9 +168,12 @@ final class Project {
     /// looks like part of the project rather than an installed package.
     func looksLikeProjectModule(_ name: String) -> Bool {
         let top = String(name.split(separator: ".").first ?? "")
-        return searchPaths.contains { root in
+        if let known = projectTops[top] { return known }
+        let found = searchPaths.contains { root in
             FileManager.default.fileExists(atPath: "\(root)/\(top).py") || FileManager.default.fileExists(atPath: "\(root)/\(top)")
         }
+        projectTops[top] = found
+        return found
     }
 
     /// Resolves a top-level name of `module`, following imports.
