@@ -70,10 +70,12 @@ queue() {
     sql "VACUUM ANALYZE waymark_instances" >/dev/null
 }
 
-# COUNT more queued instances (ids scale-N, the ones measure() checks), created now.
+# COUNT more queued instances (ids scale-NNNNNNNN, the ones measure() checks), created now. The
+# ids sort in creation order, as the runtime's own ids (version 7 UUIDs, time first) do: plain
+# scale-N scattered each instance's journal rows over the journal's primary-key index.
 add() {
     sql "INSERT INTO waymark_instances (id, workflow, version, status, input)
-         SELECT 'scale-' || g, 'SequentialWorkflow', '$version', 'queued', '{\"steps\": $steps}'
+         SELECT 'scale-' || lpad(g::text, 8, '0'), 'SequentialWorkflow', '$version', 'queued', '{\"steps\": $steps}'
          FROM generate_series(1, $1) g" >/dev/null
 }
 
@@ -81,7 +83,7 @@ add() {
 others() {
     sql "TRUNCATE waymark_journal, waymark_instances, waymark_runners CASCADE" >/dev/null
     sql "INSERT INTO waymark_instances (id, workflow, version, status, input, wake_at, created_at, updated_at)
-         SELECT 'other-' || g, 'SequentialWorkflow', '$version', '$2', '{\"steps\": $steps}', $3,
+         SELECT 'other-' || lpad(g::text, 8, '0'), 'SequentialWorkflow', '$version', '$2', '{\"steps\": $steps}', $3,
                 now() - interval '1 hour', now() - interval '1 hour'
          FROM generate_series(1, $1) g" >/dev/null
 }
