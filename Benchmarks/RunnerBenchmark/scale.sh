@@ -70,12 +70,12 @@ queue() {
     sql "VACUUM ANALYZE waymark_instances" >/dev/null
 }
 
-# COUNT more queued instances (ids scale-NNNNNNNN, the ones measure() checks), created now. The
+# COUNT more queued instances (ids scale-NNNNNNNNNN, the ones measure() checks), created now. The
 # ids sort in creation order, as the runtime's own ids (version 7 UUIDs, time first) do: plain
 # scale-N scattered each instance's journal rows over the journal's primary-key index.
 add() {
     sql "INSERT INTO waymark_instances (id, workflow, version, status, input)
-         SELECT 'scale-' || lpad(g::text, 8, '0'), 'SequentialWorkflow', '$version', 'queued', '{\"steps\": $steps}'
+         SELECT 'scale-' || lpad(g::text, 10, '0'), 'SequentialWorkflow', '$version', 'queued', '{\"steps\": $steps}'
          FROM generate_series(1, $1) g" >/dev/null
 }
 
@@ -83,7 +83,7 @@ add() {
 others() {
     sql "TRUNCATE waymark_journal, waymark_instances, waymark_runners CASCADE" >/dev/null
     sql "INSERT INTO waymark_instances (id, workflow, version, status, input, wake_at, created_at, updated_at)
-         SELECT 'other-' || lpad(g::text, 8, '0'), 'SequentialWorkflow', '$version', '$2', '{\"steps\": $steps}', $3,
+         SELECT 'other-' || lpad(g::text, 10, '0'), 'SequentialWorkflow', '$version', '$2', '{\"steps\": $steps}', $3,
                 now() - interval '1 hour', now() - interval '1 hour'
          FROM generate_series(1, $1) g" >/dev/null
 }
@@ -91,7 +91,7 @@ others() {
 # Starts K serve processes, waits until no instance is left queued or running, then prints
 # "wall_seconds peak_rss_mb_max finished_total" and stops them.
 serve() {
-    local k=$1 start end i rss peak=0 finished=0 left
+    local k=$1 start end i rss peak=0 finished=0 left n
     pids=()
     start=$(date +%s.%N)
     for ((i = 0; i < k; i++)); do
