@@ -90,6 +90,17 @@ import WaymarkEval
         #expect(recycled == 0)
     }
 
+    /// A worker that dies by itself loses what it held, also when its death is seen after a
+    /// dispatch's deadline (a loaded machine): lost, with the exit status, not timed out.
+    @Test func aWorkerThatDiesPastTheDeadlineLosesItsAction() async throws {
+        let pool = try Self.timedPool(cancelGrace: 60)
+        guard let worker = await Self.pid(of: pool) else { return }
+        let died = await Self.whileStopped(worker, 1.5, pool, "die", 0, timeout: 0.5)
+        await pool.shutdown()
+        guard case .failure(.workerLost(let reason)) = died else { Issue.record("expected lost, got \(died)"); return }
+        #expect(reason.contains("exit status 3"), "\(reason)")
+    }
+
     /// A worker's start and end times are checked against the runner's own readings: times
     /// that cannot be (before the dispatch, after the answer arrived, or so far apart that
     /// their difference overflows) leave the arrival to decide.
@@ -126,6 +137,10 @@ import WaymarkEval
             def nap_sync(seconds: float) -> str:
                 time.sleep(seconds)
                 return "rested"
+
+            @action
+            async def die(seconds: float) -> None:
+                os._exit(3)
             """.write(to: directory.appendingPathComponent("timed_actions.py"), atomically: true, encoding: .utf8)
         return WorkerPool(WorkerConfiguration(
             python: Python.executable, paths: [directory.path, Python.package], workers: 1, concurrency: 4, maxActionLifecycle: nil,

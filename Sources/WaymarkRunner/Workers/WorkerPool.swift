@@ -340,8 +340,10 @@ public actor WorkerPool {
             let reason = worker.killedBecause.map { "\(status): \($0)" } ?? status
             for id in worker.outstanding.keys {
                 abandoned[id] = nil
-                // A dispatch past its deadline whose worker never answered timed out.
-                if let entry = pending[id], entry.expired {
+                // A dispatch past its deadline whose worker this pool killed (its grace ended)
+                // timed out; one whose worker died by itself was lost with it, whenever the
+                // exit is seen (on a loaded machine, after the deadline).
+                if let entry = pending[id], entry.expired, worker.killedBecause != nil {
                     complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
                 } else {
                     complete(id, with: .failure(DispatchError.workerLost(reason)))
