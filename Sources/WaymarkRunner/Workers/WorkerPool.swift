@@ -104,9 +104,28 @@ public actor WorkerPool {
         /// timeout, and its answer (or its worker's recycling) decides.
         var expired = false
     }
-    private var slotWaiters = FIFOQueue<CheckedContinuation<Void, Never>>()
+    /// Callers of `waitUntilReady` waiting for a worker to be ready.
+    private var readyWaiters = FIFOQueue<CheckedContinuation<Void, Never>>()
+    /// Dispatches waiting for a slot, by id, and their order. The answer that frees a slot
+    /// sends the next one itself: its task stays suspended until its own answer, instead of
+    /// being woken to take the slot (a job on this actor per queued dispatch, and the queued
+    /// dispatches of a wide load are most of them).
+    private var waiting: [Int: Request] = [:]
+    private var waitingOrder = FIFOQueue<Int>()
     /// Dispatches waiting for a slot, for tests.
-    var waitingForSlots: Int { slotWaiters.count }
+    var waitingForSlots: Int { waiting.count }
+
+    /// A dispatch not yet sent: what its frame holds, and who waits for its answer.
+    struct Request {
+        let id: Int
+        let module: String
+        let function: String
+        let arguments: JSON
+        let timeout: Double?
+        /// When the caller asked (`MonotonicClock`), for its dispatch latency.
+        let ready: UInt64
+        let continuation: CheckedContinuation<DispatchOutcome, any Error>
+    }
     /// Workers with frames queued since the last flush.
     private var unflushed: [WorkerProcess] = []
     private var stopped = false
@@ -158,7 +177,7 @@ public actor WorkerPool {
         while true {
             if let broken { throw broken }
             if workers.values.contains(where: \.ready) { return }
-            await withCheckedContinuation { slotWaiters.append($0) }
+            await withCheckedContinuation { readyWaiters.append($0) }
         }
     }
 
@@ -174,24 +193,32 @@ public actor WorkerPool {
         resumeSlotWaiters()
     }
 
-    /// Sends one action to a worker and waits for its answer (or the timeout).
+    /// Sends one action to a worker and waits for its answer (or the timeout). With every slot
+    /// taken it waits its turn, first come first served, and is sent by the answer that frees
+    /// a slot for it.
     public func dispatch(module: String, function: String, arguments: JSON, timeout: Double?) async throws(DispatchError) -> DispatchOutcome {
         if let broken { throw broken }
         if workers.isEmpty { try start() }
         let ready = MonotonicClock.now()
-        let worker = try await acquireWorker()
         let id = nextDispatch
         nextDispatch += 1
-        // The answer must carry this back; the action's code never sees it (the worker takes it
-        // out of the frame first), so a frame an action forges does not match.
-        let secret = secrets.next()
-        let message = JSON.object([
-            ("type", .string("dispatch")), ("id", .int(String(id))), ("token", .int(String(secret))),
-            ("module", .string(module)), ("function", .string(function)), ("args", arguments),
-        ])
         do {
             return try await withTaskCancellationHandler {
-                try await send(message, id: id, to: worker, module: module, function: function, secret: secret, timeout: timeout, ready: ready)
+                try await withCheckedThrowingContinuation { continuation in
+                    guard !Task.isCancelled else {
+                        continuation.resume(throwing: DispatchError.cancelled)
+                        return
+                    }
+                    let request = Request(
+                        id: id, module: module, function: function, arguments: arguments, timeout: timeout, ready: ready,
+                        continuation: continuation)
+                    if waiting.isEmpty, let worker = freeWorker() {
+                        send(request, to: worker)
+                    } else {
+                        waiting[id] = request
+                        waitingOrder.append(id)
+                    }
+                }
             } onCancel: {
                 Task { await self.giveUp(id) }
             }
@@ -202,31 +229,47 @@ public actor WorkerPool {
         }
     }
 
-    private func send(
-        _ message: JSON, id: Int, to worker: WorkerProcess, module: String, function: String, secret: UInt64, timeout: Double?,
-        ready: UInt64
-    ) async throws -> DispatchOutcome {
-        try await withCheckedThrowingContinuation { continuation in
-            guard !Task.isCancelled else {
-                // The slot this dispatch was woken for stays free: wake the next waiter for it,
-                // or it waits beside a free slot until some other answer comes.
-                resumeOneSlotWaiter()
-                continuation.resume(throwing: DispatchError.cancelled)
-                return
-            }
-            let deadline = timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1_000_000_000) }
-            pending[id] = Pending(worker: worker.id, continuation: continuation, deadline: deadline, timeout: timeout)
-            worker.outstanding[id] = WorkerProcess.Outstanding(secret: secret, module: module, function: function, ready: ready)
-            worker.served += 1
-            if let limit = configuration.maxActionLifecycle, worker.served >= limit, !worker.retiring {
-                retire(worker)
-            }
-            if !queue(message, to: worker) {
-                worker.outstanding[id] = nil
-                complete(id, with: .failure(DispatchError.workerLost("its input pipe is closed")))
-                return
-            }
-            if let deadline { watch(id, until: deadline) }
+    /// Sends a request to a worker with a free slot.
+    private func send(_ request: Request, to worker: WorkerProcess) {
+        let id = request.id
+        // The answer must carry this back; the action's code never sees it (the worker takes it
+        // out of the frame first), so a frame an action forges does not match.
+        let secret = secrets.next()
+        let message = JSON.object([
+            ("type", .string("dispatch")), ("id", .int(String(id))), ("token", .int(String(secret))),
+            ("module", .string(request.module)), ("function", .string(request.function)), ("args", request.arguments),
+        ])
+        let deadline = request.timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1_000_000_000) }
+        pending[id] = Pending(worker: worker.id, continuation: request.continuation, deadline: deadline, timeout: request.timeout)
+        worker.outstanding[id] = WorkerProcess.Outstanding(secret: secret, module: request.module, function: request.function, ready: request.ready)
+        worker.served += 1
+        if let limit = configuration.maxActionLifecycle, worker.served >= limit, !worker.retiring {
+            retire(worker)
+        }
+        if !queue(message, to: worker) {
+            worker.outstanding[id] = nil
+            complete(id, with: .failure(DispatchError.workerLost("its input pipe is closed")))
+            return
+        }
+        if let deadline { watch(id, until: deadline) }
+    }
+
+    /// Sends waiting dispatches while slots are free; fails them all once the pool is broken or
+    /// stopped.
+    private func sendWaiting() {
+        if broken != nil || stopped {
+            let error = broken ?? .workerLost("the runner shut down")
+            let requests = waiting.values
+            waiting = [:]
+            waitingOrder = FIFOQueue()
+            for request in requests { request.continuation.resume(throwing: error) }
+            return
+        }
+        while !waiting.isEmpty, let worker = freeWorker() {
+            guard let id = waitingOrder.popFirst() else { break }
+            // Ids of dispatches given up while they waited are skipped here.
+            guard let request = waiting.removeValue(forKey: id) else { continue }
+            send(request, to: worker)
         }
     }
 
@@ -258,37 +301,32 @@ public actor WorkerPool {
     /// The caller's task was cancelled: its dispatch fails now, and its slot comes back as for
     /// a timeout (the action is cancelled, or its worker recycled after the grace period).
     private func giveUp(_ id: Int) {
+        if let request = waiting.removeValue(forKey: id) {
+            request.continuation.resume(throwing: DispatchError.cancelled)
+            return
+        }
         guard let entry = pending[id] else { return }
         complete(id, with: .failure(DispatchError.cancelled))
         abandon(id, on: entry.worker)
     }
 
-    /// The least busy ready worker with a free slot, waiting for one when all are full or still
+    /// The least busy ready worker with a free slot, if any: none while all are full or still
     /// starting (a worker's start-up must not count against an action's timeout).
-    private func acquireWorker() async throws(DispatchError) -> WorkerProcess {
-        while true {
-            if let broken { throw broken }
-            var best: WorkerProcess?
-            for worker in workers.values
-            where worker.ready && !worker.retiring && worker.killedBecause == nil && worker.inFlight < configuration.concurrency {
-                if let chosen = best, (chosen.inFlight, chosen.id) <= (worker.inFlight, worker.id) { continue }
-                best = worker
-            }
-            if let best { return best }
-            await withCheckedContinuation { slotWaiters.append($0) }
+    private func freeWorker() -> WorkerProcess? {
+        var best: WorkerProcess?
+        for worker in workers.values
+        where worker.ready && !worker.retiring && worker.killedBecause == nil && worker.inFlight < configuration.concurrency {
+            if let chosen = best, (chosen.inFlight, chosen.id) <= (worker.inFlight, worker.id) { continue }
+            best = worker
         }
+        return best
     }
 
-    /// Wakes every waiter: workers came or went, so any number of slots may have changed.
+    /// Workers came or went, or one became ready: any number of slots may have changed.
     private func resumeSlotWaiters() {
-        let waiters = slotWaiters.removeAll()
+        let waiters = readyWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
-    }
-
-    /// Wakes one waiter for the one slot a finished dispatch freed. (Waking all of them here
-    /// made a wide fan-out quadratic: thousands of waiters woken per answer, to find one slot.)
-    private func resumeOneSlotWaiter() {
-        slotWaiters.popFirst()?.resume()
+        sendWaiting()
     }
 
     /// Resolves a pending dispatch once; later answers for it (a late result) are dropped.
@@ -382,7 +420,7 @@ public actor WorkerPool {
             worker.outstanding[id] = nil
             abandoned[id] = nil
             if worker.retiring && worker.inFlight == 0 { worker.stop() }
-            resumeOneSlotWaiter()
+            sendWaiting()
             let arrival = arrivals.take(id) ?? DispatchTime.now().uptimeNanoseconds
             // Late answers count too: the action did start then.
             if let started = message["started"]?.intValue { recordStart(started, readyAt: sent.ready) }
@@ -529,6 +567,7 @@ public actor WorkerPool {
     /// Asks every worker to finish, waits `shutdownGrace` for them to exit, then kills the rest.
     public func shutdown() async {
         stopped = true
+        sendWaiting()  // fails the dispatches still waiting for a slot
         let all = Array(workers.values)
         for worker in all { worker.stop() }
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(configuration.shutdownGrace * 1_000_000_000)
