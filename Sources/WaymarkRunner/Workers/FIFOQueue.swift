@@ -12,6 +12,16 @@ struct FIFOQueue<Element> {
         items.append(item)
     }
 
+    /// Puts an item back at the head (the one just popped, which could not be served).
+    mutating func prepend(_ item: Element) {
+        if head > 0 {
+            head -= 1
+            items[head] = item
+        } else {
+            items.insert(item, at: 0)
+        }
+    }
+
     mutating func popFirst() -> Element? {
         guard head < items.count else { return nil }
         let item = items[head]

@@ -173,9 +173,11 @@ public actor WorkerPool {
     /// the pool gives up starting them (the interpreter or the waymark package is missing): a
     /// command learns then that its environment is wrong, not later from a failed action.
     public func waitUntilReady() async throws(DispatchError) {
+        if stopped { throw .workerLost("the runner shut down") }
         if workers.isEmpty && broken == nil { try start() }
         while true {
             if let broken { throw broken }
+            if stopped { throw .workerLost("the runner shut down") }
             if workers.values.contains(where: \.ready) { return }
             await withCheckedContinuation { readyWaiters.append($0) }
         }
@@ -198,6 +200,7 @@ public actor WorkerPool {
     /// a slot for it.
     public func dispatch(module: String, function: String, arguments: JSON, timeout: Double?) async throws(DispatchError) -> DispatchOutcome {
         if let broken { throw broken }
+        if stopped { throw .workerLost("the runner shut down") }
         if workers.isEmpty { try start() }
         let ready = MonotonicClock.now()
         let id = nextDispatch
@@ -247,8 +250,13 @@ public actor WorkerPool {
             retire(worker)
         }
         if !queue(message, to: worker) {
+            // The worker is gone (its exit is on its way) and the request was never sent: it goes
+            // back to the head of the line for another worker, and nothing more goes to this one.
+            worker.inputClosed = true
             worker.outstanding[id] = nil
-            complete(id, with: .failure(DispatchError.workerLost("its input pipe is closed")))
+            pending[id] = nil
+            waiting[id] = request
+            waitingOrder.prepend(id)
             return
         }
         if let deadline { watch(id, until: deadline) }
@@ -302,6 +310,7 @@ public actor WorkerPool {
     /// a timeout (the action is cancelled, or its worker recycled after the grace period).
     private func giveUp(_ id: Int) {
         if let request = waiting.removeValue(forKey: id) {
+            if waiting.isEmpty { waitingOrder = FIFOQueue() }  // the ids left there are all given up
             request.continuation.resume(throwing: DispatchError.cancelled)
             return
         }
@@ -315,7 +324,9 @@ public actor WorkerPool {
     private func freeWorker() -> WorkerProcess? {
         var best: WorkerProcess?
         for worker in workers.values
-        where worker.ready && !worker.retiring && worker.killedBecause == nil && worker.inFlight < configuration.concurrency {
+        where worker.ready && !worker.retiring && !worker.inputClosed && worker.killedBecause == nil
+            && worker.inFlight < configuration.concurrency
+        {
             if let chosen = best, (chosen.inFlight, chosen.id) <= (worker.inFlight, worker.id) { continue }
             best = worker
         }
@@ -579,6 +590,8 @@ public actor WorkerPool {
         for worker in all { await worker.waitForExit() }
         workers = [:]
         for id in pending.keys { complete(id, with: .failure(DispatchError.workerLost("the runner shut down"))) }
+        // What came in while this waited: dispatches queued and callers waiting for a worker.
+        resumeSlotWaiters()
     }
 
     public var liveWorkers: Int { workers.count }

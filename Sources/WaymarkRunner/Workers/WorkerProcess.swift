@@ -43,6 +43,9 @@ final class WorkerProcess: @unchecked Sendable {
     var ready = false
     var served = 0
     var retiring = false
+    /// Its input refused a frame: it is gone, and its exit is on its way. No dispatch is sent to
+    /// it meanwhile (each would fail, and the queue would drain into it).
+    var inputClosed = false
     /// Sent and not answered, including dispatches whose callers gave up (timed out): each
     /// holds a slot until the worker answers or is recycled.
     var outstanding: [Int: Outstanding] = [:]
