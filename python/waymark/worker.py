@@ -211,7 +211,7 @@ class Worker:
             # A sync action past its timeout: the runner hears so now (its result, sent when
             # the thread ends, is dropped there), and recycles this worker if it never ends.
             entry.expired = True
-            self.send(self.frame({"type": "expired", "id": dispatch, "token": entry.token, "started": entry.started}))
+            self.send(self.frame({"type": "expired", "id": dispatch, "token": entry.token}))
 
     async def run(self, dispatch: Any, token: Any, message: dict) -> None:
         qualified = f"{message.get('module')}.{message.get('function')}"

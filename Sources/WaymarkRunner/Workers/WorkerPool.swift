@@ -64,6 +64,11 @@ public enum DispatchError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+extension DispatchError {
+    /// What a dispatch gets when the pool shuts down before its answer.
+    static let shutDown = DispatchError.workerLost("the runner shut down")
+}
+
 /// A worker's answer: the encoded return value, or the encoded exception.
 public enum DispatchOutcome: Sendable {
     case value(JSON)
@@ -173,11 +178,11 @@ public actor WorkerPool {
     /// the pool gives up starting them (the interpreter or the waymark package is missing): a
     /// command learns then that its environment is wrong, not later from a failed action.
     public func waitUntilReady() async throws(DispatchError) {
-        if stopped { throw .workerLost("the runner shut down") }
+        if stopped { throw .shutDown }
         if workers.isEmpty && broken == nil { try start() }
         while true {
             if let broken { throw broken }
-            if stopped { throw .workerLost("the runner shut down") }
+            if stopped { throw .shutDown }
             if workers.values.contains(where: \.ready) { return }
             await withCheckedContinuation { readyWaiters.append($0) }
         }
@@ -200,7 +205,7 @@ public actor WorkerPool {
     /// a slot for it.
     public func dispatch(module: String, function: String, arguments: JSON, timeout: Double?) async throws(DispatchError) -> DispatchOutcome {
         if let broken { throw broken }
-        if stopped { throw .workerLost("the runner shut down") }
+        if stopped { throw .shutDown }
         if workers.isEmpty { try start() }
         let ready = MonotonicClock.now()
         let id = nextDispatch
@@ -245,10 +250,6 @@ public actor WorkerPool {
         let deadline = request.timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1_000_000_000) }
         pending[id] = Pending(worker: worker.id, continuation: request.continuation, deadline: deadline, timeout: request.timeout)
         worker.outstanding[id] = WorkerProcess.Outstanding(secret: secret, module: request.module, function: request.function, ready: request.ready)
-        worker.served += 1
-        if let limit = configuration.maxActionLifecycle, worker.served >= limit, !worker.retiring {
-            retire(worker)
-        }
         if !queue(message, to: worker) {
             // The worker is gone (its exit is on its way) and the request was never sent: it goes
             // back to the head of the line for another worker, and nothing more goes to this one.
@@ -259,6 +260,10 @@ public actor WorkerPool {
             waitingOrder.prepend(id)
             return
         }
+        worker.served += 1
+        if let limit = configuration.maxActionLifecycle, worker.served >= limit, !worker.retiring {
+            retire(worker)
+        }
         if let deadline { watch(id, until: deadline) }
     }
 
@@ -266,7 +271,7 @@ public actor WorkerPool {
     /// stopped.
     private func sendWaiting() {
         if broken != nil || stopped {
-            let error = broken ?? .workerLost("the runner shut down")
+            let error = broken ?? .shutDown
             let requests = waiting.values
             waiting = [:]
             waitingOrder = FIFOQueue()
@@ -392,8 +397,8 @@ public actor WorkerPool {
                 // A dispatch past its deadline whose worker this pool killed (its grace ended)
                 // timed out; one whose worker died by itself was lost with it, whenever the
                 // exit is seen (on a loaded machine, after the deadline).
-                if let entry = pending[id], entry.expired, worker.killedBecause != nil {
-                    complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
+                if pending[id]?.expired == true, worker.killedBecause != nil {
+                    timeOut(id)
                 } else {
                     complete(id, with: .failure(DispatchError.workerLost(reason)))
                 }
@@ -412,22 +417,8 @@ public actor WorkerPool {
         // against its secret like any other, and every one saves a retry.
         guard let worker = workers[workerID] else { return }
         switch message["type"]?.stringValue {
-        case "result", "expired", "holding":
-            guard let id = message["id"]?.intValue, let sent = worker.outstanding[id], message["token"] == .int(String(sent.secret)) else {
-                let shown = message.serialized()
-                recycle(worker, because: "it broke the protocol: it sent an answer for no dispatch it holds, or with the wrong token: \(shown.prefix(200))")
-                return
-            }
-            if message["type"]?.stringValue == "holding" {
-                holding(id, until: message["until"]?.intValue)
-                return
-            }
-            if message["type"]?.stringValue == "expired" {
-                // A sync action ran past its timeout and runs on in its thread: the dispatch
-                // fails now; its slot stays taken until its result comes, or the grace ends.
-                if let entry = pending[id] { complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0))) }
-                return
-            }
+        case "result":
+            guard let (id, sent) = dispatch(answeredBy: message, from: worker) else { return }
             worker.outstanding[id] = nil
             abandoned[id] = nil
             if worker.retiring && worker.inFlight == 0 { worker.stop() }
@@ -438,20 +429,43 @@ public actor WorkerPool {
             if let entry = pending[id],
                 Self.overran(timeout: entry.timeout, deadline: entry.deadline, expired: entry.expired, answer: message, sent: sent.ready, arrival: arrival)
             {
-                complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
-                return
-            }
-            if message["ok"] == .bool(true) {
+                timeOut(id)
+            } else if message["ok"] == .bool(true) {
                 complete(id, with: .success(.value(message["value"] ?? .null)))
             } else {
                 complete(id, with: .success(.error(message["error"] ?? .null)))
             }
+        case "expired":
+            // A sync action ran past its timeout and runs on in its thread: the dispatch fails
+            // now; its slot stays taken until its result comes, or the grace ends.
+            guard let (id, _) = dispatch(answeredBy: message, from: worker) else { return }
+            timeOut(id)
+        case "holding":
+            guard let (id, _) = dispatch(answeredBy: message, from: worker) else { return }
+            holding(id, until: message["until"]?.intValue)
         case "ready":
             worker.ready = true
             resumeSlotWaiters()
         default:
             recycle(worker, because: "it broke the protocol: it sent \(message.serialized().prefix(200))")
         }
+    }
+
+    /// The dispatch a worker's frame is about, if the worker holds it and the frame carries its
+    /// secret; otherwise the worker broke the protocol and is recycled.
+    private func dispatch(answeredBy message: JSON, from worker: WorkerProcess) -> (Int, WorkerProcess.Outstanding)? {
+        guard let id = message["id"]?.intValue, let sent = worker.outstanding[id], message["token"] == .int(String(sent.secret)) else {
+            let shown = message.serialized()
+            recycle(worker, because: "it broke the protocol: it sent an answer for no dispatch it holds, or with the wrong token: \(shown.prefix(200))")
+            return nil
+        }
+        return (id, sent)
+    }
+
+    /// Fails a pending dispatch as timed out.
+    private func timeOut(_ id: Int) {
+        guard let entry = pending[id] else { return }
+        complete(id, with: .failure(DispatchError.timedOut(seconds: entry.timeout ?? 0)))
     }
 
     /// Whether an answer comes too late for its dispatch's timeout. The worker's clock decides
@@ -589,7 +603,7 @@ public actor WorkerPool {
         }
         for worker in all { await worker.waitForExit() }
         workers = [:]
-        for id in pending.keys { complete(id, with: .failure(DispatchError.workerLost("the runner shut down"))) }
+        for id in pending.keys { complete(id, with: .failure(DispatchError.shutDown)) }
         // What came in while this waited: dispatches queued and callers waiting for a worker.
         resumeSlotWaiters()
     }
