@@ -144,12 +144,20 @@ print_row() {
     printf '%-14s %8d %8d %5d %10d %9.2f %9.2f %12.0f %8d %8d\n' \
         "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$(echo "$5 / $6" | bc -l)" "$8" "$9"
 }
-# One serve over what is queued; prints the row (ROW, BACKLOG, the instances to finish).
-row() {
-    serve 1 >"$work/serve.out"
+# K serve processes over what is queued, EXPECTED instances to finish: prints "rows span wall
+# peak wrong" (wrong: measure()'s, plus 1 if the finished counters do not sum to EXPECTED).
+serve_once() {
+    serve "$1" >"$work/serve.out"
     read -r wall peak finished <"$work/serve.out"
     read -r rows span wrong < <(measure)
-    print_row "$1" 1 "$2" 1 "$rows" "$span" "$wall" "$peak" $(( wrong + (finished != $3) ))
+    echo "$rows $span $wall $peak $(( wrong + (finished != $2) ))"
+    [ "$finished" = "$2" ] || echo "$1 server(s): finished counters sum to $finished, not $2" >&2
+}
+# One serve over what is queued; prints the row (ROW, BACKLOG, the instances to finish).
+row() {
+    serve_once 1 "$3" >"$work/once.out"
+    read -r rows span wall peak wrong <"$work/once.out"
+    print_row "$1" 1 "$2" 1 "$rows" "$span" "$wall" "$peak" "$wrong"
 }
 
 for n in $backlogs; do
@@ -158,14 +166,13 @@ for n in $backlogs; do
     all_rows=0 all_span=0 all_wall=0 all_peak=0 all_wrong=0
     for ((r = 0; r < runs; r++)); do
         queue "$n"
-        serve 1 >"$work/serve.out"
-        read -r wall peak finished <"$work/serve.out"
-        read -r rows span wrong < <(measure)
+        serve_once 1 "$n" >"$work/once.out"
+        read -r rows span wall peak wrong <"$work/once.out"
         all_rows=$(( all_rows + rows ))
         all_span=$(echo "$all_span + $span" | bc -l)
         all_wall=$(echo "$all_wall + $wall" | bc -l)
         (( peak > all_peak )) && all_peak=$peak
-        all_wrong=$(( all_wrong + wrong + (finished != n) ))
+        all_wrong=$(( all_wrong + wrong ))
     done
     print_row scale 1 "$n" "$runs" "$all_rows" "$all_span" "$all_wall" "$all_peak" "$all_wrong"
 done
@@ -184,9 +191,7 @@ for n in $dead; do
 done
 for k in $server_counts; do
     queue "$servers_n"
-    serve "$k" >"$work/serve.out"
-    read -r wall peak finished <"$work/serve.out"
-    read -r rows span wrong < <(measure)
-    print_row servers "$k" "$servers_n" 1 "$rows" "$span" "$wall" "$peak" $(( wrong + (finished != servers_n) ))
-    [ "$finished" = "$servers_n" ] || echo "servers: finished counters sum to $finished, not $servers_n" >&2
+    serve_once "$k" "$servers_n" >"$work/once.out"
+    read -r rows span wall peak wrong <"$work/once.out"
+    print_row servers "$k" "$servers_n" 1 "$rows" "$span" "$wall" "$peak" "$wrong"
 done
