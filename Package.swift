@@ -84,7 +84,7 @@ let package = Package(
             ]
         ),
         // Benchmarks print tables with a baseline measured in the same run; they assert nothing.
-        .executableTarget(name: "compile-benchmark", dependencies: ["WaymarkDriver", "WaymarkCompiler", "WaymarkCodegen"], path: "Benchmarks/CompileBenchmark"),
+        .executableTarget(name: "compile-benchmark", dependencies: ["WaymarkDriver", "WaymarkCompiler", "WaymarkCodegen", "WaymarkIR"], path: "Benchmarks/CompileBenchmark"),
         .executableTarget(
             name: "runner-benchmark", dependencies: ["WaymarkDriver", "WaymarkRunner", "WaymarkEval", "WaymarkCompiler", "WaymarkCodegen"],
             path: "Benchmarks/RunnerBenchmark", exclude: ["workflows.py", "scale.sh", "explain.sh"]),

@@ -12,8 +12,14 @@ struct Waymarkc: ParsableCommand {
         abstract: "Compile durable Python workflows ahead of time.",
         subcommands: [CompileCommand.self, CheckCommand.self, VisualizeCommand.self, InspectCommand.self])
 
-    /// ArgumentParser exits 64 on bad usage; waymarkc promises 2 for usage and I/O errors.
+    /// The command runs on one large-stack thread, so that the compiler's passes (which need
+    /// one for deep inputs) stay on it rather than starting a thread each.
     static func main() {
+        LargeStack.run { command() }
+    }
+
+    /// ArgumentParser exits 64 on bad usage; waymarkc promises 2 for usage and I/O errors.
+    static func command() {
         do {
             var command = try parseAsRoot()
             try command.run()
