@@ -32,6 +32,32 @@ public enum JSONText {
         out += "\""
     }
 
+    /// `quote(_:into:)` for a byte buffer: the same bytes (UTF-8 passes through unchanged, as
+    /// `json.dumps(..., ensure_ascii=False)` leaves it).
+    public static func quote(_ text: String, into out: inout [UInt8]) {
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        out.append(quote)
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == quote || $0 == backslash }) {
+            out += text.utf8
+            out.append(quote)
+            return
+        }
+        let hex = Array("0123456789abcdef".utf8)
+        for byte in text.utf8 {
+            switch byte {
+            case quote, backslash: out += [backslash, byte]
+            case UInt8(ascii: "\n"): out += [backslash, UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): out += [backslash, UInt8(ascii: "r")]
+            case UInt8(ascii: "\t"): out += [backslash, UInt8(ascii: "t")]
+            case 0x08: out += [backslash, UInt8(ascii: "b")]
+            case 0x0C: out += [backslash, UInt8(ascii: "f")]
+            case ..<0x20: out += [backslash, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            default: out.append(byte)
+            }
+        }
+        out.append(quote)
+    }
+
     public static func quote(_ text: String) -> String {
         var out = ""
         quote(text, into: &out)

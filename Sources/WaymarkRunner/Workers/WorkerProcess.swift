@@ -200,8 +200,8 @@ final class WorkerProcess: @unchecked Sendable {
     /// thread switch, about a tenth of the runner's CPU per action. Only the pool actor calls
     /// `send` and `flush`, so at most one of them writes at a time.
     func send(_ message: JSON) -> Queued {
-        let body = message.serialized()
-        let length = UInt32(body.utf8.count)
+        let body = message.serializedBytes()
+        let length = UInt32(body.count)
         condition.lock()
         defer { condition.unlock() }
         guard !closed else { return .closed }
@@ -210,7 +210,7 @@ final class WorkerProcess: @unchecked Sendable {
         outbox.append(UInt8(length >> 16 & 0xFF))
         outbox.append(UInt8(length >> 8 & 0xFF))
         outbox.append(UInt8(length & 0xFF))
-        outbox.append(contentsOf: body.utf8)
+        outbox.append(contentsOf: body)
         return first ? .needsFlush : .joined
     }
 
