@@ -150,6 +150,21 @@ import WaymarkEval
         #expect(answered >= 10, "\(outcomes)")
     }
 
+    /// An action that raises CancelledError itself is reported as it raised it, not as a
+    /// cancel of the runner's (which says why the runner gave up on it).
+    @Test func anActionsOwnCancelledErrorIsNotATimeout() async throws {
+        let pool = try Self.timedPool(cancelGrace: 60)
+        let outcome = try await pool.dispatch(module: "timed_actions", function: "cancel_itself", arguments: .object([("seconds", .int("0"))]), timeout: 600)
+        await pool.shutdown()
+        guard case .error(let error) = outcome else {
+            Issue.record("not an error: \(outcome)")
+            return
+        }
+        let text = error.serialized()
+        #expect(text.contains("CancelledError") && text.contains("cancelled by the action itself"), "\(text)")
+        #expect(!text.contains("gave up on it"), "\(text)")
+    }
+
     static func timedPool(cancelGrace: Double, workers: Int = 1, concurrency: Int = 4) throws -> WorkerPool {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("waymark-timeouts-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -165,6 +180,10 @@ import WaymarkEval
             async def nap(seconds: float) -> str:
                 await asyncio.sleep(seconds)
                 return "rested"
+
+            @action
+            async def cancel_itself(seconds: float) -> str:
+                raise asyncio.CancelledError("cancelled by the action itself")
 
             @action
             def nap_sync(seconds: float) -> str:

@@ -99,9 +99,10 @@ class Plan:
 
 class Running:
     """A dispatch this worker holds: its task, whether a cancel request may cancel it (async
-    actions; a sync one runs on in its thread), its secret, and when the action began."""
+    actions; a sync one runs on in its thread), its secret, when the action began, and why this
+    worker cancelled it (None: it did not)."""
 
-    __slots__ = ("task", "cancellable", "token", "started", "expired", "holding")
+    __slots__ = ("task", "cancellable", "token", "started", "expired", "holding", "reason")
 
     def __init__(self, task: asyncio.Task, cancellable: bool, token: Any):
         self.task = task
@@ -110,6 +111,7 @@ class Running:
         self.started: int | None = None
         self.expired = False
         self.holding = False
+        self.reason: str | None = None
 
 
 class Worker:
@@ -206,6 +208,7 @@ class Worker:
                 asyncio.get_running_loop().call_later(remaining, self.expire, dispatch, seconds)
                 return
         if entry.cancellable or entry.started is None:
+            entry.reason = "its timeout passed" if seconds is not None else "its result is no longer wanted"
             entry.task.cancel()
         elif seconds is not None:
             # A sync action past its timeout: the runner hears so now (its result, sent when
@@ -230,9 +233,14 @@ class Worker:
                     args, varargs = self.arguments(plan, message.get("args", {}), qualified)
                     outcome = await ActionInvocation(qualified, plan.function, varargs, args).execute()
                     ok = True
-                except asyncio.CancelledError:
+                except asyncio.CancelledError as error:
                     cancelled = True
-                    outcome = asyncio.CancelledError(f"action {qualified} was cancelled: the runner gave up on it (its timeout passed)")
+                    reason = entry.reason if entry is not None else None
+                    if reason is None:
+                        # Raised by the action itself, not a cancel from the runner.
+                        outcome = error
+                    else:
+                        outcome = asyncio.CancelledError(f"action {qualified} was cancelled: the runner gave up on it ({reason})")
                 except BaseException as error:  # noqa: BLE001 - every outcome goes back to the runner
                     outcome = error
                 finished = _monotonic_ns()
