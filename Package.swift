@@ -87,7 +87,7 @@ let package = Package(
         .executableTarget(name: "compile-benchmark", dependencies: ["WaymarkDriver", "WaymarkCompiler", "WaymarkCodegen", "WaymarkIR"], path: "Benchmarks/CompileBenchmark"),
         .executableTarget(
             name: "runner-benchmark", dependencies: ["WaymarkDriver", "WaymarkRunner", "WaymarkEval", "WaymarkCompiler", "WaymarkCodegen"],
-            path: "Benchmarks/RunnerBenchmark", exclude: ["workflows.py", "scale.sh", "explain.sh"]),
+            path: "Benchmarks/RunnerBenchmark", exclude: ["workflows.py", "scale.sh", "explain.sh", "async_frames.py"]),
         // Fixture lookup and golden-file comparison, shared by the test targets.
         .target(name: "WaymarkTestSupport", dependencies: ["WaymarkCompiler", "WaymarkIR"], path: "Tests/WaymarkTestSupport"),
         .testTarget(name: "WaymarkIRTests", dependencies: ["WaymarkIR"]),

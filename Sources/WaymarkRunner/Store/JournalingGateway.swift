@@ -38,43 +38,62 @@ public struct JournalingGateway: ActionGateway {
         self.suspendAfter = suspendAfter
     }
 
+    /// The work between the awaits is in plain functions (`entry(for:)`, `replay`): an async
+    /// function keeps what may live across an `await` in its task's frame, and this one's
+    /// encoding and error paths made that frame 2 KB, held by every action in flight.
     public func run(_ request: ActionRequest) async throws(PyError) -> Value {
         if let recorded = recorded[request.sequence] { return try Self.replay(recorded) }
         // A runner that lost the instance (its task is cancelled) dispatches nothing more.
         if Task.isCancelled { throw .abandon("this runner no longer holds the instance") }
         let outcome: Result<Value, PyError>
         if let cancellation {
-            if cancellation.isPending { return try await deliverCancellation(at: request.sequence) }
-            // The action is not stopped when a cancellation comes first: it runs to its end
-            // in its worker, and its value is dropped.
-            let inner = self.inner
-            guard let finished = await cancellation.race(stopBody: false, { await Self.attempt(inner, request) }) else {
-                return try await deliverCancellation(at: request.sequence)
-            }
+            guard let finished = await race(request, cancellation) else { return try await deliverCancellation(at: request.sequence) }
             outcome = finished
         } else {
             outcome = await Self.attempt(inner, request)
         }
-        let entry: JournalEntry
-        do {
-            entry = .value(try ValueCodec.encode(try outcome.get()))
-        } catch {
-            // Only an exception is an outcome to record; the rest leave as they are.
-            guard case .raised(let exception) = error else { throw error }
-            // try? : an exception that cannot be encoded is recorded as null, so every replay
-            // raises the same "a recorded failure cannot be read" (replay below).
-            entry = .error((try? ValueCodec.encode(.exception(exception))) ?? .null)
-        }
+        let entry = try Self.entry(for: outcome)
         // Lost meanwhile: its successor runs the effect again (at-least-once); an outcome
         // recorded here could be a failure caused by the loss itself.
-        if Task.isCancelled { throw .abandon("this runner lost the instance while \(request.qualifiedName) ran") }
+        if Task.isCancelled { throw Self.abandoned(request, nil) }
         let durable: JournalEntry
         do {
             durable = try await store.journalPut(instance, sequence: request.sequence, entry)
         } catch {
-            throw .abandon("the outcome of \(request.qualifiedName) could not be recorded: \(error)")
+            throw Self.abandoned(request, error)
         }
         return try Self.replay(durable)
+    }
+
+    /// The action's outcome, or nil when a cancellation of the instance came first. The action
+    /// is not stopped then: it runs to its end in its worker, and its value is dropped.
+    @inline(never)
+    private func race(_ request: ActionRequest, _ cancellation: Cancellation) async -> Result<Value, PyError>? {
+        if cancellation.isPending { return nil }
+        let inner = self.inner
+        return await cancellation.race(stopBody: false, { await Self.attempt(inner, request) })
+    }
+
+    /// Why the instance is abandoned after its action ran: this runner lost it (`error` nil),
+    /// or the outcome could not be recorded.
+    @inline(never)
+    private static func abandoned(_ request: ActionRequest, _ error: (any Error)?) -> PyError {
+        guard let error else { return .abandon("this runner lost the instance while \(request.qualifiedName) ran") }
+        return .abandon("the outcome of \(request.qualifiedName) could not be recorded: \(error)")
+    }
+
+    /// The journal entry that records an outcome; an error that is not an exception (the
+    /// instance was abandoned, or suspended) is no outcome and is thrown on.
+    @inline(never)
+    static func entry(for outcome: Result<Value, PyError>) throws(PyError) -> JournalEntry {
+        do {
+            return .value(try ValueCodec.encode(try outcome.get()))
+        } catch {
+            guard case .raised(let exception) = error else { throw error }
+            // try? : an exception that cannot be encoded is recorded as null, so every replay
+            // raises the same "a recorded failure cannot be read" (replay below).
+            return .error((try? ValueCodec.encode(.exception(exception))) ?? .null)
+        }
     }
 
     static func attempt(_ gateway: any ActionGateway, _ request: ActionRequest) async -> Result<Value, PyError> {
@@ -87,6 +106,7 @@ public struct JournalingGateway: ActionGateway {
 
     /// Records the cancellation at this effect and raises it; if another outcome was recorded
     /// there first, that one stands (and the cancellation stays pending for the next await).
+    @inline(never)
     private func deliverCancellation(at sequence: Int) async throws(PyError) -> Value {
         let durable: JournalEntry
         do {
@@ -98,6 +118,7 @@ public struct JournalingGateway: ActionGateway {
         return try Self.replay(durable)
     }
 
+    @inline(never)
     public static func replay(_ entry: JournalEntry) throws(PyError) -> Value {
         switch entry {
         case .value(let json):
