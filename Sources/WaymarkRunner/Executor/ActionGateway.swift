@@ -2,16 +2,29 @@ import WaymarkIR
 import WaymarkEval
 
 /// One action call, ready to dispatch: arguments evaluated, policy attached.
-public struct ActionRequest: Sendable {
+///
+/// A class, shared rather than copied: each gateway on the way to a worker (journaling,
+/// counting, policy) and the gather's child task held its own 160-byte copy in its async
+/// frame, retaining its five strings and arrays once per copy.
+public final class ActionRequest: Sendable {
     /// The call's place in the instance's deterministic order of effects (actions and sleeps
     /// are numbered as the workflow issues them). Replay after a crash finds results by it.
-    public var sequence: Int
-    public var module: String
-    public var function: String
-    public var arguments: [(String, Value)]
-    public var policy: Policy
+    public let sequence: Int
+    public let module: String
+    public let function: String
+    public let arguments: [(String, Value)]
+    public let policy: Policy
     /// Where the call is in the workflow, for messages.
-    public var site: String
+    public let site: String
+
+    public init(sequence: Int, module: String, function: String, arguments: [(String, Value)], policy: Policy, site: String) {
+        self.sequence = sequence
+        self.module = module
+        self.function = function
+        self.arguments = arguments
+        self.policy = policy
+        self.site = site
+    }
 
     public var qualifiedName: String { "\(module).\(function)" }
 }
