@@ -192,6 +192,20 @@ enum Migrations {
             "CREATE INDEX waymark_instances_claim_ready ON waymark_instances (created_at) WHERE status IN ('queued', 'running')",
             "DROP INDEX IF EXISTS waymark_instances_claim_order",
         ]),
+        // An update that changes an indexed column (every claim, lease renewal and completion
+        // changes `status` or `lease_expires_at`) adds an entry to each index whose predicate
+        // the row's new version meets: the full `(status, wake_at)` index took one at every
+        // update of every instance, though only the claim's due sleepers read it. Partial, it
+        // holds just the sleeping instances: a run of 10,000 queued instances writes 7.5% fewer
+        // WAL records (373,000 against 403,000; `pg_stat_wal`, two runs each).
+        // `(status, lease_expires_at)` stays whole: made partial on running instances too, it
+        // cut the WAL by 10%, but the journal INSERT (whose lease check reads one running
+        // instance by id) read 62% more blocks; the planner's statistics, taken when a backlog
+        // is all queued, count no running instances, which makes such an index look free.
+        Migration(version: 14, name: "sleeping instances by wake time, indexed alone", sql: [
+            "CREATE INDEX waymark_instances_sleepers ON waymark_instances (wake_at) WHERE status = 'sleeping'",
+            "DROP INDEX IF EXISTS waymark_instances_waking",
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }
