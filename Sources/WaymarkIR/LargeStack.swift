@@ -20,9 +20,9 @@ import Darwin
 public enum LargeStack {
     /// 256 MiB: room for about 3,000 levels at 80 KB each.
     public static let size = 256 << 20
-    /// How much stack work that is already on a large stack must still have to run in place:
-    /// three quarters of `size`, so nesting (`waymarkc` around the compiler around its passes)
-    /// never leaves less than a fresh thread's room minus what the outer levels used.
+    /// How much of its stack a large-stack thread must still have for work to run on it in
+    /// place: three quarters of `size`. Work nested in other work there (`waymarkc`'s command
+    /// around the compiler) keeps at least that; deeper than that, it gets a thread of its own.
     static let enough = size / 4 * 3
 
     public static func run<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {

@@ -123,10 +123,10 @@ import WaymarkEval
     static let workers = 1
     static let concurrency = 3
 
-    static func pool(_ modules: String) -> WorkerPool {
+    static func pool(_ modules: String, cancelGrace: Double = 0.3) -> WorkerPool {
         WorkerPool(WorkerConfiguration(
             python: Python.executable, paths: [modules, Python.package], workers: workers, concurrency: concurrency,
-            maxActionLifecycle: nil, actionModules: ["misbehaving_actions"], cancelGrace: 0.3, shutdownGrace: 0.5,
+            maxActionLifecycle: nil, actionModules: ["misbehaving_actions"], cancelGrace: cancelGrace, shutdownGrace: 0.5,
             maxFrameBytes: 1 << 20))
     }
 
@@ -331,10 +331,14 @@ import WaymarkEval
     }
 
     /// A cancellable action gives its slot back when it times out, without recycling anything.
+    ///
+    /// The grace is long: what this checks is that the cancel is answered at all, and with the
+    /// suite's 0.3 s a worker starved by a loaded machine (CI runs the suites in parallel) was
+    /// recycled for answering late, which is the grace doing its job, not this behaviour failing.
     @Test func aTimedOutAsyncActionIsCancelledWithoutRecycling() async throws {
         let modules = try Self.module()
         defer { try? FileManager.default.removeItem(atPath: modules) }
-        let pool = Self.pool(modules)
+        let pool = Self.pool(modules, cancelGrace: 30)
         try await pool.waitUntilReady()
         for _ in 0..<(2 * Self.concurrency) {
             let outcome = await Self.dispatch(pool, "hang_async", timeout: 0.2)
