@@ -32,7 +32,7 @@ public enum JSON: Sendable, Hashable {
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(serialized())
+        hasher.combine(serializedBytes())
     }
 
     public subscript(key: String) -> JSON? {
