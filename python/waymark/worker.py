@@ -234,10 +234,11 @@ class Worker:
                     outcome = await ActionInvocation(qualified, plan.function, varargs, args).execute()
                     ok = True
                 except asyncio.CancelledError as error:
-                    cancelled = True
                     reason = entry.reason if entry is not None else None
+                    # Only a cancel of this worker's is `cancelled` in the answer; one the
+                    # action raised itself is its outcome, like any exception.
+                    cancelled = reason is not None
                     if reason is None:
-                        # Raised by the action itself, not a cancel from the runner.
                         outcome = error
                     else:
                         outcome = asyncio.CancelledError(f"action {qualified} was cancelled: the runner gave up on it ({reason})")
