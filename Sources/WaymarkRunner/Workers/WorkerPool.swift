@@ -197,7 +197,7 @@ public actor WorkerPool {
         }
         workers[id] = worker
         started += 1
-        resumeSlotWaiters()
+        capacityChanged()
     }
 
     /// Sends one action to a worker and waits for its answer (or the timeout). With every slot
@@ -338,8 +338,9 @@ public actor WorkerPool {
         return best
     }
 
-    /// Workers came or went, or one became ready: any number of slots may have changed.
-    private func resumeSlotWaiters() {
+    /// Workers came or went, or one became ready: any number of slots may have changed. Wakes
+    /// the callers waiting for a ready worker and sends what waits for a slot.
+    private func capacityChanged() {
         let waiters = readyWaiters.removeAll()
         for waiter in waiters { waiter.resume() }
         sendWaiting()
@@ -408,7 +409,7 @@ public actor WorkerPool {
                 (worker.killedBecause == nil ? metrics.restartsDied : metrics.restartsRecycled).increment()
                 try? spawn()  // a failed spawn is counted by its exit
             }
-            resumeSlotWaiters()
+            capacityChanged()
         }
     }
 
@@ -445,7 +446,7 @@ public actor WorkerPool {
             holding(id, until: message["until"]?.intValue)
         case "ready":
             worker.ready = true
-            resumeSlotWaiters()
+            capacityChanged()
         default:
             recycle(worker, because: "it broke the protocol: it sent \(message.serialized().prefix(200))")
         }
@@ -605,7 +606,7 @@ public actor WorkerPool {
         workers = [:]
         for id in pending.keys { complete(id, with: .failure(DispatchError.shutDown)) }
         // What came in while this waited: dispatches queued and callers waiting for a worker.
-        resumeSlotWaiters()
+        capacityChanged()
     }
 
     public var liveWorkers: Int { workers.count }
