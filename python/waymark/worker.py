@@ -35,11 +35,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import concurrent.futures
 import fcntl
 import importlib
 import inspect
 import json
+import json.scanner
 import os
 import signal
 import struct
@@ -47,7 +49,7 @@ import sys
 import time
 from typing import Any
 
-from .actions import ActionInvocation, signature_of
+from .actions import ActionInvocation, plain, signature_of
 from .serialization import TAG, SerializationError, allow, decode, encode, encode_exception
 
 # The fds the runner hands over (see Sources/WaymarkRunner/Workers/WorkerSpawn.swift).
@@ -71,10 +73,54 @@ def die(reason: str) -> None:
 _monotonic_ns = time.monotonic_ns
 
 # One encoder for every frame: `json.dumps` with options builds a new JSONEncoder per call.
-_encode_frame = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_frame_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 # And one decoder: `json.loads` of bytes first guesses their encoding (frames are UTF-8), then
 # decodes them as this does.
-_decode_frame = json.JSONDecoder().decode
+_frame_decoder = json.JSONDecoder()
+
+
+def _unencodable(value: Any) -> Any:
+    raise TypeError(f"Object of type {value.__class__.__name__} is not JSON serializable")
+
+
+def _c_encoder() -> Any:
+    """CPython's C encoder with the frame encoder's options, called directly: the same text as
+    `_frame_encoder.encode`, without its two Python frames per call (about a tenth of a no-op
+    action's cost here). No circular-reference check: every frame is built by `encode`, which
+    would have recursed without end on a cycle before this sees it. None without the C module."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    quote = getattr(json.encoder, "c_encode_basestring", None)
+    if make is None or quote is None:
+        return None
+    try:
+        return make(None, _unencodable, quote, None, ":", ",", False, False, True)
+    except TypeError:  # another CPython's signature: the plain path is the same text
+        return None
+
+
+_encode_chunks = _c_encoder()
+
+
+def _encode_frame(message: Any) -> str:
+    if _encode_chunks is None:
+        return _frame_encoder.encode(message)
+    return "".join(_encode_chunks(message, 0))
+
+
+# The decoder's C scanner, called directly for the same reason. A frame it does not read whole
+# (leading or trailing whitespace, bad JSON) goes through `decode`, which reads it or raises
+# the usual error.
+_scan_frame = json.scanner.make_scanner(_frame_decoder)
+
+
+def _decode_frame(text: str) -> Any:
+    try:
+        value, end = _scan_frame(text, 0)
+    except (StopIteration, ValueError):
+        return _frame_decoder.decode(text)
+    if end != len(text):
+        return _frame_decoder.decode(text)
+    return value
 
 
 class FrameTooLarge(Exception):
@@ -86,15 +132,59 @@ class Plan:
     """How to call one @action, worked out at its first dispatch, so that every later dispatch
     of a hot action skips `inspect`."""
 
-    __slots__ = ("function", "varargs", "cancellable")
+    __slots__ = ("qualified", "function", "varargs", "cancellable", "direct")
 
-    def __init__(self, function: Any):
+    def __init__(self, qualified: str, function: Any):
+        self.qualified = qualified
         self.function = function
         parameters = signature_of(function).parameters.values()
         # The name of its *args parameter: that argument arrives as a list.
         self.varargs = next((p.name for p in parameters if p.kind is inspect.Parameter.VAR_POSITIONAL), None)
         # Async: a cancel request stops it. Sync: it runs on in its thread.
         self.cancellable = inspect.iscoroutinefunction(function)
+        # Calling it is all an invocation would do (async, nothing injected, nothing to
+        # coerce): the worker awaits the call itself.
+        self.direct = plain(function)
+
+
+class Slots:
+    """At most `count` actions run at once, first come first served: an `asyncio.Semaphore`
+    whose common case (a slot is free: the runner sends no more than the worker's concurrency)
+    is a plain method call instead of `async with` through Python's lock code."""
+
+    __slots__ = ("free", "waiters")
+
+    def __init__(self, count: int):
+        self.free = count
+        self.waiters: collections.deque[asyncio.Future] = collections.deque()
+
+    def take(self) -> bool:
+        """Takes a free slot, if one is free and no one waits for it."""
+        if self.free > 0 and not self.waiters:
+            self.free -= 1
+            return True
+        return False
+
+    async def wait(self) -> None:
+        """Waits for a slot that `give` hands over."""
+        future = asyncio.get_running_loop().create_future()
+        self.waiters.append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            # Handed a slot just as it was cancelled: the next in line gets it.
+            if future.done() and not future.cancelled():
+                self.give()
+            raise
+
+    def give(self) -> None:
+        """Returns a slot: to the first waiter still waiting, else to the free ones."""
+        while self.waiters:
+            future = self.waiters.popleft()
+            if not future.done():
+                future.set_result(None)
+                return
+        self.free += 1
 
 
 class Running:
@@ -116,7 +206,7 @@ class Running:
 
 class Worker:
     def __init__(self, concurrency: int, output: int, max_frame_bytes: int):
-        self.semaphore = asyncio.Semaphore(concurrency)
+        self.slots = Slots(concurrency)
         self.output = output
         self.max_frame_bytes = max_frame_bytes
         self.outbox: list[bytes] = []
@@ -131,7 +221,7 @@ class Worker:
         data = _encode_frame(message).encode()
         if len(data) > self.max_frame_bytes:
             raise FrameTooLarge(len(data), self.max_frame_bytes)
-        return struct.pack(">I", len(data)) + data
+        return len(data).to_bytes(4, "big") + data
 
     def send(self, frame: bytes) -> None:
         """Queues a frame; frames queued in one turn of the event loop go out in one write. Only
@@ -165,19 +255,20 @@ class Worker:
             function = getattr(module, function_name, None)
             if function is None or getattr(function, "__waymark_action__", None) is None:
                 raise PermissionError(f"{module_name}.{function_name} is not an @action function; workers call only @action functions")
-            plan = self.plans[key] = Plan(function.__wrapped_action__)
+            plan = self.plans[key] = Plan(f"{module_name}.{function_name}", function.__wrapped_action__)
         return plan
 
     def start(self, message: dict) -> None:
         # The secret leaves the message before anything of the action's runs.
         token = message.pop("token", 0)
         dispatch = message.get("id")
-        task = asyncio.create_task(self.run(dispatch, token, message))
         try:
-            cancellable = self.resolve(message.get("module"), message.get("function")).cancellable
-        except BaseException:  # noqa: BLE001 - run() reports the same failure as the action's answer
-            cancellable = True
-        self.running[dispatch] = Running(task, cancellable, token)
+            plan: Plan | None = self.resolve(message.get("module"), message.get("function"))
+        except BaseException:  # noqa: BLE001 - run() resolves again and answers with the failure
+            plan = None
+        # As `create_task` makes it (a copy of the context, this loop), without its Python frames.
+        task = asyncio.Task(self.run(dispatch, token, message, plan), loop=asyncio.get_running_loop())
+        self.running[dispatch] = Running(task, plan is None or plan.cancellable, token)
 
     def cancel(self, dispatch: Any, timeout: Any = None) -> None:
         """The runner gave up on a dispatch. Its caller went away (no timeout): an async action is
@@ -216,11 +307,18 @@ class Worker:
             entry.expired = True
             self.send(self.frame({"type": "expired", "id": dispatch, "token": entry.token}))
 
-    async def run(self, dispatch: Any, token: Any, message: dict) -> None:
-        qualified = f"{message.get('module')}.{message.get('function')}"
+    async def run(self, dispatch: Any, token: Any, message: dict, plan: Plan | None = None) -> None:
+        qualified = plan.qualified if plan is not None else f"{message.get('module')}.{message.get('function')}"
         ok, outcome, started, finished, cancelled = False, None, None, None, False
+        slots = self.slots
         try:
-            async with self.semaphore:
+            if not slots.take():
+                await slots.wait()
+        except asyncio.CancelledError:
+            cancelled = True
+            outcome = asyncio.CancelledError(f"action {qualified} was cancelled before it started")
+        else:
+            try:
                 # When the action starts (CLOCK_MONOTONIC, the runner's clock too): the runner
                 # measures dispatch latency as its "ready" to this, and judges a timeout by
                 # this to "finished".
@@ -229,9 +327,13 @@ class Worker:
                 if entry is not None:
                     entry.started = started
                 try:
-                    plan = self.resolve(message["module"], message["function"])
+                    if plan is None:
+                        plan = self.resolve(message["module"], message["function"])
                     args, varargs = self.arguments(plan, message.get("args", {}), qualified)
-                    outcome = await ActionInvocation(qualified, plan.function, varargs, args).execute()
+                    if plan.direct:
+                        outcome = await plan.function(*varargs, **args)
+                    else:
+                        outcome = await ActionInvocation(qualified, plan.function, varargs, args).execute()
                     ok = True
                 except asyncio.CancelledError as error:
                     reason = entry.reason if entry is not None else None
@@ -245,9 +347,8 @@ class Worker:
                 except BaseException as error:  # noqa: BLE001 - every outcome goes back to the runner
                     outcome = error
                 finished = _monotonic_ns()
-        except asyncio.CancelledError:
-            cancelled = True
-            outcome = asyncio.CancelledError(f"action {qualified} was cancelled before it started")
+            finally:
+                slots.give()
         finally:
             self.running.pop(dispatch, None)
         self.send(self.reply(dispatch, token, qualified, ok, outcome, started, finished, cancelled))
@@ -266,9 +367,15 @@ class Worker:
             head["cancelled"] = True
         try:
             if ok:
-                return self.frame({**head, "ok": True, "value": encode(outcome)})
-            return self.frame({**head, "ok": False, "error": encode_exception(outcome)})
+                head["ok"] = True
+                head["value"] = encode(outcome)
+            else:
+                head["ok"] = False
+                head["error"] = encode_exception(outcome)
+            return self.frame(head)
         except BaseException as failure:  # noqa: BLE001 - whatever fails, the dispatch is answered
+            head.pop("value", None)
+            head.pop("error", None)
             what = "returned a value" if ok else f"raised {type(outcome).__name__}, which"
             message = f"action {qualified} {what} that cannot be sent to the runner: {describe(failure)}"
         try:
