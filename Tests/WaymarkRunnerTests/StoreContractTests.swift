@@ -175,7 +175,7 @@ struct FixedGateway: ActionGateway {
         let id = try await store.instanceCreate(workflow: "W", version: "stale-v1", input: .object([]), status: .running)
         try await store.journalPut(id, sequence: 0, .value(try ValueCodec.encode(.str("recorded by the other runner"))))
         let gateway = JournalingGateway(instance: id, store: store, recorded: [:], inner: FixedGateway(answer: .str("run again here")))
-        let request = ActionRequest(sequence: 0, module: "m", function: "f", arguments: [], policy: Policy(), site: "test")
+        let request = ActionRequest(sequence: 0, module: "m", function: "f", arguments: [], policy: Policy(), site: CallSite(.statement, function: "test", node: 0))
         let value = try await gateway.run(request)
         guard case .str(let text) = value else {
             Issue.record("expected a str, got \(value)")

@@ -15,9 +15,9 @@ public final class ActionRequest: Sendable {
     public let arguments: [(String, Value)]
     public let policy: Policy
     /// Where the call is in the workflow, for messages.
-    public let site: String
+    public let site: CallSite
 
-    public init(sequence: Int, module: String, function: String, arguments: [(String, Value)], policy: Policy, site: String) {
+    public init(sequence: Int, module: String, function: String, arguments: [(String, Value)], policy: Policy, site: CallSite) {
         self.sequence = sequence
         self.module = module
         self.function = function
@@ -27,6 +27,35 @@ public final class ActionRequest: Sendable {
     }
 
     public var qualifiedName: String { "\(module).\(function)" }
+}
+
+/// Where an action call is in a workflow: kept as its parts, spelled out only when a message
+/// needs it (formatting it for every call cost a string and an integer's digits per action).
+public struct CallSite: Sendable, Hashable, CustomStringConvertible {
+    public enum Place: String, Sendable, Hashable {
+        /// An `await` statement of `function`.
+        case statement
+        /// One call listed in a gather.
+        case gather
+        /// One of the calls a gather spreads over a collection.
+        case spread
+    }
+
+    public let place: Place
+    /// The workflow function the call is in.
+    public let function: String
+    /// The call's node in that function's graph.
+    public let node: Int
+
+    public init(_ place: Place, function: String, node: Int) {
+        self.place = place
+        self.function = function
+        self.node = node
+    }
+
+    public var description: String {
+        place == .statement ? "\(function) node \(node)" : "\(place.rawValue) node \(node) of \(function)"
+    }
 }
 
 /// Where the executor's effects go: to workers (through retries, backoff and timeouts), and

@@ -188,7 +188,7 @@ public final class WorkflowExecutor: @unchecked Sendable {
             case .compute(let statements):
                 for inner in statements { try pure(inner.kind, frame.env) }
             case .action(let target, let call):
-                let value = try await gateway.run(try request(call, frame.env, site: "\(name) node \(pc)"))
+                let value = try await gateway.run(try request(call, frame.env, site: CallSite(.statement, function: name, node: pc)))
                 if let target { try evaluator.assign(target, value, frame.env) }
             case .helper(let target, let call):
                 var arguments: [String: Value] = [:]
@@ -329,8 +329,9 @@ public final class WorkflowExecutor: @unchecked Sendable {
     /// When control leaves a finally block that was entered to finish a pending completion,
     /// that completion carries on from the try statement's position.
     private func leaveFinally(from pc: Int, to next: Int, loopBack: Bool, _ frame: Frame) throws(PyError) -> (Step, Bool) {
-        let there = Set(frame.function.graph.nodes[next].scopes)
-        if let step = try finishFinally(at: pc, frame, leavingFor: there) {
+        // The destination's scopes, a handful: searched as they are rather than hashed into a
+        // set on every step of every instance.
+        if let step = try finishFinally(at: pc, frame, leavingFor: frame.function.graph.nodes[next].scopes) {
             if case .goto(_, let viaLoopBack) = step { return (step, viaLoopBack) }
             return (step, false)
         }
@@ -339,7 +340,7 @@ public final class WorkflowExecutor: @unchecked Sendable {
 
     /// The pending completion of the innermost finally block around `pc` that control is leaving
     /// (every one, when `destination` is nil), resumed from its try statement's position.
-    private func finishFinally(at pc: Int, _ frame: Frame, leavingFor destination: Set<Int>? = nil) throws(PyError) -> Step? {
+    private func finishFinally(at pc: Int, _ frame: Frame, leavingFor destination: [Int]? = nil) throws(PyError) -> Step? {
         let graph = frame.function.graph
         let scopes = graph.scopes
         for id in graph.nodes[pc].scopes.reversed() where scopes[id].kind == .finally && !(destination?.contains(id) ?? false) {
@@ -357,7 +358,7 @@ public final class WorkflowExecutor: @unchecked Sendable {
 
     // MARK: Effects
 
-    private func request(_ call: ActionCall, _ env: Environment, site: String) throws(PyError) -> ActionRequest {
+    private func request(_ call: ActionCall, _ env: Environment, site: CallSite) throws(PyError) -> ActionRequest {
         var arguments: [(String, Value)] = []
         for argument in call.arguments { arguments.append((argument.name, try workflow.evaluator.eval(argument.value, env))) }
         let (module, function) = Self.split(call.action)
@@ -391,7 +392,7 @@ public final class WorkflowExecutor: @unchecked Sendable {
         for item in plan.items {
             switch item {
             case .call(let node, let call):
-                requests.append(try request(call, env, site: "gather node \(node)"))
+                requests.append(try request(call, env, site: CallSite(.gather, function: frame.function.graph.name, node: node)))
             case .spread(let node, let collection, let target, let call):
                 let elements = try Builtins.iterate(try workflow.evaluator.eval(collection, env))
                 // The spread variable is the comprehension's own: it does not leak.
@@ -399,7 +400,7 @@ public final class WorkflowExecutor: @unchecked Sendable {
                 let saved = bound.map { ($0, env.variables[$0]) }
                 for element in elements {
                     try workflow.evaluator.assign(target, element, env)
-                    requests.append(try request(call, env, site: "spread node \(node)"))
+                    requests.append(try request(call, env, site: CallSite(.spread, function: frame.function.graph.name, node: node)))
                 }
                 for (name, value) in saved { env.variables[name] = value }
             }
