@@ -8,11 +8,13 @@
 //     swift run -c release runner-benchmark [instances] [steps] [width] [baseline commits]
 //
 // WAYMARK_BENCH_ROWS (a list of `sequential`, `fan-out`, `memory`, `postgres`) runs only those
-// rows, to profile one of them.
+// rows, to profile one of them. WAYMARK_BENCH_MAX_INSTANCES (default 500, `waymark-run`'s and
+// `serve`'s default; 0: no bound) is how many of the N instances run at once in the peak rows.
 import Foundation
 import WaymarkCodegen
 import WaymarkCompiler
 import WaymarkDriver
+import WaymarkEval
 import WaymarkRunner
 
 // The same malloc settings as waymark-run (AllocatorTuning.swift).
@@ -22,6 +24,7 @@ let instances = arguments.count > 0 ? arguments[0] : 100
 let steps = arguments.count > 1 ? arguments[1] : 10
 let width = arguments.count > 2 ? arguments[2] : 10
 let baselineCount = arguments.count > 3 ? arguments[3] : min(instances * steps, 2_000)
+let batchConcurrency = ProcessInfo.processInfo.environment["WAYMARK_BENCH_MAX_INSTANCES"].flatMap(Int.init) ?? Runner.defaultBatchConcurrency
 let databaseURL = ProcessInfo.processInfo.environment["WAYMARK_BENCH_DATABASE_URL"]
 let postmaster = ProcessCPU.postmaster(directory: ProcessInfo.processInfo.environment["WAYMARK_BENCH_DATABASE_DIR"])
 let selected = Set((ProcessInfo.processInfo.environment["WAYMARK_BENCH_ROWS"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init))
@@ -110,11 +113,20 @@ func measure(_ name: String, workflow: String, input: (String, Int), store: any 
     let cpuBefore = ProcessCPU.sample(postmaster: postmaster)
     let start = DispatchTime.now().uptimeNanoseconds
     let expected = (0..<input.1).reduce(0, +)
-    // One unstructured task per instance, as `serve` runs them (Server/InFlight.swift): a task
-    // group of 10,000 children spent ~3% of the process's CPU removing each finished child
-    // from its list (a walk of the list), which is this harness's cost, not the runner's.
     let tally = Tally(instances)
-    for index in 0..<instances {
+    if rate == nil {
+        // All submitted at once and run as `waymark-run --inputs` runs a batch (Runner.runAll):
+        // at most `batchConcurrency` in flight, the next admitted as one ends.
+        let inputs = Array(repeating: (input: JSON.object([(input.0, .int(String(input.1)))]), arguments: [input.0: Value.int(input.1)]), count: instances)
+        await runner.runAll(loaded, inputs: inputs, concurrency: batchConcurrency) { _, outcome in
+            guard case .value(.int(let value)) = outcome else { return tally.finish(wrong: true) }
+            tally.finish(wrong: value != expected)
+        }
+    }
+    // At a rate: one unstructured task per instance, as `serve` runs them (Server/InFlight.swift):
+    // a task group of 10,000 children spent ~3% of the process's CPU removing each finished
+    // child from its list (a walk of the list), which is this harness's cost, not the runner's.
+    for index in 0..<instances where rate != nil {
         if let rate {
             let due = start + UInt64(Double(index) / rate * 1e9)
             let now = DispatchTime.now().uptimeNanoseconds
@@ -175,6 +187,7 @@ if let databaseURL, runs("sequential", on: "postgres") || runs("fan-out", on: "p
 }
 
 print("runner benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, Python workers included;"
+    + " the peak rows submit all N instances at once and run \(batchConcurrency < 1 ? "all" : "at most \(batchConcurrency)") at a time, as waymark-run --inputs does;"
     + " latency is an action's dispatch to its result; start is dispatch latency, the action ready → its worker starting it"
     + " (last 4,096 actions); CPU from /proc (runner = this process,"
     + " workers = its children, postgres = the postmaster's tree\(postmaster == nil ? ", not given: set WAYMARK_BENCH_DATABASE_DIR" : ""))")

@@ -146,8 +146,8 @@ struct RunCommand: AsyncParsableCommand {
             Exit status: 0 with the result as JSON on stdout; 1 when the workflow fails (the error on \
             stderr); 2 for bad usage, an unreadable or invalid bundle, input that does not match run(), \
             or Python workers that cannot start.
-            Environment: WAYMARK_WORKER_COUNT, WAYMARK_CONCURRENT_PER_WORKER and WAYMARK_MAX_ACTION_LIFECYCLE \
-            set the defaults of the matching flags; WAYMARK_PYTHON the interpreter.
+            Environment: WAYMARK_WORKER_COUNT, WAYMARK_CONCURRENT_PER_WORKER, WAYMARK_MAX_ACTION_LIFECYCLE and \
+            WAYMARK_MAX_CONCURRENT_INSTANCES set the defaults of the matching flags; WAYMARK_PYTHON the interpreter.
             """)
 
     @Argument(help: "The bundle (.wmb) written by waymarkc compile.")
@@ -164,6 +164,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "Run this many instances of --input.")
     var count: Int = 1
+
+    @Option(help: "Instances of --inputs or --count run at once; the rest wait their turn (default: WAYMARK_MAX_CONCURRENT_INSTANCES, else 500; 0: all at once).")
+    var maxInstances: Int?
 
     @OptionGroup var workerFlags: WorkerFlags
 
@@ -182,6 +185,9 @@ struct RunCommand: AsyncParsableCommand {
     mutating func run() async throws {
         if bundle.hasSuffix(".py") {
             fail("'\(bundle)' is Python source; compile it first with waymarkc compile \(bundle) -o app.wmb, then run app.wmb")
+        }
+        if let maxInstances, maxInstances < 0 {
+            fail("--max-instances must be 0 (all at once) or more, not \(maxInstances)")
         }
         let store = openStore(workerFlags.database, quiet: workerFlags.quiet)
         let loaded = loadRunnableBundle(bundle, allowing: searchPaths)
@@ -264,23 +270,19 @@ struct RunCommand: AsyncParsableCommand {
         var completed = 0
         var failed = 0
         var firstFailure: String?
-        await withTaskGroup(of: RunOutcome.self) { group in
-            for (input, arguments) in instances {
-                group.addTask { await runner.run(workflow, input: input, arguments: arguments) }
+        let concurrency = maxInstances ?? environmentInt("WAYMARK_MAX_CONCURRENT_INSTANCES") ?? Runner.defaultBatchConcurrency
+        await runner.runAll(workflow, inputs: instances.map { (input: $0.0, arguments: $0.1) }, concurrency: concurrency) { _, outcome in
+            switch outcome {
+            case .value, .suspended: completed += 1
+            case .failure(let failure):
+                failed += 1
+                if firstFailure == nil { firstFailure = failure.description }
+            case .abandoned(let reason):
+                failed += 1
+                if firstFailure == nil { firstFailure = "did not finish: \(reason)" }
             }
-            for await outcome in group {
-                switch outcome {
-                case .value, .suspended: completed += 1
-                case .failure(let failure):
-                    failed += 1
-                    if firstFailure == nil { firstFailure = failure.description }
-                case .abandoned(let reason):
-                    failed += 1
-                    if firstFailure == nil { firstFailure = "did not finish: \(reason)" }
-                }
-                if terminal {
-                    FileHandle.standardError.write(Data("\r\(completed + failed)/\(total) instances, \(runner.actionsRun) actions".utf8))
-                }
+            if terminal {
+                FileHandle.standardError.write(Data("\r\(completed + failed)/\(total) instances, \(runner.actionsRun) actions".utf8))
             }
         }
         await runner.shutdown()
