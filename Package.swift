@@ -40,7 +40,9 @@ let package = Package(
         // SHA-256 for bundle versions and checksums, always compiled optimised: a bundle is
         // hashed several times as it is written and loaded, and unoptimised hashing of a bundle
         // holding a 20 MB literal took a debug waymarkc over a minute.
-        .target(name: "WaymarkHash", swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "WaymarkHash", dependencies: ["CSHA256"], swiftSettings: [.unsafeFlags(["-O"])]),
+        // SHA-256's block function on x86-64's SHA extensions (WaymarkHash checks the CPU first).
+        .target(name: "CSHA256", cSettings: [.unsafeFlags(["-O2"])]),
         // WRL -> DAG, bundles, DOT (and Graphviz, to draw it).
         .target(name: "WaymarkCodegen", dependencies: ["WaymarkIR", "WaymarkHash"]),
         // Python's semantics on values: the value model, operators, builtins, methods, models,
