@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// The 64 round constants (FIPS 180-4, 4.2.2), shared with WaymarkHash's Swift loop.
+const uint32_t *wm_sha256_constants(void);
+
 /// Whether this CPU has the SHA extensions (and the SSSE3 and SSE4.1 the block function uses).
 int wm_sha256_hardware(void);
 
