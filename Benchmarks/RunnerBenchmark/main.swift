@@ -97,8 +97,9 @@ func percentile(_ values: [Double], _ fraction: Double) -> Double {
     return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
 }
 
-/// Runs `instances` instances at once, or, given `rate`, starts them at that many per second
-/// (an open-loop load: the latency row at a fraction of the peak).
+/// Runs `instances` instances submitted at once (at most `batchConcurrency` running), or, given
+/// `rate`, starts them at that many per second (an open-loop load: the latency row at a
+/// fraction of the peak).
 func measure(_ name: String, workflow: String, input: (String, Int), store: any WorkflowStore, rate: Double? = nil) async -> Row {
     var options = RunnerOptions(
         workers: ProcessInfo.processInfo.activeProcessorCount, concurrencyPerWorker: 50, sleepScale: 0,
@@ -116,7 +117,7 @@ func measure(_ name: String, workflow: String, input: (String, Int), store: any 
     let tally = Tally(instances)
     if rate == nil {
         // All submitted at once and run as `waymark-run --inputs` runs a batch (Runner.runAll):
-        // at most `batchConcurrency` in flight, the next admitted as one ends.
+        // at most `batchConcurrency` in flight, more admitted each time a quarter of them ended.
         let inputs = Array(repeating: (input: JSON.object([(input.0, .int(String(input.1)))]), arguments: [input.0: Value.int(input.1)]), count: instances)
         await runner.runAll(loaded, inputs: inputs, concurrency: batchConcurrency) { _, outcome in
             guard case .value(.int(let value)) = outcome else { return tally.finish(wrong: true) }

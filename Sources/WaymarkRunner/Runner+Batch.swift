@@ -6,7 +6,8 @@ extension Runner {
     public static let defaultBatchConcurrency = 500
 
     /// Runs one instance per input, at most `concurrency` at a time, admitted in input order;
-    /// `finished` gets each one's index and outcome as it ends, on the calling task.
+    /// `finished` gets each one's index and outcome as it ends, on the calling task. A caller
+    /// cancelled meanwhile admits no more: the inputs not started then are not run or reported.
     ///
     /// Bounded because every running instance holds its frames, its pending action and, in a
     /// fan-out, a child task per call: 10,000 instances of a 10-wide gather started at once
@@ -14,7 +15,8 @@ extension Runner {
     /// paging through them. Admitting a fixed number keeps memory flat in the batch size and
     /// the workers just as busy. Less than 1 means no bound.
     ///
-    /// Admitted in waves of a quarter of the bound, not one per instance that ends: on a
+    /// Admitted in waves of a quarter of the bound, not one per instance that ends (so between
+    /// three quarters of the bound and all of it run while inputs remain): on a
     /// durable store the instances admitted together create their rows in one group commit,
     /// as a batch started all at once does (one at a time, Postgres's CPU per action rose by
     /// half in the runner benchmark).
@@ -29,7 +31,7 @@ extension Runner {
             var next = 0
             var running = 0
             func admit() {
-                while running < width && next < inputs.count {
+                while running < width && next < inputs.count && !group.isCancelled {
                     let index = next
                     let (input, arguments) = inputs[index]
                     next += 1

@@ -68,6 +68,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.heartbeatSeconds = Double(heartbeatMs ?? environmentInt("WAYMARK_LOCK_HEARTBEAT_MS") ?? 5_000) / 1000
         configuration.pollSeconds = Double(pollMs ?? environmentInt("WAYMARK_POLL_INTERVAL_MS") ?? 100) / 1000
         configuration.capacity = maxInstances ?? environmentInt("WAYMARK_MAX_CONCURRENT_INSTANCES") ?? 500
+        guard configuration.capacity >= 1 else {
+            fail("--max-instances (or WAYMARK_MAX_CONCURRENT_INSTANCES) must be at least 1 for serve, not \(configuration.capacity): a server with no room claims nothing")
+        }
         configuration.maxCrashes = max(1, maxInstanceCrashes ?? environmentInt("WAYMARK_MAX_INSTANCE_CRASHES") ?? 3)
         configuration.abortOnInstance = ProcessInfo.processInfo.environment["WAYMARK_TEST_CRASH_ON_INSTANCE"]
         configuration.retentionSeconds = Age.fromEnvironment()?.seconds

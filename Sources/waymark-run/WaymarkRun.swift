@@ -186,8 +186,9 @@ struct RunCommand: AsyncParsableCommand {
         if bundle.hasSuffix(".py") {
             fail("'\(bundle)' is Python source; compile it first with waymarkc compile \(bundle) -o app.wmb, then run app.wmb")
         }
-        if let maxInstances, maxInstances < 0 {
-            fail("--max-instances must be 0 (all at once) or more, not \(maxInstances)")
+        let concurrency = maxInstances ?? environmentInt("WAYMARK_MAX_CONCURRENT_INSTANCES") ?? Runner.defaultBatchConcurrency
+        if concurrency < 0 {
+            fail("--max-instances (or WAYMARK_MAX_CONCURRENT_INSTANCES) must be 0 (all at once) or more, not \(concurrency)")
         }
         let store = openStore(workerFlags.database, quiet: workerFlags.quiet)
         let loaded = loadRunnableBundle(bundle, allowing: searchPaths)
@@ -259,18 +260,17 @@ struct RunCommand: AsyncParsableCommand {
             }
             return
         }
-        try await runMany(runner, workflow, instances)
+        try await runMany(runner, workflow, instances, concurrency: concurrency)
     }
 
     /// Many instances at once, with a progress line on a terminal and a summary at the end.
-    func runMany(_ runner: Runner, _ workflow: LoadedWorkflow, _ instances: [(JSON, [String: Value])]) async throws {
+    func runMany(_ runner: Runner, _ workflow: LoadedWorkflow, _ instances: [(JSON, [String: Value])], concurrency: Int) async throws {
         let start = Date()
         let total = instances.count
         let terminal = isatty(STDERR_FILENO) != 0
         var completed = 0
         var failed = 0
         var firstFailure: String?
-        let concurrency = maxInstances ?? environmentInt("WAYMARK_MAX_CONCURRENT_INSTANCES") ?? Runner.defaultBatchConcurrency
         await runner.runAll(workflow, inputs: instances.map { (input: $0.0, arguments: $0.1) }, concurrency: concurrency) { _, outcome in
             switch outcome {
             case .value, .suspended: completed += 1

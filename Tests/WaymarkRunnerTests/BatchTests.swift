@@ -75,6 +75,25 @@ import WaymarkEval
         }
     }
 
+    /// The caller cancelled after the first outcome: nothing more is admitted, and what was
+    /// admitted is reported.
+    @Test func aCancelledCallerAdmitsNoMore() async throws {
+        try await withRunner { runner, store, workflow in
+            let batch = Task {
+                var reported = 0
+                await runner.runAll(workflow, inputs: Self.inputs(40), concurrency: 2) { _, _ in
+                    reported += 1
+                    if reported == 1 { withUnsafeCurrentTask { $0?.cancel() } }
+                }
+                return reported
+            }
+            let reported = await batch.value
+            let created = try await store.instanceCounts().values.reduce(0, +)
+            #expect(reported < 40, "\(reported) of 40 instances ran after the caller was cancelled")
+            #expect(reported == created, "\(created) instances created, \(reported) reported")
+        }
+    }
+
     @Test func anEmptyBatchRunsNothing() async throws {
         try await withRunner { runner, store, workflow in
             var reported = 0
