@@ -44,13 +44,7 @@ struct EndingGateway: ActionGateway {
         """
 
     func workflow() throws -> LoadedWorkflow {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("guarded.py")
-        try Self.source.write(to: file, atomically: true, encoding: .utf8)
-        let result = try Driver().compile(file: file.path)
-        let bundle = try #require(try Driver().bundle(result, bundleDirectory: directory.path))
-        return try LoadedWorkflow(try #require(bundle.workflows.first))
+        try LoadedWorkflow(try #require(try compileBundle(Self.source, file: "guarded.py").workflows.first))
     }
 
     func run(_ ending: PyError) async throws -> Result<Value, WorkflowStop> {

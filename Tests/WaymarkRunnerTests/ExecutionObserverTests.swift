@@ -75,13 +75,7 @@ final class NoteTaker: ExecutionObserver, @unchecked Sendable {
         """
 
     func workflow() throws -> LoadedWorkflow {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("three.py")
-        try Self.source.write(to: file, atomically: true, encoding: .utf8)
-        let result = try Driver().compile(file: file.path)
-        let bundle = try #require(try Driver().bundle(result, bundleDirectory: directory.path))
-        return try LoadedWorkflow(try #require(bundle.workflows.first))
+        try LoadedWorkflow(try #require(try compileBundle(Self.source, file: "three.py").workflows.first))
     }
 
     /// The node of `run` whose WRL calls `action`.

@@ -87,6 +87,17 @@ func temporaryDirectory() throws -> URL {
     return url
 }
 
+/// The bundle of a workflow module given as text, compiled from a temporary `name` (its
+/// module's file name), which is gone afterwards.
+func compileBundle(_ source: String, file name: String) throws -> WorkflowBundle {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let file = directory.appendingPathComponent(name)
+    try source.write(to: file, atomically: true, encoding: .utf8)
+    let result = try Driver().compile(file: file.path)
+    return try #require(try Driver().bundle(result, bundleDirectory: directory.path), "\(name) did not compile: \(Fixtures.render(result))")
+}
+
 /// An outcome in both forms: `tagged` (strict: tuples, sets and model types kept apart) and
 /// `plain` (what `waymark-run` prints for people and programs).
 struct ParityOutcome: Equatable, CustomStringConvertible {

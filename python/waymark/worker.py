@@ -98,13 +98,16 @@ def _c_encoder() -> Any:
         return None
 
 
-_encode_chunks = _c_encoder()
+def _frame_writer() -> Any:
+    """How a frame's message becomes text: the C encoder where there is one (chosen once, not
+    per frame), else the frame encoder."""
+    chunks = _c_encoder()
+    if chunks is None:
+        return _frame_encoder.encode
+    return lambda message: "".join(chunks(message, 0))
 
 
-def _encode_frame(message: Any) -> str:
-    if _encode_chunks is None:
-        return _frame_encoder.encode(message)
-    return "".join(_encode_chunks(message, 0))
+_encode_frame = _frame_writer()
 
 
 # The decoder's C scanner, called directly for the same reason. A frame it does not read whole
