@@ -82,13 +82,17 @@ struct ScheduleTests {
         try await TestDatabase.scoped("schedule_dup") { url in
             let store = try await PostgresStore.open(url: url)
             try await store.scheduleSave(Schedule(name: "d", workflow: "W", version: "v1", timing: .every(seconds: 0.2)))
+            let instances = "SELECT count(*) FROM waymark_instances"
             // Nothing runs the instances, so the first stays queued and later ticks are skipped.
+            // Each step first waits for the tick it needs (a loaded machine may take a while to
+            // fire the first one), then fires on for five more ticks to show nothing else starts.
+            #expect(try await Self.fire(store, url: url, until: instances, reaches: 1) == 1)
             try await Self.fireLoop(store, seconds: 1)
-            #expect(try await Self.count(url, "SELECT count(*) FROM waymark_instances") == 1)
+            #expect(try await Self.count(url, instances) == 1)
             try await TestDatabase.admin(url, "UPDATE waymark_instances SET status = 'completed'")
-            _ = try await Self.fire(store, url: url, until: "SELECT count(*) FROM waymark_instances", reaches: 2)
-            try await Self.fireLoop(store, seconds: 0.5)
-            #expect(try await Self.count(url, "SELECT count(*) FROM waymark_instances") == 2)
+            #expect(try await Self.fire(store, url: url, until: instances, reaches: 2) == 2)
+            try await Self.fireLoop(store, seconds: 1)
+            #expect(try await Self.count(url, instances) == 2)
         }
     }
 
