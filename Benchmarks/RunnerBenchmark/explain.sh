@@ -26,7 +26,8 @@ INSERT INTO waymark_instances (id, workflow, version, status, input, created_at)
     SELECT 'explain-queued-' || g, 'ExplainWorkflow', 'explain-v', 'queued', '{}', now()
     FROM generate_series(1, $queued) g;
 INSERT INTO waymark_instances (id, workflow, version, status, input, lease_owner, lease_expires_at, created_at)
-    SELECT 'explain-running-' || g, 'ExplainWorkflow', 'explain-v', 'running', '{}', 'r', now() + interval '1 minute', now()
+    SELECT 'explain-running-' || g, 'ExplainWorkflow', 'explain-v', 'running', '{}', 'r', now() + interval '1 minute',
+        now() - interval '10 minutes'
     FROM generate_series(1, $running) g;
 INSERT INTO waymark_instances (id, workflow, version, status, input, wake_at, created_at)
     SELECT 'explain-sleeping-' || g, 'ExplainWorkflow', 'explain-v', 'sleeping', '{}', now() + interval '1 hour',
@@ -41,14 +42,14 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 WITH suspects AS (
     SELECT EXISTS (
         SELECT 1 FROM waymark_instances WHERE crash_count >= 1 AND version = ANY('{explain-v}'::text[])
-          AND ((status IN ('queued', 'running') AND (status = 'queued' OR (lease_owner IS NULL AND lease_expires_at <= now())))
+          AND (((status = 'queued' OR (status = 'running' AND lease_owner IS NULL)) AND (status = 'queued' OR lease_expires_at <= now()))
                OR (status = 'sleeping' AND wake_at <= now()))
     ) AS waiting
 ),
 ready AS (
     SELECT id, created_at FROM waymark_instances
     WHERE version = ANY('{explain-v}'::text[])
-      AND status IN ('queued', 'running') AND (status = 'queued' OR (lease_owner IS NULL AND lease_expires_at <= now()))
+      AND (status = 'queued' OR (status = 'running' AND lease_owner IS NULL)) AND (status = 'queued' OR lease_expires_at <= now())
       AND (crash_count >= 1) = (SELECT waiting FROM suspects)
     ORDER BY created_at LIMIT (SELECT CASE WHEN NOT waiting THEN 100 ELSE 1 END FROM suspects) FOR UPDATE SKIP LOCKED
 ),

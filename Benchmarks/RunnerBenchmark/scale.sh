@@ -101,10 +101,14 @@ serve() {
         pids+=($!)
     done
     while :; do
-        # Through the claim's partial index: a count over the whole backlog would cost the
-        # machine more as the backlog grows and skew the comparison.
-        left=$(sql "SELECT (SELECT created_at FROM waymark_instances WHERE status IN ('queued', 'running')
-                            ORDER BY created_at LIMIT 1) IS NOT NULL")
+        # Through the claim's partial index (queued) and (status, lease_expires_at) (running),
+        # one row each: a count over the whole backlog would cost the machine more as the
+        # backlog grows and skew the comparison.
+        left=$(sql "SELECT (SELECT created_at FROM waymark_instances
+                            WHERE status = 'queued' OR (status = 'running' AND lease_owner IS NULL)
+                            ORDER BY created_at LIMIT 1) IS NOT NULL
+                        OR (SELECT 1 FROM waymark_instances WHERE status = 'running'
+                            ORDER BY status, lease_expires_at LIMIT 1) IS NOT NULL")
         [ "$left" = f ] && break
         for pid in "${pids[@]}"; do
             kill -0 "$pid" 2>/dev/null || { echo "serve $pid exited: $(tail -5 "$work"/serve*.log)" >&2; exit 1; }

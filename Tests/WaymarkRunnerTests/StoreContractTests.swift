@@ -277,6 +277,31 @@ struct FixedGateway: ActionGateway {
         }
     }
 
+    /// A claim takes queued instances and running ones nobody owns (handed back), oldest
+    /// first, and never one leased to a runner, though those are older: its index holds only
+    /// what a claim may take (Migrations.swift, version 15), so it does not walk the instances
+    /// the servers are running.
+    @Test func aClaimTakesQueuedAndHandedBackInstancesOldestFirst() async throws {
+        try await TestDatabase.scoped("claim_unowned") { url in
+            let store = try await PostgresStore.open(url: url)
+            var leased: [String] = []
+            for _ in 0..<3 { leased.append(try await store.instanceCreate(workflow: "W", version: "claim-v1", input: .object([]))) }
+            let a = try await PostgresStore.open(url: url, leaseOwner: "runner-a")
+            #expect(Set(try await a.instancesClaim(runner: "runner-a", versions: ["claim-v1"], limit: 3, leaseSeconds: 60).claimed.map(\.id)) == Set(leased))
+            let queued = try await store.instanceCreate(workflow: "W", version: "claim-v1", input: .object([]))
+            try await a.leasesRelease(runner: "runner-a", only: [leased[1]])
+            let b = try await PostgresStore.open(url: url, leaseOwner: "runner-b")
+            // One at a time, to see the order: the handed-back one is older than the queued one.
+            #expect(try await b.instancesClaim(runner: "runner-b", versions: ["claim-v1"], limit: 1, leaseSeconds: 60).claimed.map(\.id) == [leased[1]])
+            #expect(try await b.instancesClaim(runner: "runner-b", versions: ["claim-v1"], limit: 10, leaseSeconds: 60).claimed.map(\.id) == [queued])
+            #expect(try await b.instancesClaim(runner: "runner-b", versions: ["claim-v1"], limit: 10, leaseSeconds: 60).claimed.isEmpty)
+            let indexed = try await TestDatabase.admin(url, """
+                SELECT count(*) FROM waymark_instances WHERE status = 'queued' OR (status = 'running' AND lease_owner IS NULL)
+                """)
+            #expect(indexed.first?.first == "0")
+        }
+    }
+
     /// `serve` reads a whole claim's journals in one query: each instance gets its own entries,
     /// and one with none is simply absent.
     @Test func journalsOfSeveralInstancesAtOnce() async throws {

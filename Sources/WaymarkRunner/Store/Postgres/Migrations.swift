@@ -206,6 +206,19 @@ enum Migrations {
             "CREATE INDEX waymark_instances_sleepers ON waymark_instances (wake_at) WHERE status = 'sleeping'",
             "DROP INDEX IF EXISTS waymark_instances_waking",
         ]),
+        // Migration 13's index held every running instance too, and they are the oldest
+        // unfinished ones: each claim walked past all the instances its servers were running
+        // before it reached a queued one (500 rows and 1 ms of the server's CPU per claim at
+        // `--max-instances 500`, against 0.04 ms; a `serve` claims each time it has room, some
+        // hundreds of times a second). Running instances a claim may take are the ones without
+        // an owner (handed back, or recovered from an expired lease); only they stay indexed.
+        Migration(version: 15, name: "ready instances by age, for claims, without the leased ones", sql: [
+            """
+            CREATE INDEX waymark_instances_claim_unowned ON waymark_instances (created_at)
+            WHERE status = 'queued' OR (status = 'running' AND lease_owner IS NULL)
+            """,
+            "DROP INDEX IF EXISTS waymark_instances_claim_ready",
+        ]),
     ]
 
     static var latest: Int { all.map(\.version).max() ?? 0 }

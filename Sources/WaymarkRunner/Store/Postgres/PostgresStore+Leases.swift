@@ -68,7 +68,9 @@ extension PostgresStore {
             let versions = "version = ANY($2::text[])"
             let crashes = "(crash_count >= $6::integer) = (SELECT waiting FROM suspects)"
             let limit = "LIMIT (SELECT CASE WHEN NOT waiting THEN $3::integer WHEN $5::boolean THEN 1 ELSE 0 END FROM suspects)"
-            let ready = "status IN ('queued', 'running') AND (status = 'queued' OR (lease_owner IS NULL AND lease_expires_at <= now()))"
+            // The first clause is `waymark_instances_claim_unowned`'s predicate as written there,
+            // so the planner sees the index serves it (Migrations.swift, version 15).
+            let ready = "(status = 'queued' OR (status = 'running' AND lease_owner IS NULL)) AND (status = 'queued' OR lease_expires_at <= now())"
             let due = "status = 'sleeping' AND wake_at <= now()"
             let rows = try connection.execute(
                 """
