@@ -258,10 +258,13 @@ import WaymarkEval
         defer { try? FileManager.default.removeItem(atPath: modules) }
         let pool = Self.pool(modules)
         try await pool.waitUntilReady()
-        async let neighbour = Self.dispatch(pool, "hang_async", timeout: 60)
+        // The neighbour is in the worker before the hung action is sent: on a loaded machine a
+        // dispatch started beside it could come after the recycle and go to the new worker.
+        let neighbour = Task { await Self.dispatch(pool, "hang_async", timeout: 60) }
+        await Self.waitUntil("the neighbour holds a slot") { await pool.occupiedSlots == 1 }
         let hung = await Self.dispatch(pool, "hang_sync", timeout: 0.5)
         Self.check(hung, .timedOut)
-        Self.check(await neighbour, .lost(containing: "did not stop within 0.3s after its timeout"))
+        Self.check(await neighbour.value, .lost(containing: "did not stop within 0.3s after its timeout"))
         await Self.settle(pool)
         #expect(await pool.recycled == 1)
         await pool.shutdown()
