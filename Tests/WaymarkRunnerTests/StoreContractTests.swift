@@ -302,6 +302,25 @@ struct FixedGateway: ActionGateway {
         }
     }
 
+    /// The hot statements are prepared once per session and give the rows plain statements
+    /// give; a session that lost them (as behind a pooler in transaction mode, which hands each
+    /// transaction another server session) goes on with plain statements for good.
+    @Test func preparedStatementsAndTheirFallback() async throws {
+        let url = try #require(TestDatabase.url)
+        try await blocking {
+            let connection = try PostgresConnection(url: url)
+            let sql = "SELECT $1::int + 1, $2::text"
+            #expect(try connection.execute(prepared: sql, ["1", nil]) == [["2", nil]])
+            #expect(try connection.execute(prepared: sql, ["2", "b"]) == [["3", "b"]])
+            #expect(try connection.execute("SELECT count(*) FROM pg_prepared_statements") == [["1"]])
+            #expect(throws: PostgresError.self) { try connection.execute(prepared: "SELECT no_such_column", []) }
+            try connection.execute("DEALLOCATE ALL")
+            #expect(try connection.execute(prepared: sql, ["3", "c"]) == [["4", "c"]])
+            #expect(try connection.execute(prepared: "SELECT $1::int * 2", ["4"]) == [["8"]])
+            #expect(try connection.execute("SELECT count(*) FROM pg_prepared_statements") == [["0"]])
+        }
+    }
+
     /// `serve` reads a whole claim's journals in one query: each instance gets its own entries,
     /// and one with none is simply absent.
     @Test func journalsOfSeveralInstancesAtOnce() async throws {

@@ -35,7 +35,7 @@ extension PostgresStore {
             .map { arrayLiteral($0) }
         _ = try await pool.run { (connection) throws(PostgresError) in
             try connection.execute(
-                """
+                prepared: """
                 WITH version AS (
                     INSERT INTO waymark_workflow_versions (version, name)
                     SELECT DISTINCT ON (v.version) v.version, v.name FROM unnest($3::text[], $2::text[]) AS v(version, name)
@@ -63,7 +63,7 @@ extension PostgresStore {
             // updates taking the same rows in different orders deadlock (seen under load with
             // 1,000 instances: the completion lost, the instance replayed).
             try connection.execute(
-                """
+                prepared: """
                 WITH locked AS (
                     SELECT id FROM waymark_instances WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE
                 )
@@ -131,7 +131,7 @@ extension PostgresStore {
         let sent = firstWrites
         return try await pool.run { (connection) throws(PostgresError) -> [Key: JournalEntry] in
             let written = try connection.execute(
-                """
+                prepared: """
                 INSERT INTO waymark_journal (instance_id, sequence, kind, payload, wake_at)
                 SELECT v.id, v.seq, v.kind, v.payload, to_timestamp(v.wake)
                 FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::double precision[])

@@ -48,7 +48,7 @@ extension PostgresStore {
         let (recovered, rows) = try await withConnection { (connection) throws(PostgresError) in
             // Counted before the claim below can run it again: the count is durable first.
             let recovered = try connection.execute(
-                """
+                prepared: """
                 UPDATE waymark_instances SET crash_count = crash_count + 1,
                     status = CASE WHEN crash_count + 1 >= $1::integer THEN 'failed' ELSE status END,
                     error = CASE WHEN crash_count + 1 >= $1::integer THEN $2 ELSE error END,
@@ -73,7 +73,7 @@ extension PostgresStore {
             let ready = "(status = 'queued' OR (status = 'running' AND lease_owner IS NULL)) AND (status = 'queued' OR lease_expires_at <= now())"
             let due = "status = 'sleeping' AND wake_at <= now()"
             let rows = try connection.execute(
-                """
+                prepared: """
                 WITH suspects AS (
                     SELECT EXISTS (
                         SELECT 1 FROM waymark_instances WHERE crash_count >= $6::integer AND \(versions) AND ((\(ready)) OR (\(due)))

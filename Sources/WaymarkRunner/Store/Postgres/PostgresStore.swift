@@ -136,7 +136,7 @@ public actor PostgresStore: WorkflowStore {
         guard !ids.isEmpty else { return [:] }
         let rows = try await withConnection { (connection) throws(PostgresError) in
             try connection.execute(
-                """
+                prepared: """
                 SELECT instance_id, sequence, kind, payload, extract(epoch FROM wake_at) FROM waymark_journal
                 WHERE instance_id = ANY($1::text[])
                 """,
