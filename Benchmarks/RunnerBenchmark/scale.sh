@@ -13,6 +13,12 @@
 #            rows each, and the servers' finished counters (/metrics) sum to the instance count.
 # actions/s = journal rows / (last completion - first journal row), both from the database's
 # clock, so worker start-up is left out; the wall time from starting the servers is printed too.
+# CPU per action, split by process as runner-benchmark's is, from /proc over each serve's life:
+# runner (the serve processes, every thread), workers (their children, live and reaped) and,
+# given WAYMARK_BENCH_DATABASE_DIR (the directory test-postgres.sh printed), postgres (the
+# postmaster's process tree, from before the servers start to after they stop). Over a serve's
+# life means its workers' start-up too (about 0.2 CPU-seconds each): a row of several short runs
+# pays it each time.
 # Each row starts from empty tables. A backlog row doing fewer than MIN_ACTIONS actions is run
 # again, from empty tables each time, until the runs together reach it (`runs`), and reports
 # their sums: 1,000 instances of 3 actions last 0.2 s, too short to hold to 15% on their own.
@@ -20,7 +26,7 @@
 #
 #     read -r url dir < <(WAYMARK_PG_DURABLE=1 bash scripts/test-postgres.sh start)
 #     swift build -c release --product waymark-run && swift build -c release --product waymarkc
-#     WAYMARK_BENCH_DATABASE_URL=$url bash Benchmarks/RunnerBenchmark/scale.sh
+#     WAYMARK_BENCH_DATABASE_URL=$url WAYMARK_BENCH_DATABASE_DIR=$dir bash Benchmarks/RunnerBenchmark/scale.sh
 #     bash scripts/test-postgres.sh stop "$dir"
 #
 # Environment (an empty BACKLOGS, SLEEPING, DEAD or SERVERS skips those rows): BACKLOGS (default
@@ -31,6 +37,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 url="${WAYMARK_BENCH_DATABASE_URL:?set WAYMARK_BENCH_DATABASE_URL (scripts/test-postgres.sh start)}"
+database_dir="${WAYMARK_BENCH_DATABASE_DIR:-}"
+clock_ticks=$(getconf CLK_TCK)
 bin="${BIN:-$repo/.build/release}"
 waymarkc="${WAYMARKC:-$bin/waymarkc}"
 steps="${STEPS:-3}"
@@ -98,10 +106,31 @@ others() {
          FROM generate_series(1, $1) g" >/dev/null
 }
 
+# CPU clock ticks of a live process: "self children", self its own (every thread), children its
+# live children's and what its reaped children used.
+ticks() {
+    local self reaped children=0 child
+    read -r self reaped < <(awk '{print $14 + $15, $16 + $17}' "/proc/$1/stat")
+    for child in $(pgrep -P "$1" || true); do
+        children=$(( children + $(awk '{print $14 + $15}' "/proc/$child/stat" 2>/dev/null || echo 0) ))
+    done
+    echo "$self $(( reaped + children ))"
+}
+
+# CPU clock ticks of the PostgreSQL server's process tree, or 0 without WAYMARK_BENCH_DATABASE_DIR.
+postgres_ticks() {
+    [ -n "$database_dir" ] || { echo 0; return; }
+    local self children
+    read -r self children < <(ticks "$(head -1 "$database_dir/data/postmaster.pid")")
+    echo $(( self + children ))
+}
+
 # Starts K serve processes, waits until no instance is left queued or running, then prints
-# "wall_seconds peak_rss_mb_max finished_total" and stops them.
+# "wall_seconds peak_rss_mb_max finished_total runner_ticks worker_ticks postgres_ticks" and
+# stops them.
 serve() {
-    local k=$1 start end i rss peak=0 finished=0 left n
+    local k=$1 start end i rss peak=0 finished=0 left n runner=0 workers=0 self children postgres
+    postgres=$(postgres_ticks)
     pids=()
     start=$(date +%s.%N)
     for ((i = 0; i < k; i++)); do
@@ -132,11 +161,14 @@ serve() {
         n=$(curl -s "http://127.0.0.1:$((24200 + i))/metrics" |
             awk '/^waymark_instances_finished_total/ {s += $NF} END {print s + 0}')
         finished=$(( finished + n ))
+        read -r self children < <(ticks "${pids[$i]}")
+        runner=$(( runner + self )) workers=$(( workers + children ))
     done
     for pid in "${pids[@]}"; do kill -TERM "$pid"; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     pids=()
-    echo "$(echo "$end - $start" | bc) $(( peak / 1024 )) $finished"
+    postgres=$(( $(postgres_ticks) - postgres ))
+    echo "$(echo "$end - $start" | bc) $(( peak / 1024 )) $finished $runner $workers $postgres"
 }
 
 # Database-side figures: "journal_rows span_seconds wrong_instances"
@@ -151,44 +183,53 @@ measure() {
         tr '|' ' '
 }
 
-printf '%-14s %8s %8s %5s %10s %9s %9s %12s %8s %8s\n' \
-    row servers backlog runs actions "span s" "wall s" "actions/s" "peak MB" wrong
-# Prints one row: NAME SERVERS BACKLOG RUNS ROWS SPAN WALL PEAK WRONG.
+printf '%-14s %8s %8s %5s %10s %9s %9s %12s %8s %8s | %s\n' \
+    row servers backlog runs actions "span s" "wall s" "actions/s" "peak MB" wrong "µs/action: runner workers postgres"
+# µs of CPU per action from clock TICKS over ROWS actions ("-" for postgres without its directory).
+per_action() {
+    if [ "${3:-}" = none ]; then printf '%8s' -; else printf '%8.1f' "$(echo "$1 * 1000000 / $clock_ticks / $2" | bc -l)"; fi
+}
+# Prints one row: NAME SERVERS BACKLOG RUNS ROWS SPAN WALL PEAK WRONG RUNNER WORKERS POSTGRES (ticks).
 print_row() {
-    printf '%-14s %8d %8d %5d %10d %9.2f %9.2f %12.0f %8d %8d\n' \
-        "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$(echo "$5 / $6" | bc -l)" "$8" "$9"
+    printf '%-14s %8d %8d %5d %10d %9.2f %9.2f %12.0f %8d %8d | %8s %8s %8s\n' \
+        "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$(echo "$5 / $6" | bc -l)" "$8" "$9" \
+        "$(per_action "${10}" "$5")" "$(per_action "${11}" "$5")" \
+        "$(per_action "${12}" "$5" "$([ -n "$database_dir" ] && echo some || echo none)")"
 }
 # K serve processes over what is queued, EXPECTED instances to finish: prints "rows span wall
-# peak wrong" (wrong: measure()'s, plus 1 if the finished counters do not sum to EXPECTED).
+# peak wrong runner workers postgres" (wrong: measure()'s, plus 1 if the finished counters do
+# not sum to EXPECTED; the last three in clock ticks).
 serve_once() {
     serve "$1" >"$work/serve.out"
-    read -r wall peak finished <"$work/serve.out"
+    read -r wall peak finished runner workers postgres <"$work/serve.out"
     read -r rows span wrong < <(measure)
-    echo "$rows $span $wall $peak $(( wrong + (finished != $2) ))"
+    echo "$rows $span $wall $peak $(( wrong + (finished != $2) )) $runner $workers $postgres"
     [ "$finished" = "$2" ] || echo "$1 server(s): finished counters sum to $finished, not $2" >&2
 }
 # One serve over what is queued; prints the row (ROW, BACKLOG, the instances to finish).
 row() {
     serve_once 1 "$3" >"$work/once.out"
-    read -r rows span wall peak wrong <"$work/once.out"
-    print_row "$1" 1 "$2" 1 "$rows" "$span" "$wall" "$peak" "$wrong"
+    read -r rows span wall peak wrong runner workers postgres <"$work/once.out"
+    print_row "$1" 1 "$2" 1 "$rows" "$span" "$wall" "$peak" "$wrong" "$runner" "$workers" "$postgres"
 }
 
 for n in $backlogs; do
     runs=$(( (min_actions + n * steps - 1) / (n * steps) ))
     (( runs < 1 )) && runs=1
-    all_rows=0 all_span=0 all_wall=0 all_peak=0 all_wrong=0
+    all_rows=0 all_span=0 all_wall=0 all_peak=0 all_wrong=0 all_runner=0 all_workers=0 all_postgres=0
     for ((r = 0; r < runs; r++)); do
         queue "$n"
         serve_once 1 "$n" >"$work/once.out"
-        read -r rows span wall peak wrong <"$work/once.out"
+        read -r rows span wall peak wrong runner workers postgres <"$work/once.out"
+        all_runner=$(( all_runner + runner )) all_workers=$(( all_workers + workers )) all_postgres=$(( all_postgres + postgres ))
         all_rows=$(( all_rows + rows ))
         all_span=$(echo "$all_span + $span" | bc -l)
         all_wall=$(echo "$all_wall + $wall" | bc -l)
         (( peak > all_peak )) && all_peak=$peak
         all_wrong=$(( all_wrong + wrong ))
     done
-    print_row scale 1 "$n" "$runs" "$all_rows" "$all_span" "$all_wall" "$all_peak" "$all_wrong"
+    print_row scale 1 "$n" "$runs" "$all_rows" "$all_span" "$all_wall" "$all_peak" "$all_wrong" \
+        "$all_runner" "$all_workers" "$all_postgres"
 done
 for n in $sleeping; do
     others "$n" sleeping "now() + interval '1 day'"
@@ -206,6 +247,6 @@ done
 for k in $server_counts; do
     queue "$servers_n"
     serve_once "$k" "$servers_n" >"$work/once.out"
-    read -r rows span wall peak wrong <"$work/once.out"
-    print_row servers "$k" "$servers_n" 1 "$rows" "$span" "$wall" "$peak" "$wrong"
+    read -r rows span wall peak wrong runner workers postgres <"$work/once.out"
+    print_row servers "$k" "$servers_n" 1 "$rows" "$span" "$wall" "$peak" "$wrong" "$runner" "$workers" "$postgres"
 done
