@@ -313,6 +313,17 @@ struct FixedGateway: ActionGateway {
             #expect(try connection.execute(prepared: sql, ["1", nil]) == [["2", nil]])
             #expect(try connection.execute(prepared: sql, ["2", "b"]) == [["3", "b"]])
             #expect(try connection.execute("SELECT count(*) FROM pg_prepared_statements") == [["1"]])
+            // A statement whose result type a migration changed is prepared afresh.
+            let table = "prepared_\(UInt32.random(in: 0...UInt32.max))"
+            try connection.execute("CREATE TEMPORARY TABLE \(table) (a int)")
+            try connection.execute("INSERT INTO \(table) VALUES (1)")
+            let star = "SELECT * FROM \(table) WHERE a = $1::int"
+            #expect(try connection.execute(prepared: star, ["1"]) == [["1"]])
+            try connection.execute("ALTER TABLE \(table) ADD COLUMN b text DEFAULT 'x'")
+            #expect(try connection.execute(prepared: star, ["1"]) == [["1", "x"]])
+            #expect(try connection.execute(prepared: star, ["1"]) == [["1", "x"]])
+            // The first statement, and the second's new preparation (the old one was dropped).
+            #expect(try connection.execute("SELECT name FROM pg_prepared_statements ORDER BY name") == [["waymark_1"], ["waymark_3"]])
             #expect(throws: PostgresError.self) { try connection.execute(prepared: "SELECT no_such_column", []) }
             try connection.execute("DEALLOCATE ALL")
             #expect(try connection.execute(prepared: sql, ["3", "c"]) == [["4", "c"]])

@@ -33,6 +33,8 @@ public final class PostgresConnection: @unchecked Sendable {
     let url: String
     /// The names of the statements prepared on this session, by their text (`execute(prepared:)`).
     private var prepared: [String: String] = [:]
+    /// Numbers the names; never reused on a session, so a name dropped stays unused.
+    private var statementsPrepared = 0
     /// False once the server did not know a statement this connection prepared, or knew its
     /// name already: a pooler in transaction mode (PgBouncer before 1.21) hands each transaction
     /// another server session, where prepared names mean nothing. Plain statements from then on.
@@ -96,7 +98,8 @@ public final class PostgresConnection: @unchecked Sendable {
         if let known = prepared[sql] {
             name = known
         } else {
-            name = "waymark_\(prepared.count + 1)"
+            statementsPrepared += 1
+            name = "waymark_\(statementsPrepared)"
             do {
                 _ = try run(sql, []) { _ in PQprepare(connection, name, sql, Int32(parameters.count), nil) }
             } catch where error.sqlState == Self.duplicatePreparedStatement {
@@ -110,12 +113,23 @@ public final class PostgresConnection: @unchecked Sendable {
             }
         } catch where error.sqlState == Self.invalidStatementName {
             return try unprepared(sql, parameters)
+        } catch where error.sqlState == Self.featureNotSupported {
+            // "cached plan must not change result type": a migration changed what the statement
+            // returns while it was prepared. The server keeps refusing that statement; it is
+            // dropped here and prepared afresh next time. (Inside a transaction this call fails
+            // with the transaction, and the caller's retry prepares it anew.)
+            prepared[sql] = nil
+            // Best effort: a name left behind is never used again (see `statementsPrepared`).
+            _ = try? execute("DEALLOCATE \(name)")
+            return try execute(sql, parameters)
         }
     }
 
     /// SQLSTATEs of a session that does not hold what this connection prepared (see `preparing`).
     private static let duplicatePreparedStatement = "42P05"
     private static let invalidStatementName = "26000"
+    /// A prepared statement whose result type changed under it.
+    private static let featureNotSupported = "0A000"
 
     /// The session did not keep a prepared statement: plain statements from now on.
     private func unprepared(_ sql: String, _ parameters: [String?]) throws(PostgresError) -> [[String?]] {
