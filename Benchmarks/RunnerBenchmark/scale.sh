@@ -125,6 +125,20 @@ postgres_ticks() {
     echo $(( self + children ))
 }
 
+# Waits (up to 10 s) until the stopped servers' sessions have ended and the postmaster has reaped
+# them: a backend that has exited but is not yet reaped shows no CPU anywhere in /proc, and one
+# still closing would leave its last work out.
+postgres_settle() {
+    [ -n "$database_dir" ] || return 0
+    local postmaster i
+    postmaster=$(head -1 "$database_dir/data/postmaster.pid")
+    for ((i = 0; i < 100; i++)); do
+        probe "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        if [ "$reply" = 0 ] && ! ps -o stat= --ppid "$postmaster" | grep -q Z; then return 0; fi
+        sleep 0.1
+    done
+}
+
 # Starts K serve processes, waits until no instance is left queued or running, then prints
 # "wall_seconds peak_rss_mb_max finished_total runner_ticks worker_ticks postgres_ticks" and
 # stops them.
@@ -167,6 +181,7 @@ serve() {
     for pid in "${pids[@]}"; do kill -TERM "$pid"; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     pids=()
+    postgres_settle
     postgres=$(( $(postgres_ticks) - postgres ))
     echo "$(echo "$end - $start" | bc) $(( peak / 1024 )) $finished $runner $workers $postgres"
 }
