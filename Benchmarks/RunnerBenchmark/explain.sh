@@ -41,15 +41,15 @@ ANALYZE waymark_journal;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 WITH suspects AS (
     SELECT EXISTS (
-        SELECT 1 FROM waymark_instances WHERE crash_count >= 1 AND version = ANY('{explain-v}'::text[])
-          AND (((status = 'queued' OR (status = 'running' AND lease_owner IS NULL)) AND (status = 'queued' OR lease_expires_at <= now()))
+        SELECT 1 FROM waymark_instances WHERE crash_count > 0 AND crash_count >= 1 AND version = ANY('{explain-v}'::text[])
+          AND (((status = 'queued' OR (status = 'running' AND lease_owner IS NULL AND lease_expires_at IS NOT NULL)) AND (status = 'queued' OR lease_expires_at <= now()))
                OR (status = 'sleeping' AND wake_at <= now()))
     ) AS waiting
 ),
 ready AS (
     SELECT id, created_at FROM waymark_instances
     WHERE version = ANY('{explain-v}'::text[])
-      AND (status = 'queued' OR (status = 'running' AND lease_owner IS NULL)) AND (status = 'queued' OR lease_expires_at <= now())
+      AND (status = 'queued' OR (status = 'running' AND lease_owner IS NULL AND lease_expires_at IS NOT NULL)) AND (status = 'queued' OR lease_expires_at <= now())
       AND (crash_count >= 1) = (SELECT waiting FROM suspects)
     ORDER BY created_at LIMIT (SELECT CASE WHEN NOT waiting THEN 100 ELSE 1 END FROM suspects) FOR UPDATE SKIP LOCKED
 ),

@@ -56,7 +56,7 @@ export PYTHONPATH="$repo/python${PYTHONPATH:+:$PYTHONPATH}"
 pids=()
 
 cleanup() {
-    [ -n "${PROBE_PID:-}" ] && kill "$PROBE_PID" 2>/dev/null
+    [ -n "${PROBE_PID:-}" ] && kill "$PROBE_PID" 2>/dev/null || true
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$work"
@@ -69,8 +69,12 @@ sql() { psql "$url" -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"; }
 # of the machine's CPU during a run (perf -a), from the processes being measured. probe SQL sets
 # $reply to the one-line answer.
 coproc PROBE { psql "$url" -X -q -t -A -v ON_ERROR_STOP=1; }
+# A psql that died (a lost connection) must end the script through its EXIT trap, which stops the
+# servers, not by a SIGPIPE that skips it.
+trap '' PIPE
 probe() {
-    echo "$1;" >&"${PROBE[1]}"
+    [ -n "${PROBE[1]:-}" ] || { echo "scale.sh: the polling psql exited" >&2; exit 1; }
+    echo "$1;" >&"${PROBE[1]}" || { echo "scale.sh: the polling psql exited" >&2; exit 1; }
     read -r -t 60 reply <&"${PROBE[0]}" || { echo "scale.sh: the polling psql did not answer" >&2; exit 1; }
 }
 
@@ -158,7 +162,7 @@ serve() {
         # one row each: a count over the whole backlog would cost the machine more as the
         # backlog grows and skew the comparison.
         probe "SELECT (SELECT created_at FROM waymark_instances
-                       WHERE status = 'queued' OR (status = 'running' AND lease_owner IS NULL)
+                       WHERE status = 'queued' OR (status = 'running' AND lease_owner IS NULL AND lease_expires_at IS NOT NULL)
                        ORDER BY created_at LIMIT 1) IS NOT NULL
                    OR (SELECT 1 FROM waymark_instances WHERE status = 'running'
                        ORDER BY status, lease_expires_at LIMIT 1) IS NOT NULL"

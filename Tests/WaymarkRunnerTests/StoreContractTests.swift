@@ -296,7 +296,8 @@ struct FixedGateway: ActionGateway {
             #expect(try await b.instancesClaim(runner: "runner-b", versions: ["claim-v1"], limit: 10, leaseSeconds: 60).claimed.map(\.id) == [queued])
             #expect(try await b.instancesClaim(runner: "runner-b", versions: ["claim-v1"], limit: 10, leaseSeconds: 60).claimed.isEmpty)
             let indexed = try await TestDatabase.admin(url, """
-                SELECT count(*) FROM waymark_instances WHERE status = 'queued' OR (status = 'running' AND lease_owner IS NULL)
+                SELECT count(*) FROM waymark_instances
+                WHERE status = 'queued' OR (status = 'running' AND lease_owner IS NULL AND lease_expires_at IS NOT NULL)
                 """)
             #expect(indexed.first?.first == "0")
         }
@@ -323,7 +324,8 @@ struct FixedGateway: ActionGateway {
             #expect(try connection.execute(prepared: star, ["1"]) == [["1", "x"]])
             #expect(try connection.execute(prepared: star, ["1"]) == [["1", "x"]])
             // The first statement, and the second's new preparation (the old one was dropped).
-            #expect(try connection.execute("SELECT name FROM pg_prepared_statements ORDER BY name") == [["waymark_1"], ["waymark_3"]])
+            let names = try connection.execute("SELECT name FROM pg_prepared_statements").compactMap { $0.first ?? nil }
+            #expect(Set(names.map { $0.split(separator: "_").last.map(String.init) ?? "" }) == ["1", "3"])
             #expect(throws: PostgresError.self) { try connection.execute(prepared: "SELECT no_such_column", []) }
             try connection.execute("DEALLOCATE ALL")
             #expect(try connection.execute(prepared: sql, ["3", "c"]) == [["4", "c"]])

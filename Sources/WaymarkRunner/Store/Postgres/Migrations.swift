@@ -211,11 +211,13 @@ enum Migrations {
         // before it reached a queued one (500 rows and 1 ms of the server's CPU per claim at
         // `--max-instances 500`, against 0.04 ms; a `serve` claims each time it has room, some
         // hundreds of times a second). Running instances a claim may take are the ones without
-        // an owner (handed back, or recovered from an expired lease); only they stay indexed.
+        // an owner whose lease has an end (handed back, or recovered from an expired lease);
+        // only they stay indexed. (A local `waymark-run run` runs its instances with neither,
+        // and no claim takes those.)
         Migration(version: 15, name: "ready instances by age, for claims, without the leased ones", sql: [
             """
             CREATE INDEX waymark_instances_claim_unowned ON waymark_instances (created_at)
-            WHERE status = 'queued' OR (status = 'running' AND lease_owner IS NULL)
+            WHERE status = 'queued' OR (status = 'running' AND lease_owner IS NULL AND lease_expires_at IS NOT NULL)
             """,
             "DROP INDEX IF EXISTS waymark_instances_claim_ready",
         ]),

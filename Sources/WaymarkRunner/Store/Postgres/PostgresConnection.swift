@@ -35,6 +35,10 @@ public final class PostgresConnection: @unchecked Sendable {
     private var prepared: [String: String] = [:]
     /// Numbers the names; never reused on a session, so a name dropped stays unused.
     private var statementsPrepared = 0
+    /// Makes the names this connection's own: behind a pooler that hands a transaction to a
+    /// session another client prepared names on, a name of ours is unknown there (26000, and
+    /// the fallback), never another client's statement with the same number.
+    private let statementPrefix = "waymark_\(String(UInt64.random(in: .min ... .max), radix: 36))_"
     /// False once the server did not know a statement this connection prepared, or knew its
     /// name already: a pooler in transaction mode (PgBouncer before 1.21) hands each transaction
     /// another server session, where prepared names mean nothing. Plain statements from then on.
@@ -99,7 +103,7 @@ public final class PostgresConnection: @unchecked Sendable {
             name = known
         } else {
             statementsPrepared += 1
-            name = "waymark_\(statementsPrepared)"
+            name = statementPrefix + String(statementsPrepared)
             do {
                 _ = try run(sql, []) { _ in PQprepare(connection, name, sql, Int32(parameters.count), nil) }
             } catch where error.sqlState == Self.duplicatePreparedStatement {

@@ -69,14 +69,20 @@ extension PostgresStore {
             let crashes = "(crash_count >= $6::integer) = (SELECT waiting FROM suspects)"
             let limit = "LIMIT (SELECT CASE WHEN NOT waiting THEN $3::integer WHEN $5::boolean THEN 1 ELSE 0 END FROM suspects)"
             // The first clause is `waymark_instances_claim_unowned`'s predicate as written there,
-            // so the planner sees the index serves it (Migrations.swift, version 15).
-            let ready = "(status = 'queued' OR (status = 'running' AND lease_owner IS NULL)) AND (status = 'queued' OR lease_expires_at <= now())"
+            // so the planner sees the index serves it (Migrations.swift, version 15), and the
+            // suspects' `crash_count > 0` is `waymark_instances_suspects`' (the statement is
+            // prepared: a generic plan cannot prove a partial index's predicate from `$6`).
+            let ready = """
+                (status = 'queued' OR (status = 'running' AND lease_owner IS NULL AND lease_expires_at IS NOT NULL)) \
+                AND (status = 'queued' OR lease_expires_at <= now())
+                """
             let due = "status = 'sleeping' AND wake_at <= now()"
             let rows = try connection.execute(
                 prepared: """
                 WITH suspects AS (
                     SELECT EXISTS (
-                        SELECT 1 FROM waymark_instances WHERE crash_count >= $6::integer AND \(versions) AND ((\(ready)) OR (\(due)))
+                        SELECT 1 FROM waymark_instances
+                        WHERE crash_count > 0 AND crash_count >= $6::integer AND \(versions) AND ((\(ready)) OR (\(due)))
                     ) AS waiting
                 ),
                 ready AS (
