@@ -204,16 +204,19 @@ measure() {
 
 printf '%-14s %8s %8s %5s %10s %9s %9s %12s %8s %8s | %s\n' \
     row servers backlog runs actions "span s" "wall s" "actions/s" "peak MB" wrong "µs/action: runner workers postgres"
-# µs of CPU per action from clock TICKS over ROWS actions ("-" for postgres without its directory).
+# µs of CPU per action from clock TICKS over ROWS actions.
 per_action() {
-    if [ "${3:-}" = none ]; then printf '%8s' -; else printf '%8.1f' "$(echo "$1 * 1000000 / $clock_ticks / $2" | bc -l)"; fi
+    printf '%8.1f' "$(echo "$1 * 1000000 / $clock_ticks / $2" | bc -l)"
 }
-# Prints one row: NAME SERVERS BACKLOG RUNS ROWS SPAN WALL PEAK WRONG RUNNER WORKERS POSTGRES (ticks).
+# Prints one row: NAME SERVERS BACKLOG RUNS ROWS SPAN WALL PEAK WRONG RUNNER WORKERS POSTGRES (ticks;
+# postgres shown as "-" without WAYMARK_BENCH_DATABASE_DIR).
 print_row() {
+    local postgres=-
+    [ -n "$database_dir" ] && postgres=$(per_action "${12}" "$5")
     printf '%-14s %8d %8d %5d %10d %9.2f %9.2f %12.0f %8d %8d | %8s %8s %8s\n' \
         "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$(echo "$5 / $6" | bc -l)" "$8" "$9" \
         "$(per_action "${10}" "$5")" "$(per_action "${11}" "$5")" \
-        "$(per_action "${12}" "$5" "$([ -n "$database_dir" ] && echo some || echo none)")"
+        "$postgres"
 }
 # K serve processes over what is queued, EXPECTED instances to finish: prints "rows span wall
 # peak wrong runner workers postgres" (wrong: measure()'s, plus 1 if the finished counters do
