@@ -12,6 +12,24 @@ import WaymarkIR
         "é", "日本語", "emoji 😀", "mixed \u{01}é\"\\😀",
     ]
 
+    /// Equal values hash alike (Hashable's contract): the zeros and NaNs, which print apart or
+    /// compare by rule, and strings equal as Swift compares them, also inside arrays and objects.
+    @Test func equalValuesHashAlike() {
+        let pairs: [(JSON, JSON)] = [
+            (.float(0.0), .float(-0.0)),
+            (.float(.nan), .float(-.nan)),
+            (.string("\u{E9}"), .string("e\u{301}")),
+            (.array([.float(-0.0), .int("1")]), .array([.float(0.0), .int("1")])),
+            (.object([("x", .float(-0.0))]), .object([("x", .float(0.0))])),
+        ]
+        for (a, b) in pairs {
+            #expect(a == b, "\(a) == \(b)")
+            #expect(a.hashValue == b.hashValue, "\(a) and \(b) hash alike")
+        }
+        #expect(Set<JSON>([.float(0.0), .float(-0.0), .int("0"), .bool(false)]).count == 3, "0 and False stay apart, as the JSON does")
+        #expect(JSON.array([.int("1")]).hashValue != JSON.object([("1", .null)]).hashValue)
+    }
+
     @Test func stringsAreWrittenAsPythonWritesThem() throws {
         let document = JSON.array(Self.strings.map(JSON.string))
         let written = document.serialized()
