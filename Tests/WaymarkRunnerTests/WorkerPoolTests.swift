@@ -27,6 +27,20 @@ import WaymarkEval
         #expect(frames.map { String(decoding: $0, as: UTF8.self) } == texts)
     }
 
+    /// The dispatch frame written straight to bytes is the JSON object it stands for, byte for
+    /// byte, also with names and arguments that need escaping.
+    @Test func aDispatchFrameIsItsJSONObject() {
+        let arguments = JSON.object([("text", .string("quote \" é\n")), ("n", .int("-12")), ("x", .float(0.5)), ("l", .array([.null, .bool(true)]))])
+        for (module, function) in [("m", "f"), ("pkg.sub_module", "naïve\"name")] {
+            let written = WorkerPool.dispatchFrame(id: 42, secret: 1 << 61, module: module, function: function, arguments: arguments)
+            let object = JSON.object([
+                ("type", .string("dispatch")), ("id", .int("42")), ("token", .int(String(UInt64(1) << 61))),
+                ("module", .string(module)), ("function", .string(function)), ("args", arguments),
+            ])
+            #expect(written == object.serializedBytes())
+        }
+    }
+
     @Test func deadlinesComeOutEarliestFirst() {
         var heap = DeadlineHeap()
         var generator = SystemRandomNumberGenerator()

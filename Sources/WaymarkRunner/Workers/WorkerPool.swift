@@ -1,5 +1,6 @@
 import Foundation
 import WaymarkEval
+import WaymarkIR
 
 public struct WorkerConfiguration: Sendable {
     /// The Python interpreter the workers run on.
@@ -243,14 +244,11 @@ public actor WorkerPool {
         // The answer must carry this back; the action's code never sees it (the worker takes it
         // out of the frame first), so a frame an action forges does not match.
         let secret = secrets.next()
-        let message = JSON.object([
-            ("type", .string("dispatch")), ("id", .int(String(id))), ("token", .int(String(secret))),
-            ("module", .string(request.module)), ("function", .string(request.function)), ("args", request.arguments),
-        ])
+        let frame = Self.dispatchFrame(id: id, secret: secret, module: request.module, function: request.function, arguments: request.arguments)
         let deadline = request.timeout.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1_000_000_000) }
         pending[id] = Pending(worker: worker.id, continuation: request.continuation, deadline: deadline, timeout: request.timeout)
         worker.outstanding[id] = WorkerProcess.Outstanding(secret: secret, module: request.module, function: request.function, ready: request.ready)
-        if !queue(message, to: worker) {
+        if !queue(body: frame, to: worker) {
             // The worker is gone (its exit is on its way) and the request was never sent: it goes
             // back to the head of the line for another worker, and nothing more goes to this one.
             worker.inputClosed = true
@@ -265,6 +263,26 @@ public actor WorkerPool {
             retire(worker)
         }
         if let deadline { watch(id, until: deadline) }
+    }
+
+    /// A dispatch frame's body: the bytes `{"type":"dispatch","id":…,"token":…,"module":…,
+    /// "function":…,"args":…}` serializes to, written without building that object (its
+    /// member list and number strings were allocations of every action).
+    static func dispatchFrame(id: Int, secret: UInt64, module: String, function: String, arguments: JSON) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        out += #"{"type":"dispatch","id":"#.utf8
+        out += String(id).utf8
+        out += #","token":"#.utf8
+        out += String(secret).utf8
+        out += #","module":"#.utf8
+        JSONText.quote(module, into: &out)
+        out += #","function":"#.utf8
+        JSONText.quote(function, into: &out)
+        out += #","args":"#.utf8
+        arguments.write(into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// Sends waiting dispatches while slots are free; fails them all once the pool is broken or
@@ -292,7 +310,11 @@ public actor WorkerPool {
     /// one schedules a flush as a job of this actor, which runs after the jobs queued before
     /// it (the other dispatches of a burst) and wakes no thread.
     private func queue(_ message: JSON, to worker: WorkerProcess) -> Bool {
-        switch worker.send(message) {
+        queue(body: message.serializedBytes(), to: worker)
+    }
+
+    private func queue(body: [UInt8], to worker: WorkerProcess) -> Bool {
+        switch worker.send(body: body) {
         case .closed:
             return false
         case .joined:

@@ -200,7 +200,11 @@ final class WorkerProcess: @unchecked Sendable {
     /// thread switch, about a tenth of the runner's CPU per action. Only the pool actor calls
     /// `send` and `flush`, so at most one of them writes at a time.
     func send(_ message: JSON) -> Queued {
-        let body = message.serializedBytes()
+        send(body: message.serializedBytes())
+    }
+
+    /// Queues a frame whose body is already written.
+    func send(body: [UInt8]) -> Queued {
         let length = UInt32(body.count)
         condition.lock()
         defer { condition.unlock() }
