@@ -66,7 +66,7 @@ import WaymarkEval
     @Test func aTimeoutCountsFromWhenTheActionBegan() async throws {
         // A grace far longer than the test: no worker is recycled for being stopped.
         let pool = try Self.timedPool(cancelGrace: 60)
-        guard let worker = await Self.pid(of: pool) else { return }
+        guard let worker = await Self.pid(of: pool) else { return await pool.shutdown() }
         // Stopped past the runner's deadline; the action itself takes no time.
         let quick = await Self.whileStopped(worker, 4, pool, "nap", 0, timeout: 3)
         // Begins 5.5 s late and runs 1 s of its 5: past the runner's deadline, within its own.
@@ -99,7 +99,7 @@ import WaymarkEval
         // test's own thread starved) took that margin, and proves nothing: tried again.
         for attempt in 1...3 {
             let pool = try Self.timedPool(cancelGrace: 3.5)
-            guard let worker = await Self.pid(of: pool) else { return }
+            guard let worker = await Self.pid(of: pool) else { return await pool.shutdown() }
             let (held, stopped) = await Self.stoppedFor(worker, 7, pool, "nap", 3.5, timeout: 6.5)
             let recycled = await pool.recycled
             await pool.shutdown()
@@ -118,7 +118,7 @@ import WaymarkEval
     /// dispatch's deadline (a loaded machine): lost, with the exit status, not timed out.
     @Test func aWorkerThatDiesPastTheDeadlineLosesItsAction() async throws {
         let pool = try Self.timedPool(cancelGrace: 60)
-        guard let worker = await Self.pid(of: pool) else { return }
+        guard let worker = await Self.pid(of: pool) else { return await pool.shutdown() }
         let died = await Self.whileStopped(worker, 1.5, pool, "die", 0, timeout: 0.5)
         await pool.shutdown()
         guard case .failure(.workerLost(let reason)) = died else { Issue.record("expected lost, got \(died)"); return }
