@@ -32,26 +32,17 @@ public enum JSON: Sendable, Hashable {
     }
 
     /// Hashes what `==` compares: `0.0` and `-0.0` (equal, printed apart) hash alike, as every
-    /// NaN does, so equal values are one key of a set or a dictionary.
+    /// NaN does, so equal values are one key of a set or a dictionary. The case's tag keeps
+    /// `.int("1")` and `.string("1")` apart.
     public func hash(into hasher: inout Hasher) {
         switch self {
-        case .null:
-            hasher.combine(0 as UInt8)
-        case .bool(let flag):
-            hasher.combine(1 as UInt8)
-            hasher.combine(flag)
-        case .int(let digits):
-            hasher.combine(2 as UInt8)
-            hasher.combine(digits)
-        case .float(let value):
-            hasher.combine(3 as UInt8)
-            hasher.combine(value.isNaN ? Double.nan : value)  // Double's own hash already equates the zeros
-        case .string(let text):
-            hasher.combine(4 as UInt8)
-            hasher.combine(text)
-        case .array(let items):
-            hasher.combine(5 as UInt8)
-            hasher.combine(items)
+        case .null: hasher.combine(0 as UInt8)
+        case .bool(let flag): hasher.combine(1 as UInt8); hasher.combine(flag)
+        case .int(let digits): hasher.combine(2 as UInt8); hasher.combine(digits)
+        // Double's own hash already equates the zeros.
+        case .float(let value): hasher.combine(3 as UInt8); hasher.combine(value.isNaN ? Double.nan : value)
+        case .string(let text): hasher.combine(4 as UInt8); hasher.combine(text)
+        case .array(let items): hasher.combine(5 as UInt8); hasher.combine(items)
         case .object(let members):
             hasher.combine(6 as UInt8)
             hasher.combine(members.count)

@@ -193,17 +193,12 @@ final class WorkerProcess: @unchecked Sendable {
         case closed
     }
 
-    /// Queues one frame, framed and serialized (outside the lock).
+    /// Queues one frame whose body the pool has already written (serialized outside the lock).
     ///
     /// The pool writes its frames itself (`flush`), once per burst rather than once per frame:
     /// handing each burst to a writer thread cost a condition signal, a futex wake and a
     /// thread switch, about a tenth of the runner's CPU per action. Only the pool actor calls
     /// `send` and `flush`, so at most one of them writes at a time.
-    func send(_ message: JSON) -> Queued {
-        send(body: message.serializedBytes())
-    }
-
-    /// Queues a frame whose body is already written.
     func send(body: [UInt8]) -> Queued {
         let length = UInt32(body.count)
         condition.lock()
