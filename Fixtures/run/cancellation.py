@@ -105,3 +105,25 @@ class CancelCaughtInSleepWorkflow(Workflow):
 class CancelStopsRetriesWorkflow(Workflow):
     async def run(self, name: str) -> str:
         return await self.run_action(stall_then_fail(name), retry=RetryPolicy(attempts=5))
+
+
+@action
+async def fail_now(name: str) -> str:
+    """Says it started and fails at once: retried after a long backoff, unless its instance was
+    cancelled."""
+    bump(f"started-{name}")
+    raise ConnectionError(f"{name} failed")
+
+
+@workflow
+class CancelDuringBackoffWorkflow(Workflow):
+    async def run(self, name: str) -> str:
+        return await self.run_action(fail_now(name), retry=RetryPolicy(attempts=5, backoff_seconds=600))
+
+
+@workflow
+class CancelWideGatherWorkflow(Workflow):
+    """Six stalled actions, more than the test's worker has slots for (4): two wait for a slot."""
+
+    async def run(self, name: str) -> list:
+        return await asyncio.gather(*[stall(name) for _ in range(6)])

@@ -450,11 +450,15 @@ struct CountingGateway: ActionGateway {
 
     func run(_ request: ActionRequest) async throws(PyError) -> Value {
         let start = DispatchTime.now().uptimeNanoseconds
-        var ok = false
-        defer { counters.action(took: DispatchTime.now().uptimeNanoseconds - start, succeeded: ok) }
-        let value = try await inner.run(request)
-        ok = true
-        return value
+        do {
+            let value = try await inner.run(request)
+            counters.action(took: DispatchTime.now().uptimeNanoseconds - start, succeeded: true)
+            return value
+        } catch {
+            // Released by the instance's cancellation: the action runs on, its outcome unknown.
+            if error.exception?.isCancellation != true { counters.action(took: DispatchTime.now().uptimeNanoseconds - start, succeeded: false) }
+            throw error
+        }
     }
 
     func sleep(sequence: Int, seconds: Double) async throws(PyError) {

@@ -128,31 +128,77 @@ struct CancelCase: Sendable, CustomTestStringConvertible {
         }
     }
 
-    /// The attempt in flight when the cancellation comes is left to finish, and it fails; its
-    /// retry policy would try four more times, but the instance has gone on without it.
-    @Test func aCancelledInstanceStartsNoMoreRetries() async throws {
+    /// Serves one instance of `workflow` (input `{"name": name}`) on an in-memory store and runs
+    /// `body` with the server, the store, the instance and the actions' state folder; the
+    /// server stops afterwards, whatever `body` did.
+    func serving(
+        _ workflow: String, name: String, _ body: (Server, InMemoryStore, String, URL) async throws -> Void
+    ) async throws {
         let state = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: state) }
         let store = InMemoryStore()
         let runner = try runner(store, state: state, park: false)
-        let server = try Server(store: store, runners: [runner], configuration: configuration("cancel-retries"))
+        let server = try Server(store: store, runners: [runner], configuration: configuration("cancel-\(name)"))
         let serving = Task { try await server.run() }
-        let id = try await server.submit("CancelStopsRetriesWorkflow", input: .object([("name", .string("r"))]))
-        #expect(try await eventually { counter(state, "started-r") >= 1 })
-        // On a loaded machine the first attempt may have failed and a retry started already.
-        let startedWhenAsked = counter(state, "started-r")
-        #expect(try await server.cancel(id) == .requested)
-        let record = try await server.result(of: id)
-        #expect(record.status == .cancelled)
-        // Long enough for the attempt in flight (1 s) to fail and a retry to start, were one due.
-        try await Task.sleep(nanoseconds: 3_000_000_000)
-        let started = counter(state, "started-r")
-        // At most the attempt that was starting as the cancellation arrived; never the rest of
-        // the policy's five.
-        #expect(started <= startedWhenAsked + 1 && started < 5, "attempts: \(startedWhenAsked) when cancelled, \(started) in all")
+        var failure: (any Error)?
+        do {
+            let id = try await server.submit(workflow, input: .object([("name", .string(name))]))
+            try await body(server, store, id, state)
+        } catch {
+            failure = error
+        }
         server.stop()
         _ = try await serving.value
         await runner.shutdown()
+        if let failure { throw failure }
+    }
+
+    /// The attempt in flight when the cancellation comes is left to finish, and it fails; its
+    /// retry policy would try four more times, but the instance has gone on without it.
+    @Test func aCancelledInstanceStartsNoMoreRetries() async throws {
+        try await serving("CancelStopsRetriesWorkflow", name: "r") { server, _, id, state in
+            #expect(try await eventually { counter(state, "started-r") >= 1 })
+            // On a loaded machine the first attempt may have failed and a retry started already.
+            let startedWhenAsked = counter(state, "started-r")
+            #expect(try await server.cancel(id) == .requested)
+            let record = try await server.result(of: id)
+            #expect(record.status == .cancelled)
+            // Long enough for the attempt in flight (1 s) to fail and a retry to start, were one due.
+            try await Task.sleep(nanoseconds: 3_000_000_000)
+            let started = counter(state, "started-r")
+            // At most the attempt that was starting as the cancellation arrived; never the rest
+            // of the policy's five.
+            #expect(started <= startedWhenAsked + 1 && started < 5, "attempts: \(startedWhenAsked) when cancelled, \(started) in all")
+        }
+    }
+
+    /// A cancellation during a retry's backoff ends the wait at once (the backoff is ten
+    /// minutes), and no other attempt starts.
+    @Test func aCancellationEndsARetrysBackoff() async throws {
+        try await serving("CancelDuringBackoffWorkflow", name: "k") { server, _, id, state in
+            #expect(try await eventually { counter(state, "started-k") >= 1 })
+            #expect(try await server.cancel(id) == .requested)
+            let record = try await server.result(of: id)
+            #expect(record.status == .cancelled && record.error?["type"]?.stringValue == "CancelledError")
+            #expect(counter(state, "started-k") == 1, "no attempt after the one that failed")
+        }
+    }
+
+    /// A gather wider than the worker's slots: the cancellation releases the actions running
+    /// (they run on in the worker) and the ones waiting for a slot, which are never sent.
+    @Test func aCancellationReleasesActionsWaitingForASlot() async throws {
+        try await serving("CancelWideGatherWorkflow", name: "w") { server, store, id, state in
+            #expect(try await eventually { counter(state, "started-w") == 4 })
+            #expect(try await server.cancel(id) == .requested)
+            let record = try await server.result(of: id)
+            #expect(record.status == .cancelled && record.error?["type"]?.stringValue == "CancelledError")
+            let delivered = try await store.journal(id).values.filter { $0 == .cancelled }.count
+            #expect(delivered == 6, "delivered at each of the gather's six actions")
+            // The four sent hold their slots until they end (ten minutes); the two released
+            // from the queue are never sent.
+            try await Task.sleep(nanoseconds: 500_000_000)
+            #expect(counter(state, "started-w") == 4)
+        }
     }
 
     @Test(arguments: StoreKind.allCases)

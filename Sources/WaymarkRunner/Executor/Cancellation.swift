@@ -43,15 +43,16 @@ public final class Cancellation: @unchecked Sendable {
         for wake in woken { wake() }
     }
 
-    /// The cancellation of the instance whose effect this task runs (set for an action's task
-    /// under a server), so retries know to stop once it was delivered.
+    /// The cancellation of the instance whose effect this task runs, while `race` runs it and
+    /// none was requested when it began: the effect's awaits end early once one is.
     @TaskLocal static var current: Cancellation?
 
     /// Asked for and not yet delivered.
     var isPending: Bool { lock.withLock { state == .pending } }
 
-    /// Delivered: the instance has gone on (or ended) without the effects in flight.
-    var isDelivered: Bool { lock.withLock { state == .delivered } }
+    /// Asked for, delivered or not. Under `current` (a body `race` runs), asked for while the
+    /// body runs: its awaits end, and nothing new starts.
+    var isRequested: Bool { lock.withLock { state != .none } }
 
     /// Recorded at `sequence`: from now on awaits run normally.
     func delivered(at sequence: Int) {
@@ -67,82 +68,65 @@ public final class Cancellation: @unchecked Sendable {
         lock.withLock { !deliveredAt.isEmpty && sequences.contains(where: deliveredAt.contains) }
     }
 
-    /// Runs `body` in a task of its own and returns its value, or nil when a cancellation is
-    /// requested first (at once, if one is pending). Then the body goes on unless `stopBody`
-    /// (an action in flight finishes and its value is dropped; a sleep just stops). A
-    /// cancelled caller (the runner lost the instance) cancels the body too.
-    func race<T: Sendable>(stopBody: Bool, _ body: @escaping @Sendable () async -> T) async -> T? {
-        let race = Race<T>()
-        return await withTaskCancellationHandler {
-            let value: T? = await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
-                race.attach(continuation)
-                guard let token = register({ race.finish(nil) }) else {
-                    race.finish(nil)
-                    return
-                }
-                race.start(Task {
-                    let value = await Cancellation.$current.withValue(self) { await body() }
-                    self.unregister(token)
-                    race.finish(value)
-                })
-            }
-            if value == nil && stopBody { race.cancelBody() }
-            return value
-        } onCancel: {
-            race.cancelBody()
+    /// Runs `body` and returns its value, or nil when a cancellation is requested first (at
+    /// once, if one is pending) or while it runs. Once one was delivered, the awaits after it
+    /// (a `finally` cleaning up) run as any other: `body` runs plainly.
+    ///
+    /// The body runs in the caller's task, with this cancellation as `current`: its awaits end
+    /// early themselves when a cancellation is requested (`WorkerPool.dispatch` releases its
+    /// caller and lets the action in flight finish, its value dropped; `Cancellation.sleep`
+    /// stops; `PolicyGateway` starts no other attempt). Running it in a task of its own, raced
+    /// against the request, cost a task, a continuation and two thread hand-offs per action:
+    /// about 7% of a server's CPU. A cancelled caller (the runner lost the instance) cancels
+    /// the body with it, as it is the same task.
+    func race<T: Sendable>(_ body: () async -> T) async -> T? {
+        switch lock.withLock({ state }) {
+        case .pending:
+            return nil
+        case .delivered:
+            return await body()
+        case .none:
+            let value = await Cancellation.$current.withValue(self) { await body() }
+            // Requested meanwhile (and perhaps delivered already, at another action of a
+            // gather): the body's awaits ended early, or its value came as the request did;
+            // either way asyncio delivers the cancellation at this await.
+            return isRequested ? nil : value
         }
     }
 
-    /// Adds a waiter; nil (not added) when a cancellation is pending already.
-    private func register(_ wake: @escaping @Sendable () -> Void) -> Int? {
+    /// Sleeps, ending early when the task is cancelled or, under a `current` cancellation, when
+    /// one is requested.
+    static func sleep(nanoseconds: UInt64) async {
+        guard let cancellation = current else {
+            try? await Task.sleep(nanoseconds: nanoseconds)  // cancellation only ends it early
+            return
+        }
+        let sleeper = Task { try? await Task.sleep(nanoseconds: nanoseconds) }  // as above
+        await withTaskCancellationHandler {
+            guard let token = cancellation.register({ sleeper.cancel() }) else {
+                sleeper.cancel()
+                return
+            }
+            await sleeper.value
+            cancellation.unregister(token)
+        } onCancel: {
+            sleeper.cancel()
+        }
+    }
+
+    /// Adds a waiter, called once if a cancellation is requested while it is registered; nil
+    /// (not added) when one was requested already (pending, or delivered at another action of
+    /// a gather). An await that ends early on a request registers here while it waits.
+    func register(_ wake: @escaping @Sendable () -> Void) -> Int? {
         lock.withLock {
-            guard state != .pending else { return nil }
+            guard state == .none else { return nil }
             nextToken += 1
             waiters[nextToken] = wake
             return nextToken
         }
     }
 
-    private func unregister(_ token: Int) {
+    func unregister(_ token: Int) {
         lock.withLock { _ = waiters.removeValue(forKey: token) }
-    }
-}
-
-/// One `Cancellation.race`: the caller's continuation, resumed once by whichever comes first,
-/// and the body's task.
-///
-/// `@unchecked Sendable`: its state is guarded by the lock.
-private final class Race<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<T?, Never>?
-    private var body: Task<Void, Never>?
-    private var bodyCancelled = false
-
-    func attach(_ continuation: CheckedContinuation<T?, Never>) {
-        lock.withLock { self.continuation = continuation }
-    }
-
-    func start(_ task: Task<Void, Never>) {
-        let cancelNow = lock.withLock {
-            body = task
-            return bodyCancelled
-        }
-        if cancelNow { task.cancel() }
-    }
-
-    func finish(_ value: T?) {
-        let waiting = lock.withLock {
-            defer { continuation = nil }
-            return continuation
-        }
-        waiting?.resume(returning: value)
-    }
-
-    func cancelBody() {
-        let task = lock.withLock {
-            bodyCancelled = true
-            return body
-        }
-        task?.cancel()
     }
 }

@@ -55,7 +55,9 @@ public struct PolicyGateway: ActionGateway {
             case .done(let value): return value
             case .failed(let error): throw error
             case .retry(let delay):
-                if delay > 0 { try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000)) }
+                if delay > 0 { await Cancellation.sleep(nanoseconds: UInt64(delay * 1_000_000_000)) }
+                // Cancelled during the backoff: the instance goes on without this action.
+                if Cancellation.current?.isRequested == true { throw .cancelled }
             }
         }
     }
@@ -108,6 +110,10 @@ public struct PolicyGateway: ActionGateway {
         case .failure(.workerLost(let reason)):
             timedOut = true
             failure = Self.timeout("action \(request.qualifiedName) was lost: its worker died (\(reason))")
+        case .failure(.released):
+            // The instance was cancelled while the attempt ran: it runs on in its worker, and
+            // no other starts.
+            return .failed(.cancelled)
         case .failure(.cannotStart(let reason)):
             return .failed(.builtin("RuntimeError", "cannot run action \(request.qualifiedName): \(reason)"))
         case .failure(let error):
@@ -117,9 +123,9 @@ public struct PolicyGateway: ActionGateway {
         let limit = retry == nil ? 1 : retry?.attempts
         let types = retry?.exceptionTypes ?? []
         let retryable = types.isEmpty || types.contains(where: failure.isInstance(of:))
-        // An instance cancelled while this action ran has moved on without it: the attempt
-        // in flight was left to finish, but no new one starts.
-        let abandoned = Cancellation.current?.isDelivered ?? false
+        // An instance cancelled while this action ran goes on without it: the attempt in
+        // flight was left to finish, but no new one starts.
+        let abandoned = Cancellation.current?.isRequested ?? false
         let final = abandoned || !retryable || limit.map { attempt >= $0 } ?? false
         let delay = final ? 0 : Self.delay(before: attempt, request.policy) * sleepScale
         if let observe {
@@ -149,6 +155,6 @@ public struct PolicyGateway: ActionGateway {
 
     public func sleep(sequence: Int, seconds: Double) async throws(PyError) {
         let scaled = seconds * sleepScale
-        if scaled > 0 { try? await Task.sleep(nanoseconds: UInt64(min(scaled, 1e9) * 1_000_000_000)) }
+        if scaled > 0 { await Cancellation.sleep(nanoseconds: UInt64(min(scaled, 1e9) * 1_000_000_000)) }
     }
 }

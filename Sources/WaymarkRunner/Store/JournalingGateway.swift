@@ -69,9 +69,7 @@ public struct JournalingGateway: ActionGateway {
     /// is not stopped then: it runs to its end in its worker, and its value is dropped.
     @inline(never)
     private func race(_ request: ActionRequest, _ cancellation: Cancellation) async -> Result<Value, PyError>? {
-        if cancellation.isPending { return nil }
-        let inner = self.inner
-        return await cancellation.race(stopBody: false, { await Self.attempt(inner, request) })
+        await cancellation.race { await Self.attempt(inner, request) }
     }
 
     /// Why the instance is abandoned after its action ran: this runner lost it (`error` nil),
@@ -161,8 +159,7 @@ public struct JournalingGateway: ActionGateway {
             throw .suspend(until: wake)
         }
         guard let cancellation else { return try await inner.sleep(sequence: sequence, seconds: remaining) }
-        let inner = self.inner
-        let slept = await cancellation.race(stopBody: true) { () async -> Result<Void, PyError> in
+        let slept = await cancellation.race { () async -> Result<Void, PyError> in
             do throws(PyError) {
                 return .success(try await inner.sleep(sequence: sequence, seconds: remaining))
             } catch {

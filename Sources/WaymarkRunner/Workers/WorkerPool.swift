@@ -54,10 +54,14 @@ public enum DispatchError: Error, Sendable, CustomStringConvertible {
     case cannotStart(String)
     /// The caller's task was cancelled: it gave up, and the worker was asked to stop the action.
     case cancelled
+    /// The instance was cancelled (`Cancellation.current`): the caller goes on without the
+    /// action, which runs on in its worker; its answer is dropped.
+    case released
 
     public var description: String {
         switch self {
         case .cancelled: "the caller gave up on the action (its task was cancelled)"
+        case .released: "the instance was cancelled while the action ran"
         case .timedOut(let seconds): "the action did not finish within \(PyRepr.float(seconds))s"
         case .workerLost(let reason): "the worker process died while running the action (\(reason))"
         case .cannotStart(let reason): "cannot start a Python worker: \(reason)"
@@ -102,7 +106,9 @@ public actor WorkerPool {
 
     struct Pending {
         let worker: Int
-        let continuation: CheckedContinuation<DispatchOutcome, any Error>
+        /// Nil once the caller was released (`release`): the dispatch is still in flight,
+        /// under its timeout, and its answer goes to no one.
+        var continuation: CheckedContinuation<DispatchOutcome, any Error>?
         /// When the attempt times out (monotonic nanoseconds), and its timeout in seconds.
         let deadline: UInt64?
         let timeout: Double?
@@ -211,6 +217,13 @@ public actor WorkerPool {
         let ready = MonotonicClock.now()
         let id = nextDispatch
         nextDispatch += 1
+        // Under a cancellable instance, a request for its cancellation releases this caller.
+        var release: (Cancellation, token: Int)?
+        if let cancellation = Cancellation.current {
+            guard let token = cancellation.register({ Task { await self.release(id) } }) else { throw .released }
+            release = (cancellation, token)
+        }
+        defer { if let release { release.0.unregister(release.token) } }
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
@@ -346,6 +359,20 @@ public actor WorkerPool {
         abandon(id, on: entry.worker)
     }
 
+    /// The instance of a dispatch was cancelled: its caller goes on now. Sent already, the
+    /// action runs on in its worker, holding its slot under its timeout, and its answer is
+    /// dropped; still waiting for a slot, it is never sent.
+    private func release(_ id: Int) {
+        if let request = waiting.removeValue(forKey: id) {
+            if waiting.isEmpty { waitingOrder = FIFOQueue() }  // the ids left there are all given up
+            request.continuation.resume(throwing: DispatchError.released)
+            return
+        }
+        let caller = pending[id]?.continuation
+        pending[id]?.continuation = nil
+        caller?.resume(throwing: DispatchError.released)
+    }
+
     /// The least busy ready worker with a free slot, if any: none while all are full or still
     /// starting (a worker's start-up must not count against an action's timeout).
     private func freeWorker() -> WorkerProcess? {
@@ -371,7 +398,7 @@ public actor WorkerPool {
     /// Resolves a pending dispatch once; later answers for it (a late result) are dropped.
     private func complete(_ id: Int, with result: Result<DispatchOutcome, any Error>) {
         guard let entry = pending.removeValue(forKey: id) else { return }
-        entry.continuation.resume(with: result)
+        entry.continuation?.resume(with: result)
         if pending.isEmpty { deadlines.removeAll() }
     }
 
