@@ -63,6 +63,10 @@ struct LoadedFunction: Sendable {
     let operations: [NodeOperation]
     /// Control and loop-back successors by node, with their labels.
     let successors: [[(to: Int, label: EdgeLabel?, loopBack: Bool)]]
+    /// The same without the edges a jump resumed after a finally block takes (the executor
+    /// routes those, `unwind`): what `successor` chooses from, filtered once here rather than
+    /// into a new array at every step.
+    let routes: [[(to: Int, label: EdgeLabel?, loopBack: Bool)]]
     /// Where `continue` goes for each loop scope.
     let continueTargets: [Int: Int]
 
@@ -78,6 +82,7 @@ struct LoadedFunction: Sendable {
             }
         }
         self.successors = successors
+        self.routes = successors.map { edges in edges.filter { if case .after? = $0.label { false } else { true } } }
         self.continueTargets = continueTargets
 
         func fail(_ node: DAGNode, _ message: String) -> LoadedWorkflow.LoadError {
@@ -193,8 +198,7 @@ struct LoadedFunction: Sendable {
 
     /// The successor along the edge with this label (nil: the unlabelled or only edge).
     func successor(_ node: Int, label: EdgeLabel? = nil) -> (to: Int, loopBack: Bool)? {
-        // A jump resumed after a finally block is the executor's to route (`unwind`), not an edge to follow.
-        let candidates = successors[node].filter { if case .after? = $0.label { false } else { true } }
+        let candidates = routes[node]
         if let label, let match = candidates.first(where: { $0.label == label }) { return (match.to, match.loopBack) }
         if let plain = candidates.first(where: { $0.label == nil }) ?? candidates.first { return (plain.to, plain.loopBack) }
         return nil
