@@ -152,7 +152,8 @@ import WaymarkTestSupport
                 guard let keep else { return }
                 index += 1
                 let name = "\(fixture.dropLast(3))-\(index)-\(category).wmb"
-                FileManager.default.createFile(atPath: keep + "/" + name, contents: Data(bytes))
+                let kept = FileManager.default.createFile(atPath: keep + "/" + name, contents: Data(bytes))
+                #expect(kept, "could not keep \(name) in \(keep)")
             })
         }
         if ProcessInfo.processInfo.environment["WAYMARK_ATTACK_TABLE"] != nil { print(tally.rows()) }

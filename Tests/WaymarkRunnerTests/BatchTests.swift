@@ -67,7 +67,7 @@ import WaymarkEval
                 }
                 #expect(value == index * 2)
             }
-            #expect(try await store.instanceCounts()[.completed] == count)
+            #expect(await store.instanceCounts()[.completed] == count)
         }
     }
 
@@ -95,7 +95,7 @@ import WaymarkEval
             var reported = 0
             await runner.runAll(workflow, inputs: [], concurrency: 4) { _, _ in reported += 1 }
             #expect(reported == 0)
-            #expect(try await store.instanceCounts().values.reduce(0, +) == 0)
+            #expect(await store.instanceCounts().values.reduce(0, +) == 0)
         }
     }
 }

@@ -192,7 +192,7 @@ struct CancelCase: Sendable, CustomTestStringConvertible {
             #expect(try await server.cancel(id) == .requested)
             let record = try await server.result(of: id)
             #expect(record.status == .cancelled && record.error?["type"]?.stringValue == "CancelledError")
-            let delivered = try await store.journal(id).values.filter { $0 == .cancelled }.count
+            let delivered = await store.journal(id).values.filter { $0 == .cancelled }.count
             #expect(delivered == 6, "delivered at each of the gather's six actions")
             // The four sent hold their slots until they end (ten minutes); the two released
             // from the queue are never sent.
