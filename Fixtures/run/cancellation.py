@@ -127,3 +127,22 @@ class CancelWideGatherWorkflow(Workflow):
 
     async def run(self, name: str) -> list:
         return await asyncio.gather(*[stall(name) for _ in range(6)])
+
+
+@action
+async def flaky_cleanup(name: str) -> str:
+    """Fails its first attempt, then cleans up."""
+    if bump(f"cleanup-attempts-{name}") == 1:
+        raise ConnectionError(f"cleanup of {name} failed")
+    return f"cleaned {name}"
+
+
+@workflow
+class CancelThenRetriedCleanupWorkflow(Workflow):
+    """The cleanup after the cancellation is an await like any other: retried by its policy."""
+
+    async def run(self, name: str) -> str:
+        try:
+            return await stall(name)
+        finally:
+            await self.run_action(flaky_cleanup(name), retry=RetryPolicy(attempts=3))

@@ -456,7 +456,8 @@ struct CountingGateway: ActionGateway {
             return value
         } catch {
             // Released by the instance's cancellation: the action runs on, its outcome unknown.
-            if error.exception?.isCancellation != true { counters.action(took: DispatchTime.now().uptimeNanoseconds - start, succeeded: false) }
+            let released = error.exception?.isCancellation == true && Cancellation.current?.isRequested == true
+            if !released { counters.action(took: DispatchTime.now().uptimeNanoseconds - start, succeeded: false) }
             throw error
         }
     }

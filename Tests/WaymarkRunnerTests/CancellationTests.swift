@@ -184,6 +184,18 @@ struct CancelCase: Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// The awaits after a delivered cancellation run as any other: a cleanup in `finally`
+    /// whose first attempt fails is retried by its policy.
+    @Test func aCleanupAfterTheCancellationIsRetried() async throws {
+        try await serving("CancelThenRetriedCleanupWorkflow", name: "q") { server, _, id, state in
+            #expect(try await eventually { counter(state, "started-q") == 1 })
+            #expect(try await server.cancel(id) == .requested)
+            let record = try await server.result(of: id)
+            #expect(record.status == .cancelled && record.error?["type"]?.stringValue == "CancelledError")
+            #expect(counter(state, "cleanup-attempts-q") == 2, "the failed cleanup was tried again, once")
+        }
+    }
+
     /// A gather wider than the worker's slots: the cancellation releases the actions running
     /// (they run on in the worker) and the ones waiting for a slot, which are never sent.
     @Test func aCancellationReleasesActionsWaitingForASlot() async throws {

@@ -60,6 +60,11 @@ public struct CallSite: Sendable, Hashable, CustomStringConvertible {
 
 /// Where the executor's effects go: to workers (through retries, backoff and timeouts), and
 /// to timers. The in-memory and Postgres stores put a journal in front of it.
+///
+/// Under a cancellable instance (a server's), a gateway's awaits must end early when a
+/// cancellation is requested: `Cancellation.current` is set while they run, and
+/// `WorkerPool.dispatch` and `Cancellation.sleep` register with it. An await that does not
+/// holds the instance until it ends by itself.
 public protocol ActionGateway: Sendable {
     /// Runs the action to completion under its policy; throws the action's final exception.
     func run(_ request: ActionRequest) async throws(PyError) -> Value

@@ -44,7 +44,8 @@ public final class Cancellation: @unchecked Sendable {
     }
 
     /// The cancellation of the instance whose effect this task runs, while `race` runs it and
-    /// none was requested when it began: the effect's awaits end early once one is.
+    /// none was requested when it began: the effect's awaits end early once one is. A gather
+    /// binds it for its calls' tasks too.
     @TaskLocal static var current: Cancellation?
 
     /// Asked for and not yet delivered.
@@ -84,6 +85,9 @@ public final class Cancellation: @unchecked Sendable {
         case .pending:
             return nil
         case .delivered:
+            // At another call of the gather this one belongs to (which runs under this
+            // cancellation): the gather is cancelled, this call with it.
+            if Cancellation.current === self { return nil }
             return await body()
         case .none:
             let value = await Cancellation.$current.withValue(self) { await body() }

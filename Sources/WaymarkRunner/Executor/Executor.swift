@@ -409,15 +409,21 @@ public final class WorkflowExecutor: @unchecked Sendable {
         // WORKAROUND: a typed-throws do/catch returning a tuple inside the task closure was
         // miscompiled in release builds with Swift 6.3 (indices arrived corrupted); the call goes
         // through a plain function and the result through a struct. Remove once fixed upstream.
-        let outcomes = await withTaskGroup(of: GatherOutcome.self) { group in
-            for (index, request) in requests.enumerated() {
-                group.addTask { await Self.attempt(gateway, request, index: index) }
+        // The calls run under the instance's cancellation unless one was delivered before the
+        // gather began (a cleanup's gather): a call whose task starts only after another call
+        // of this gather delivered it is delivered too (`Cancellation.race`), not run.
+        let scope = cancellation.flatMap { $0.isRequested ? nil : $0 }
+        let outcomes = await Cancellation.$current.withValue(scope) {
+            await withTaskGroup(of: GatherOutcome.self) { group in
+                for (index, request) in requests.enumerated() {
+                    group.addTask { await Self.attempt(gateway, request, index: index) }
+                }
+                var collected = [Result<Value, PyError>?](repeating: nil, count: requests.count)
+                for await outcome in group where collected.indices.contains(outcome.index) {
+                    collected[outcome.index] = outcome.result
+                }
+                return collected
             }
-            var collected = [Result<Value, PyError>?](repeating: nil, count: requests.count)
-            for await outcome in group where collected.indices.contains(outcome.index) {
-                collected[outcome.index] = outcome.result
-            }
-            return collected
         }
         // A gather cancelled while it waited raises the cancellation, with or without
         // return_exceptions, whatever its other calls returned.

@@ -588,7 +588,9 @@ public actor WorkerPool {
     private func startWatching() {
         guard !watching else { return }
         watching = true
-        Task { await self.watchDeadlines() }
+        // Detached: it outlives the dispatch that starts it, and must not keep that task's
+        // locals (its instance's cancellation) for as long as it runs.
+        Task.detached { await self.watchDeadlines() }
     }
 
     /// Fails each dispatch whose deadline passed without an answer, and recycles the worker of
