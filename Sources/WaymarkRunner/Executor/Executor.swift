@@ -412,8 +412,7 @@ public final class WorkflowExecutor: @unchecked Sendable {
         // The calls run under the instance's cancellation unless one was delivered before the
         // gather began (a cleanup's gather): a call whose task starts only after another call
         // of this gather delivered it is delivered too (`Cancellation.race`), not run.
-        let scope = cancellation.flatMap { $0.isRequested ? nil : $0 }
-        let outcomes = await Cancellation.$current.withValue(scope) {
+        func runAll() async -> [Result<Value, PyError>?] {
             await withTaskGroup(of: GatherOutcome.self) { group in
                 for (index, request) in requests.enumerated() {
                     group.addTask { await Self.attempt(gateway, request, index: index) }
@@ -424,6 +423,12 @@ public final class WorkflowExecutor: @unchecked Sendable {
                 }
                 return collected
             }
+        }
+        let outcomes: [Result<Value, PyError>?]
+        if let scope = cancellation, !scope.isRequested {
+            outcomes = await Cancellation.$current.withValue(scope) { await runAll() }
+        } else {
+            outcomes = await runAll()
         }
         // A gather cancelled while it waited raises the cancellation, with or without
         // return_exceptions, whatever its other calls returned.
