@@ -314,7 +314,7 @@ public final class Runner: Sendable {
     private func complete(_ id: String, result: JSON?, error: JSON?, outcome: RunOutcome) async -> RunOutcome {
         do {
             try await store.instanceComplete(id, result: result, error: error)
-            (error == nil ? counters.instancesCompleted : counters.instancesFailed).increment()
+            counters.instanceFinished(InstanceStatus.ending(error: error))
             return outcome
         } catch let failure {
             let ending = error == nil ? "completed" : "failed"
@@ -411,9 +411,11 @@ final class Counters: @unchecked Sendable {
     /// cost the hot path a factory call.
     private let succeeded = CoreMetrics.Counter(label: "waymark_actions_total", dimensions: [("outcome", "succeeded")])
     private let failed = CoreMetrics.Counter(label: "waymark_actions_total", dimensions: [("outcome", "failed")])
+    private let cancelled = CoreMetrics.Counter(label: "waymark_actions_total", dimensions: [("outcome", "cancelled")])
     private let duration = CoreMetrics.Timer(label: "waymark_action_duration_seconds")
-    let instancesCompleted = CoreMetrics.Counter(label: "waymark_instances_finished_total", dimensions: [("status", "completed")])
-    let instancesFailed = CoreMetrics.Counter(label: "waymark_instances_finished_total", dimensions: [("status", "failed")])
+    private let instancesCompleted = CoreMetrics.Counter(label: "waymark_instances_finished_total", dimensions: [("status", "completed")])
+    private let instancesFailed = CoreMetrics.Counter(label: "waymark_instances_finished_total", dimensions: [("status", "failed")])
+    private let instancesCancelled = CoreMetrics.Counter(label: "waymark_instances_finished_total", dimensions: [("status", "cancelled")])
     private let retried = CoreMetrics.Counter(label: "waymark_action_attempts_retried_total")
     private let timedOut = CoreMetrics.Counter(label: "waymark_action_attempts_timed_out_total")
 
@@ -425,15 +427,37 @@ final class Counters: @unchecked Sendable {
     var actions: Int { lock.withLock { actionCount } }
     var latencies: [Double] { lock.withLock { durations } }
 
+    /// An instance ended with this status (the one its row records).
+    func instanceFinished(_ status: InstanceStatus) {
+        switch status {
+        case .completed: instancesCompleted.increment()
+        case .cancelled: instancesCancelled.increment()
+        case .failed: instancesFailed.increment()
+        case .queued, .running, .sleeping: break  // not an ending
+        }
+    }
+
+    /// How an action ended for its workflow.
+    enum Outcome {
+        case succeeded, failed
+        /// Its instance's cancellation released it: it runs on in its worker, its outcome
+        /// dropped (no duration is recorded: it has not ended).
+        case cancelled
+    }
+
     /// One action's end: counted, its latency kept for benchmarks when asked, and reported
     /// to the metrics backend.
-    func action(took nanoseconds: UInt64, succeeded ok: Bool) {
+    func action(took nanoseconds: UInt64, _ outcome: Outcome) {
         lock.withLock {
             actionCount += 1
             if recordLatencies { durations.append(Double(nanoseconds) / 1e9) }
         }
-        (ok ? succeeded : failed).increment()
-        duration.recordNanoseconds(nanoseconds)
+        switch outcome {
+        case .succeeded: succeeded.increment()
+        case .failed: failed.increment()
+        case .cancelled: cancelled.increment()
+        }
+        if outcome != .cancelled { duration.recordNanoseconds(nanoseconds) }
     }
 
     /// A failed attempt (only failures come here): retried, timed out (or lost with its worker).
@@ -452,12 +476,12 @@ struct CountingGateway: ActionGateway {
         let start = DispatchTime.now().uptimeNanoseconds
         do {
             let value = try await inner.run(request)
-            counters.action(took: DispatchTime.now().uptimeNanoseconds - start, succeeded: true)
+            counters.action(took: DispatchTime.now().uptimeNanoseconds - start, .succeeded)
             return value
         } catch {
             // Released by the instance's cancellation: the action runs on, its outcome unknown.
             let released = error.exception?.isCancellation == true && Cancellation.current?.isRequested == true
-            if !released { counters.action(took: DispatchTime.now().uptimeNanoseconds - start, succeeded: false) }
+            counters.action(took: DispatchTime.now().uptimeNanoseconds - start, released ? .cancelled : .failed)
             throw error
         }
     }

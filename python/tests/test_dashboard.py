@@ -118,7 +118,8 @@ def test_serve_hosts_the_dashboard_with_the_runtimes_counters(database, monkeypa
 
     from conftest import serve_with_dashboard
     from prometheus_client.parser import text_string_to_metric_families
-    from shop.strained import Crashy, Impatient, Resilient
+    from shop.flows import state_directory
+    from shop.strained import Crashy, Impatient, Resilient, Stalled
 
     monkeypatch.setenv("WAYMARK_DATABASE_URL", database)
     monkeypatch.setenv("WAYMARK_PYTEST_DATABASE", "1")
@@ -135,6 +136,16 @@ def test_serve_hosts_the_dashboard_with_the_runtimes_counters(database, monkeypa
             with pytest.raises(Exception, match="timed out"):
                 await Impatient().run(30.0)  # one attempt timed out
             assert await Crashy().run(key) == "survived"  # its worker died: lost (timed out), retried, restarted
+            stalled = await Stalled().run(key, _blocking=False)
+            started = os.path.join(state_directory(), f"stall-{key}")
+            for _ in range(1200):  # until its action runs, so that the cancel releases it
+                if os.path.exists(started):
+                    break
+                await asyncio.sleep(0.05)
+            assert os.path.exists(started), "the stalled action never started"
+            assert await stalled.cancel() is False
+            with pytest.raises(asyncio.CancelledError):
+                await stalled.result()
 
         asyncio.run(work())
         families = {family.name: family for family in text_string_to_metric_families(get(f"{base}/metrics")[1])}
@@ -143,11 +154,14 @@ def test_serve_hosts_the_dashboard_with_the_runtimes_counters(database, monkeypa
             return sum(s.value for s in families[family].samples
                        if s.name == sample and all(s.labels.get(k) == v for k, v in labels.items()))
 
-        # Actions as the workflows see them (retries inside): 10 prices, call_api, wobbly, dawdle, die_once.
+        # Actions as the workflows see them (retries inside): 10 prices, call_api, wobbly, dawdle,
+        # die_once; and stall, which the cancellation released (still running in its worker).
         assert total("waymark_actions", "waymark_actions_total", outcome="succeeded") == 12
         assert total("waymark_actions", "waymark_actions_total", outcome="failed") == 2
+        assert total("waymark_actions", "waymark_actions_total", outcome="cancelled") == 1
         assert total("waymark_instances_finished", "waymark_instances_finished_total", status="completed") == 7
         assert total("waymark_instances_finished", "waymark_instances_finished_total", status="failed") == 2
+        assert total("waymark_instances_finished", "waymark_instances_finished_total", status="cancelled") == 1
         assert total("waymark_action_attempts_retried", "waymark_action_attempts_retried_total") == 3
         assert total("waymark_action_attempts_timed_out", "waymark_action_attempts_timed_out_total") == 2
         assert total("waymark_worker_restarts", "waymark_worker_restarts_total", reason="exited") == 1
@@ -155,10 +169,11 @@ def test_serve_hosts_the_dashboard_with_the_runtimes_counters(database, monkeypa
         # (10 + 1 + 3 + 1 + 2), less the one whose worker died; the timed-out one answers late.
         assert total("waymark_dispatch_latency_seconds", "waymark_dispatch_latency_seconds_count") == 16
         assert total("waymark_action_duration_seconds", "waymark_action_duration_seconds_count") == 14
-        # Each recorded outcome went through a group commit (batches of one or more).
+        # Each recorded outcome went through a group commit (batches of one or more): the 14
+        # actions' and the cancellation delivered at stall's await.
         batches = total("waymark_group_commit_batch_size", "waymark_group_commit_batch_size_count", kind="journal")
         written = total("waymark_group_commit_batch_size", "waymark_group_commit_batch_size_sum", kind="journal")
-        assert 1 <= batches <= written and written == 14
+        assert 1 <= batches <= written and written == 15
         assert get(f"{base}/instances")[0] == 200
     finally:
         server.terminate()

@@ -1,6 +1,7 @@
 """Actions that exercise the runtime's policies, for the metrics test: one that fails twice
 before it succeeds (retried), one that outlives its timeout, one whose worker dies under it
-the first time (a worker restart, the attempt lost and retried)."""
+the first time (a worker restart, the attempt lost and retried), and one that stalls until its
+instance is cancelled."""
 
 import asyncio
 import os
@@ -46,3 +47,16 @@ class Impatient(Workflow):
 class Crashy(Workflow):
     async def run(self, key: str) -> str:
         return await self.run_action(die_once(key), retry=RetryPolicy(attempts=2))
+
+
+@action
+async def stall(key: str) -> str:
+    _bump(f"stall-{key}")
+    await asyncio.sleep(600)
+    return "never"
+
+
+@workflow
+class Stalled(Workflow):
+    async def run(self, key: str) -> str:
+        return await stall(key)
