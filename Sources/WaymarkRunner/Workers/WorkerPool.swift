@@ -218,12 +218,12 @@ public actor WorkerPool {
         let id = nextDispatch
         nextDispatch += 1
         // Under a cancellable instance, a request for its cancellation releases this caller.
-        var release: (Cancellation, token: Int)?
+        var release: (cancellation: Cancellation, token: Int)?
         if let cancellation = Cancellation.current {
             guard let token = cancellation.register({ Task { await self.release(id) } }) else { throw .released }
             release = (cancellation, token)
         }
-        defer { if let release { release.0.unregister(release.token) } }
+        defer { if let release { release.cancellation.unregister(release.token) } }
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
@@ -349,11 +349,7 @@ public actor WorkerPool {
     /// The caller's task was cancelled: its dispatch fails now, and its slot comes back as for
     /// a timeout (the action is cancelled, or its worker recycled after the grace period).
     private func giveUp(_ id: Int) {
-        if let request = waiting.removeValue(forKey: id) {
-            if waiting.isEmpty { waitingOrder = FIFOQueue() }  // the ids left there are all given up
-            request.continuation.resume(throwing: DispatchError.cancelled)
-            return
-        }
+        if unqueue(id, failing: .cancelled) { return }
         guard let entry = pending[id] else { return }
         complete(id, with: .failure(DispatchError.cancelled))
         abandon(id, on: entry.worker)
@@ -363,14 +359,19 @@ public actor WorkerPool {
     /// action runs on in its worker, holding its slot under its timeout, and its answer is
     /// dropped; still waiting for a slot, it is never sent.
     private func release(_ id: Int) {
-        if let request = waiting.removeValue(forKey: id) {
-            if waiting.isEmpty { waitingOrder = FIFOQueue() }  // the ids left there are all given up
-            request.continuation.resume(throwing: DispatchError.released)
-            return
-        }
+        if unqueue(id, failing: .released) { return }
         let caller = pending[id]?.continuation
         pending[id]?.continuation = nil
         caller?.resume(throwing: DispatchError.released)
+    }
+
+    /// Takes a dispatch still waiting for a slot out of the line and fails it with `error`;
+    /// false when it is not waiting (sent already, or done).
+    private func unqueue(_ id: Int, failing error: DispatchError) -> Bool {
+        guard let request = waiting.removeValue(forKey: id) else { return false }
+        if waiting.isEmpty { waitingOrder = FIFOQueue() }  // the ids left there are all given up
+        request.continuation.resume(throwing: error)
+        return true
     }
 
     /// The least busy ready worker with a free slot, if any: none while all are full or still
